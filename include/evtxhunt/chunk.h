@@ -1,0 +1,88 @@
+/* Chunk source: an EVTX file seen as a 4 KiB header followed by 64 KiB
+ * chunks found by position, never by the header's chunk count (dirty files
+ * hold chunks the header does not count yet, and libevtx 20181227 counts
+ * chunks in 16 bits). Files are opened read-only and never written. */
+#ifndef EVTXHUNT_CHUNK_H
+#define EVTXHUNT_CHUNK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define EH_FILE_HEADER_SIZE 4096u
+#define EH_CHUNK_SIZE 65536u
+#define EH_CHUNK_HEADER_SIZE 512u
+
+struct eh_evtx_file;
+
+enum eh_chunk_state {
+	EH_CHUNK_OK,        /* signature right; see the CRC flags */
+	EH_CHUNK_EMPTY,     /* all zeros: space Windows preallocated, not damage */
+	EH_CHUNK_BAD_MAGIC, /* not a chunk: skipped */
+	EH_CHUNK_TRUNCATED, /* the file ends inside this chunk: skipped */
+	EH_CHUNK_IO_ERROR,
+};
+
+struct eh_chunk_info {
+	uint64_t index;  /* position in the file, from 0 */
+	uint64_t offset; /* byte offset in the file */
+	enum eh_chunk_state state;
+	bool header_crc_ok;
+	bool data_crc_ok;
+	uint64_t first_record_id;
+	uint64_t last_record_id;
+	uint32_t free_space_offset;
+};
+
+struct eh_file_header_info {
+	bool signature_ok;
+	bool crc_ok;
+	bool dirty;          /* flag 0x1: the log was not closed cleanly */
+	uint16_t chunk_count; /* as the header says; for reports only */
+	uint16_t major, minor;
+};
+
+/* Opens PATH read-only. Returns NULL and sets *cause (caller frees) when
+ * it cannot be opened or is not an EVTX file at all. */
+struct eh_evtx_file *eh_evtx_open(const char *path, char **cause);
+void eh_evtx_close(struct eh_evtx_file *f);
+
+const struct eh_file_header_info *eh_evtx_header(const struct eh_evtx_file *f);
+uint64_t eh_evtx_size(const struct eh_evtx_file *f);
+/* Number of chunk positions in the file, a truncated last one included. */
+uint64_t eh_evtx_chunk_slots(const struct eh_evtx_file *f);
+
+/* Reads chunk slot INDEX into BUF (EH_CHUNK_SIZE bytes) and classifies it.
+ * Safe to call from several threads on one file (pread). On
+ * EH_CHUNK_IO_ERROR, *cause is set. */
+void eh_evtx_read_chunk(const struct eh_evtx_file *f, uint64_t index, uint8_t *buf,
+			struct eh_chunk_info *info, char **cause);
+
+/* Classifies a chunk already in memory (used by the reader and tests). */
+void eh_chunk_inspect(const uint8_t *chunk, size_t len, struct eh_chunk_info *info);
+
+/* A place where a chunk's chain of record headers was broken. */
+struct eh_framing_repair {
+	uint32_t offset;   /* of the damaged record header in the chunk */
+	uint32_t span;     /* bytes up to the next intact record */
+	uint32_t old_size; /* what the header said */
+	bool bad_magic;    /* the signature was damaged (else the size) */
+};
+
+/* libevtx stops listing a chunk's records at the first damaged record
+ * header and carves the rest as "recovered", or loses them. This rewrites,
+ * in the caller's copy of the chunk, each damaged header to span to the
+ * next intact record (signature, sane size, matching size copy), so every
+ * record behind the damage is read as live and the damaged one is parsed
+ * or counted. Returns the number of repairs, filling at most MAX. */
+size_t eh_chunk_repair_framing(uint8_t *chunk, struct eh_framing_repair *out, size_t max);
+
+/* The record id in the header of the INDEX-th record (from 0) of the
+ * chunk's chain, for messages; 0 when the chain is shorter. */
+uint64_t eh_chunk_record_id(const uint8_t *chunk, int index);
+
+/* Fills HDR (EH_FILE_HEADER_SIZE bytes) with a clean file header that
+ * announces one chunk whose last record id is LAST_RECORD_ID: with the
+ * chunk after it, a valid EVTX file libevtx can open from memory. */
+void eh_make_one_chunk_header(uint8_t *hdr, uint64_t last_record_id);
+
+#endif

@@ -1,0 +1,51 @@
+/* Scan: walks the inputs and runs each chunk through reader, field mapper
+ * and matcher, collecting hits into a timeline and counting everything
+ * that was read, skipped or unreadable. */
+#ifndef EVTXHUNT_SCAN_H
+#define EVTXHUNT_SCAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "evtxhunt/sigma.h"
+#include "evtxhunt/timeline.h"
+
+struct eh_stats {
+	uint64_t files;
+	uint64_t files_failed;
+	uint64_t bytes;
+	uint64_t chunks;
+	uint64_t chunks_skipped;
+	uint64_t chunks_empty;
+	uint64_t chunks_checksum_bad;
+	uint64_t record_headers_repaired;
+	uint64_t records;
+	uint64_t records_unreadable;
+	uint64_t records_recovered;
+	uint64_t recovered_duplicates;
+	uint64_t events_matched;
+	uint64_t hits;
+	uint64_t warnings;
+	uint64_t errors; /* inputs that could not be opened or read */
+};
+
+struct eh_scan_options {
+	FILE *diag;      /* where warnings go (stderr); NULL: nowhere */
+	bool no_prefilter;
+	int threads;
+};
+
+struct eh_scanner;
+
+struct eh_scanner *eh_scanner_new(const struct eh_ruleset *rules, const struct eh_scan_options *opt,
+				  struct eh_timeline *tl);
+void eh_scanner_free(struct eh_scanner *s);
+
+/* Scans PATH: a file (read whatever its name), or a directory walked
+ * recursively for files named *.evtx in any case. */
+void eh_scan_path(struct eh_scanner *s, const char *path);
+
+const struct eh_stats *eh_scanner_stats(const struct eh_scanner *s);
+
+#endif

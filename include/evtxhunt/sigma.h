@@ -1,0 +1,61 @@
+/* Sigma rules: loaded from YAML (libyaml), compiled once into a read-only
+ * rule set, then matched against normalized events without allocating.
+ * A rule that cannot be used is kept as an error with file, line, column
+ * and reason; it is never dropped silently. */
+#ifndef EVTXHUNT_SIGMA_H
+#define EVTXHUNT_SIGMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "evtxhunt/event.h"
+
+struct eh_ruleset;
+
+struct eh_rule {
+	char *id, *title, *level, *status, *description;
+	char **tags;
+	size_t ntags;
+	char *file;
+	uint64_t sources; /* bit per row of the logsource table; 0: unmapped */
+	struct sigma_rule_body *body;
+};
+
+struct eh_rule_error {
+	char *file;
+	int line, column; /* 1-based; 0 when the file could not be read */
+	char *reason;
+};
+
+struct eh_ruleset *eh_ruleset_new(void);
+void eh_ruleset_free(struct eh_ruleset *rs);
+
+/* Loads a rule file, or every .yml/.yaml below a directory (sorted, so
+ * the order is stable). Problems become entries of the error list.
+ * Returns the number of rules loaded from PATH. */
+size_t eh_ruleset_load_path(struct eh_ruleset *rs, const char *path);
+/* Loads rules from YAML text; NAME is used in messages. */
+size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char *text, size_t len);
+
+size_t eh_ruleset_count(const struct eh_ruleset *rs);
+const struct eh_rule *eh_ruleset_rule(const struct eh_ruleset *rs, size_t i);
+size_t eh_ruleset_error_count(const struct eh_ruleset *rs);
+const struct eh_rule_error *eh_ruleset_error(const struct eh_ruleset *rs, size_t i);
+/* Loaded rules whose log source has no mapping yet (they never fire). */
+size_t eh_ruleset_unmapped(const struct eh_ruleset *rs);
+/* YAML files skipped because they are not Sigma rules. */
+size_t eh_ruleset_not_rules(const struct eh_ruleset *rs);
+
+/* Whether any loaded rule wants events of PROVIDER and EVENT_ID: asked
+ * before a record is rendered, so other records cost almost nothing. */
+bool eh_ruleset_wants(const struct eh_ruleset *rs, const char *provider, uint32_t event_id);
+
+typedef void (*eh_hit_fn)(const struct eh_rule *rule, const struct eh_event *ev, void *user);
+/* Calls ON_HIT for every rule EV matches, in load order; returns how many. */
+size_t eh_ruleset_match(const struct eh_ruleset *rs, const struct eh_event *ev, eh_hit_fn on_hit, void *user);
+
+/* Level names in order of severity; -1 for an unknown name. */
+int eh_level_rank(const char *level);
+
+#endif

@@ -1,0 +1,93 @@
+/* The compiled form of Sigma rules, shared by the compiler and the
+ * matcher only. Built once; read-only while events are matched. */
+#ifndef EVTXHUNT_SIGMA_INTERNAL_H
+#define EVTXHUNT_SIGMA_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "evtxhunt/sigma.h"
+#include "evtxhunt/yamltree.h"
+
+/* Glob tokens: a byte (0-255) or a wildcard. */
+#define GLOB_STAR 0x100 /* any run of characters */
+#define GLOB_ONE 0x101  /* exactly one character */
+
+enum sv_kind {
+	SV_EQ,
+	SV_CONTAINS,
+	SV_STARTSWITH,
+	SV_ENDSWITH,
+	SV_GLOB,   /* wildcards inside: general matcher */
+	SV_NULL,   /* field absent or empty */
+	SV_EXISTS, /* field present (or absent, when !exists) */
+};
+
+struct sigma_value {
+	enum sv_kind kind;
+	bool cased;
+	bool exists;
+	char *lit; /* SV_EQ..SV_ENDSWITH: folded to lower case unless cased */
+	size_t len;
+	uint16_t *glob; /* SV_GLOB */
+	size_t glen;
+};
+
+struct sigma_test {
+	char *field; /* NULL: a keyword, searched in every field */
+	bool all;    /* every value must match (|all), otherwise any */
+	struct sigma_value *values;
+	size_t nvalues;
+};
+
+/* A map in a detection: every test must hold. */
+struct sigma_map {
+	struct sigma_test *tests;
+	size_t ntests;
+};
+
+/* A named selection: any of its maps must hold. */
+struct sigma_selection {
+	char *name;
+	struct sigma_map *maps;
+	size_t nmaps;
+};
+
+enum cond_op { C_AND, C_OR, C_NOT, C_SEL, C_ONE_OF, C_ALL_OF };
+
+struct sigma_cond {
+	enum cond_op op;
+	struct sigma_cond *a, *b; /* AND, OR: both; NOT: a */
+	size_t *sels;             /* SEL: one index; ONE_OF, ALL_OF: the set */
+	size_t nsels;
+};
+
+struct sigma_rule_body {
+	struct sigma_selection *sels;
+	size_t nsels;
+	struct sigma_cond *cond;
+};
+
+struct eh_ruleset {
+	struct eh_rule **rules;
+	size_t nrules;
+	struct eh_rule_error *errors;
+	size_t nerrors;
+	size_t unmapped;
+	size_t not_rules;
+	uint64_t wanted; /* union of the rules' logsource rows */
+};
+
+/* Compiles one YAML document into *OUT. Returns 0, or -1 with the error
+ * (file left to the caller) filled in. */
+int sigma_compile(const struct ynode *doc, const char *file, struct eh_rule **out, struct eh_rule_error *err);
+/* Whether DOC looks like a Sigma rule at all (title and detection). */
+bool sigma_looks_like_rule(const struct ynode *doc);
+void sigma_rule_free(struct eh_rule *rule);
+
+/* Matching primitives, exposed for unit tests. */
+bool sigma_value_match(const struct sigma_value *v, const char *s, size_t len);
+bool sigma_rule_match(const struct eh_rule *rule, const struct eh_event *ev);
+
+#endif

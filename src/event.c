@@ -1,0 +1,218 @@
+/* Normalized events and their times. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evtxhunt/event.h"
+
+#define SLOT_COUNT 4
+
+void eh_event_init(struct eh_event *ev)
+{
+	memset(ev, 0, sizeof *ev);
+	buf_init(&ev->arena);
+}
+
+void eh_event_release(struct eh_event *ev)
+{
+	buf_free(&ev->arena);
+	free(ev->fields);
+	free(ev->offsets);
+	memset(ev, 0, sizeof *ev);
+}
+
+void eh_event_reset(struct eh_event *ev)
+{
+	ev->record_id = 0;
+	ev->event_id = 0;
+	ev->time = 0;
+	ev->recovered = false;
+	ev->provider = ev->channel = ev->computer = ev->user_sid = NULL;
+	ev->nfields = 0;
+	memset(ev->sys_offsets, 0, sizeof ev->sys_offsets);
+	buf_reset(&ev->arena);
+	buf_addc(&ev->arena, '\0'); /* offset 0 is the empty string */
+}
+
+static size_t _store(struct eh_event *ev, const char *s, size_t len)
+{
+	size_t off = ev->arena.len;
+	buf_add(&ev->arena, s, len);
+	buf_addc(&ev->arena, '\0');
+	return off;
+}
+
+void eh_event_add_field(struct eh_event *ev, const char *name, size_t nlen, const char *value, size_t vlen)
+{
+	if (ev->nfields == ev->capfields) {
+		ev->capfields = ev->capfields ? ev->capfields * 2 : 32;
+		ev->fields = xreallocarray(ev->fields, ev->capfields, sizeof *ev->fields);
+		ev->offsets = xreallocarray(ev->offsets, ev->capfields * 2, sizeof *ev->offsets);
+	}
+	ev->offsets[2 * ev->nfields] = _store(ev, name, nlen);
+	ev->offsets[2 * ev->nfields + 1] = _store(ev, value, vlen);
+	ev->fields[ev->nfields].len = vlen;
+	ev->nfields++;
+}
+
+void eh_event_set_system(struct eh_event *ev, enum eh_system_slot slot, const char *value, size_t vlen)
+{
+	ev->sys_offsets[slot] = _store(ev, value, vlen);
+}
+
+void eh_event_finish(struct eh_event *ev)
+{
+	/* offset 0 is the arena's leading empty string: unset slots read "" */
+	ev->provider = ev->arena.data + ev->sys_offsets[EH_SYS_PROVIDER];
+	ev->channel = ev->arena.data + ev->sys_offsets[EH_SYS_CHANNEL];
+	ev->computer = ev->arena.data + ev->sys_offsets[EH_SYS_COMPUTER];
+	ev->user_sid = ev->arena.data + ev->sys_offsets[EH_SYS_USER_SID];
+	for (size_t i = 0; i < ev->nfields; i++) {
+		ev->fields[i].name = ev->arena.data + ev->offsets[2 * i];
+		ev->fields[i].value = ev->arena.data + ev->offsets[2 * i + 1];
+	}
+}
+
+const char *eh_event_get(const struct eh_event *ev, const char *name, size_t *len)
+{
+	for (size_t i = 0; i < ev->nfields; i++)
+		if (strcmp(ev->fields[i].name, name) == 0) {
+			if (len)
+				*len = ev->fields[i].len;
+			return ev->fields[i].value;
+		}
+	return NULL;
+}
+
+struct eh_event *eh_event_clone(const struct eh_event *src)
+{
+	struct eh_event *ev = xcalloc(1, sizeof *ev);
+	ev->record_id = src->record_id;
+	ev->event_id = src->event_id;
+	ev->time = src->time;
+	ev->recovered = src->recovered;
+	ev->nfields = ev->capfields = src->nfields;
+	/* One allocation for all strings: the clone lives in the timeline. */
+	size_t total = 0;
+	const char *sys[SLOT_COUNT] = { src->provider, src->channel, src->computer, src->user_sid };
+	for (int i = 0; i < SLOT_COUNT; i++)
+		total += strlen(sys[i]) + 1;
+	for (size_t i = 0; i < src->nfields; i++)
+		total += strlen(src->fields[i].name) + 1 + src->fields[i].len + 1;
+	buf_init(&ev->arena);
+	buf_reserve(&ev->arena, total);
+	ev->fields = xcalloc(src->nfields ? src->nfields : 1, sizeof *ev->fields);
+	char *p = ev->arena.data;
+	const char **dst[SLOT_COUNT] = { &ev->provider, &ev->channel, &ev->computer, &ev->user_sid };
+	for (int i = 0; i < SLOT_COUNT; i++) {
+		size_t n = strlen(sys[i]) + 1;
+		memcpy(p, sys[i], n);
+		*dst[i] = p;
+		p += n;
+	}
+	for (size_t i = 0; i < src->nfields; i++) {
+		size_t n = strlen(src->fields[i].name) + 1;
+		memcpy(p, src->fields[i].name, n);
+		ev->fields[i].name = p;
+		p += n;
+		memcpy(p, src->fields[i].value, src->fields[i].len + 1);
+		ev->fields[i].value = p;
+		ev->fields[i].len = src->fields[i].len;
+		p += src->fields[i].len + 1;
+	}
+	ev->arena.len = total;
+	return ev;
+}
+
+void eh_event_free(struct eh_event *ev)
+{
+	if (ev == NULL)
+		return;
+	eh_event_release(ev);
+	free(ev);
+}
+
+/* Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm). */
+static int64_t _days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void _civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+#define TICKS_PER_SECOND 10000000LL
+#define EPOCH_1601_TO_1970_DAYS 134774LL
+
+static int _digits(const char **s, int n, int *out)
+{
+	*out = 0;
+	for (int i = 0; i < n; i++, (*s)++) {
+		if (**s < '0' || **s > '9')
+			return -1;
+		*out = *out * 10 + (**s - '0');
+	}
+	return 0;
+}
+
+int64_t eh_time_parse(const char *s)
+{
+	int y, mo, d, h, mi, sec;
+	if (_digits(&s, 4, &y) || *s++ != '-' || _digits(&s, 2, &mo) || *s++ != '-' || _digits(&s, 2, &d) ||
+	    (*s != 'T' && *s != ' '))
+		return -1;
+	s++;
+	if (_digits(&s, 2, &h) || *s++ != ':' || _digits(&s, 2, &mi) || *s++ != ':' || _digits(&s, 2, &sec))
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	int64_t frac = 0;
+	if (*s == '.') {
+		s++;
+		int n = 0;
+		while (*s >= '0' && *s <= '9') {
+			if (n < 7) /* 100 ns is the finest FILETIME holds */
+				frac = frac * 10 + (*s - '0');
+			n++;
+			s++;
+		}
+		for (; n < 7; n++)
+			frac *= 10;
+	}
+	if (*s != 'Z' && *s != '\0')
+		return -1;
+	int64_t days = _days_from_civil(y, (unsigned)mo, (unsigned)d) + EPOCH_1601_TO_1970_DAYS;
+	return ((days * 24 + h) * 60 + mi) * 60 * TICKS_PER_SECOND + sec * TICKS_PER_SECOND + frac;
+}
+
+void eh_time_format(int64_t ticks, char out[48])
+{
+	if (ticks < 0)
+		ticks = 0;
+	int64_t secs = ticks / TICKS_PER_SECOND;
+	int64_t frac = ticks % TICKS_PER_SECOND;
+	int64_t days = secs / 86400 - EPOCH_1601_TO_1970_DAYS;
+	int64_t rem = secs % 86400;
+	int64_t y;
+	unsigned m, d;
+	_civil_from_days(days, &y, &m, &d);
+	snprintf(out, 48, "%04lld-%02u-%02uT%02d:%02d:%02d.%07lldZ", (long long)y, m, d, (int)(rem / 3600),
+		 (int)(rem / 60 % 60), (int)(rem % 60), (long long)frac);
+}

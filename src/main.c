@@ -1,0 +1,304 @@
+/* evtxhunt: hunt Sigma rules in Windows event logs (.evtx), offline.
+ * The command line only: options, rule loading, output file, exit status. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <libevtx.h>
+#include <libxml/parser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "evtxhunt/builtin.h"
+#include "evtxhunt/output.h"
+#include "evtxhunt/report.h"
+#include "evtxhunt/scan.h"
+#include "evtxhunt/sigma.h"
+#include "evtxhunt/timeline.h"
+#include "evtxhunt/util.h"
+
+/* Exit status, as virus scanners use it in sweeps. */
+enum exit_status { EXIT_NO_HITS = 0, EXIT_HITS = 1, EXIT_ERROR = 2 };
+
+enum long_only { OPT_CHECK_RULES = 256, OPT_FORCE, OPT_NO_PREFILTER, OPT_STATS_JSON, OPT_WIDE };
+
+static const struct option long_options[] = {
+	{ "rules", required_argument, NULL, 'r' },
+	{ "check-rules", no_argument, NULL, OPT_CHECK_RULES },
+	{ "format", required_argument, NULL, 'f' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "threads", required_argument, NULL, 'j' },
+	{ "no-prefilter", no_argument, NULL, OPT_NO_PREFILTER },
+	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
+	{ "wide", no_argument, NULL, OPT_WIDE },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void _usage(FILE *out)
+{
+	fputs("Usage: evtxhunt [OPTIONS] PATH...\n"
+	      "Hunt Sigma rules in Windows event logs (.evtx) and print a timeline of the hits.\n"
+	      "PATH is an .evtx file (read whatever its name) or a directory, walked for *.evtx.\n"
+	      "\n"
+	      "  -r, --rules PATH       Sigma rule file or directory (repeatable); default: the\n"
+	      "                         built-in rule set\n"
+	      "      --check-rules      load the rules, list those that cannot be used, scan nothing\n"
+	      "  -f, --format FORMAT    table (default), csv or jsonl\n"
+	      "  -o, --output FILE      write the timeline to FILE (atomically: temporary file, then\n"
+	      "                         rename); an existing FILE is kept unless --force\n"
+	      "      --force            replace an existing output file\n"
+	      "      --wide             table: do not cut long values at 80 columns\n"
+	      "  -j, --threads N        worker threads (accepted; the scan runs on one thread)\n"
+	      "      --no-prefilter     parse every chunk (accepted; there is no prefilter yet)\n"
+	      "      --stats-json FILE  write the run's counters to FILE as one JSON object\n"
+	      "  -q, --quiet            no summary on stderr\n"
+	      "  -h, --help             this help\n"
+	      "  -V, --version          version and library versions\n"
+	      "\n"
+	      "Exit status: 0 no hits, 1 hits found, 2 an error (usage, a rule that cannot be\n"
+	      "loaded, an input that cannot be opened or read); with 2, the other inputs are\n"
+	      "still scanned and their hits printed.\n"
+	      "\n"
+	      "Built-in rules are from SigmaHQ (https://github.com/SigmaHQ/sigma), under the\n"
+	      "Detection Rule License 1.1 (https://github.com/SigmaHQ/Detection-Rule-License).\n",
+	      out);
+}
+
+static double _now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct eh_ruleset *_load_rules(char **paths, size_t n)
+{
+	struct eh_ruleset *rs = eh_ruleset_new();
+	if (n == 0)
+		for (unsigned i = 0; i < eh_builtin_rule_count; i++)
+			eh_ruleset_load_text(rs, eh_builtin_rules[i].name, eh_builtin_rules[i].yaml,
+					     strlen(eh_builtin_rules[i].yaml));
+	for (size_t i = 0; i < n; i++)
+		eh_ruleset_load_path(rs, paths[i]);
+	return rs;
+}
+
+/* "file:line:column: reason" for each rule that cannot be used. */
+static void _print_rule_errors(FILE *out, const struct eh_ruleset *rs)
+{
+	for (size_t i = 0; i < eh_ruleset_error_count(rs); i++) {
+		const struct eh_rule_error *e = eh_ruleset_error(rs, i);
+		struct buf b;
+		buf_init(&b);
+		eh_escape_terminal(&b, e->file, strlen(e->file));
+		buf_addf(&b, ":%d:%d: ", e->line, e->column);
+		eh_escape_terminal(&b, e->reason, strlen(e->reason));
+		fprintf(out, "%s\n", b.data);
+		buf_free(&b);
+	}
+}
+
+/* An output file is written beside its final name and renamed into place
+ * once complete, so a reader never sees half a report. */
+struct output_file {
+	const char *path;
+	char *tmp;
+	FILE *fp;
+};
+
+static int _output_open(struct output_file *o, const char *path, bool force)
+{
+	struct stat st;
+	o->path = path;
+	o->tmp = NULL;
+	o->fp = stdout;
+	if (path == NULL)
+		return 0;
+	if (!force && lstat(path, &st) == 0) {
+		fprintf(stderr, "evtxhunt: %s exists; use --force to replace it\n", path);
+		return -1;
+	}
+	const char *slash = strrchr(path, '/');
+	o->tmp = slash ? xasprintf("%.*s/.evtxhunt-XXXXXX", (int)(slash - path), path) : xstrdup(".evtxhunt-XXXXXX");
+	int fd = mkstemp(o->tmp);
+	if (fd < 0 || (o->fp = fdopen(fd, "w")) == NULL) {
+		fprintf(stderr, "evtxhunt: cannot create a temporary file beside %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(o->tmp);
+		o->tmp = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int _output_close(struct output_file *o)
+{
+	int rc = 0;
+	if (o->tmp == NULL)
+		return fflush(stdout) == 0 ? 0 : -1;
+	if (fflush(o->fp) != 0 || fsync(fileno(o->fp)) != 0)
+		rc = -1;
+	if (fclose(o->fp) != 0)
+		rc = -1;
+	if (rc == 0 && rename(o->tmp, o->path) != 0)
+		rc = -1;
+	if (rc != 0) {
+		fprintf(stderr, "evtxhunt: cannot write %s: %s\n", o->path, strerror(errno));
+		unlink(o->tmp);
+	}
+	free(o->tmp);
+	return rc;
+}
+
+static int _write_stats(const char *path, const struct eh_run *run)
+{
+	FILE *f = fopen(path, "w");
+	if (f == NULL) {
+		fprintf(stderr, "evtxhunt: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	eh_report_stats_json(f, run);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "evtxhunt: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char **rule_paths = NULL;
+	size_t nrule_paths = 0;
+	bool check_rules = false, force = false, quiet = false;
+	const char *output = NULL, *stats_json = NULL;
+	struct eh_output_options out_opt = { EH_FORMAT_TABLE, false, 80 };
+	struct eh_scan_options scan_opt = { stderr, false, 0 };
+	int c, status = EXIT_NO_HITS;
+
+	while ((c = getopt_long(argc, argv, "r:f:o:j:qhV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			rule_paths = xreallocarray(rule_paths, nrule_paths + 1, sizeof *rule_paths);
+			rule_paths[nrule_paths++] = optarg;
+			break;
+		case OPT_CHECK_RULES:
+			check_rules = true;
+			break;
+		case 'f': {
+			int f = eh_format_from_name(optarg);
+			if (f < 0) {
+				fprintf(stderr, "evtxhunt: unknown format '%s' (table, csv or jsonl)\n", optarg);
+				return EXIT_ERROR;
+			}
+			out_opt.format = (enum eh_format)f;
+			break;
+		}
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_FORCE:
+			force = true;
+			break;
+		case 'j': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || n < 1 || n > 1024) {
+				fprintf(stderr, "evtxhunt: --threads takes a number from 1 to 1024\n");
+				return EXIT_ERROR;
+			}
+			scan_opt.threads = (int)n;
+			break;
+		}
+		case OPT_NO_PREFILTER:
+			scan_opt.no_prefilter = true;
+			break;
+		case OPT_STATS_JSON:
+			stats_json = optarg;
+			break;
+		case OPT_WIDE:
+			out_opt.wide = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			_usage(stdout);
+			return EXIT_NO_HITS;
+		case 'V':
+			printf("evtxhunt %s (libevtx %s, libxml2 %s)\n", PACKAGE_VERSION, libevtx_get_version(),
+			       LIBXML_DOTTED_VERSION);
+			return EXIT_NO_HITS;
+		default:
+			_usage(stderr);
+			return EXIT_ERROR;
+		}
+	}
+
+	struct eh_ruleset *rules = _load_rules(rule_paths, nrule_paths);
+	free(rule_paths);
+	if (check_rules) {
+		_print_rule_errors(stdout, rules);
+		printf("%zu loaded, %zu rejected\n", eh_ruleset_count(rules), eh_ruleset_error_count(rules));
+		if (eh_ruleset_unmapped(rules))
+			printf("%zu of the loaded rules have a log source evtxhunt does not map yet\n",
+			       eh_ruleset_unmapped(rules));
+		if (eh_ruleset_not_rules(rules))
+			printf("%zu YAML documents are not Sigma rules and were skipped\n", eh_ruleset_not_rules(rules));
+		status = eh_ruleset_error_count(rules) ? EXIT_ERROR : EXIT_NO_HITS;
+		eh_ruleset_free(rules);
+		return status;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "evtxhunt: no PATH given\n");
+		_usage(stderr);
+		eh_ruleset_free(rules);
+		return EXIT_ERROR;
+	}
+	if (eh_ruleset_error_count(rules)) {
+		_print_rule_errors(stderr, rules);
+		status = EXIT_ERROR;
+	}
+
+	struct output_file out;
+	if (_output_open(&out, output, force) != 0) {
+		eh_ruleset_free(rules);
+		return EXIT_ERROR;
+	}
+
+	double start = _now();
+	struct eh_timeline tl;
+	eh_timeline_init(&tl);
+	struct eh_scanner *scanner = eh_scanner_new(rules, &scan_opt, &tl);
+	for (int i = optind; i < argc; i++)
+		eh_scan_path(scanner, argv[i]);
+	eh_timeline_sort(&tl);
+	eh_output_timeline(out.fp, &out_opt, &tl);
+	if (_output_close(&out) != 0)
+		status = EXIT_ERROR;
+
+	const struct eh_stats *st = eh_scanner_stats(scanner);
+	struct eh_run run = { st, rules, &tl, _now() - start };
+	if (!quiet)
+		eh_report_summary(stderr, &run);
+	if (stats_json && _write_stats(stats_json, &run) != 0)
+		status = EXIT_ERROR;
+	if (st->errors || st->files_failed)
+		status = EXIT_ERROR;
+	else if (status != EXIT_ERROR && st->hits)
+		status = EXIT_HITS;
+
+	eh_scanner_free(scanner);
+	eh_timeline_release(&tl);
+	eh_ruleset_free(rules);
+	xmlCleanupParser();
+	return status;
+}

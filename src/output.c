@@ -1,0 +1,362 @@
+/* Output formats and escaping. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "evtxhunt/output.h"
+
+static const char *const format_names[] = { "table", "csv", "jsonl" };
+
+int eh_format_from_name(const char *name)
+{
+	for (int i = 0; i < 3; i++)
+		if (strcmp(name, format_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* Decodes one UTF-8 character at S; returns its length, or 0 when the
+ * bytes are not valid UTF-8 (overlong, surrogate, beyond U+10FFFF). */
+static size_t _utf8_decode(const unsigned char *s, size_t left, uint32_t *cp)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t v, min;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if (c >= 0xc2 && c <= 0xdf) {
+		n = 2, v = c & 0x1f, min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3, v = c & 0x0f, min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4, v = c & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[i] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return n;
+}
+
+/* Characters that can act on a terminal or reorder what it shows. */
+static bool _dangerous(uint32_t cp)
+{
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e ||
+	       cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+	       cp == 0xfeff;
+}
+
+void eh_escape_terminal(struct buf *b, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = _utf8_decode(p + i, len - i, &cp);
+		if (n == 0) {
+			buf_addf(b, "\\x%02X", p[i]);
+			i++;
+			continue;
+		}
+		if (!_dangerous(cp)) {
+			buf_add(b, p + i, n);
+		} else if (cp == '\n') {
+			buf_adds(b, "\\n");
+		} else if (cp == '\r') {
+			buf_adds(b, "\\r");
+		} else if (cp == '\t') {
+			buf_adds(b, "\\t");
+		} else if (cp < 0x80) {
+			buf_addf(b, "\\x%02X", cp);
+		} else {
+			buf_addf(b, "\\u%04X", cp);
+		}
+		i += n;
+	}
+}
+
+void eh_escape_csv(struct buf *b, const char *s, size_t len)
+{
+	struct buf safe;
+	buf_init(&safe);
+	if (len && strchr("=+-@\t\r", s[0]))
+		buf_addc(&safe, '\'');
+	eh_escape_terminal(&safe, s, len);
+	bool quote = false;
+	for (size_t i = 0; i < safe.len; i++)
+		if (safe.data[i] == ',' || safe.data[i] == '"' || safe.data[i] == ' ')
+			quote = true;
+	if (!quote) {
+		buf_add(b, safe.data, safe.len);
+	} else {
+		buf_addc(b, '"');
+		for (size_t i = 0; i < safe.len; i++) {
+			if (safe.data[i] == '"')
+				buf_addc(b, '"');
+			buf_addc(b, safe.data[i]);
+		}
+		buf_addc(b, '"');
+	}
+	buf_free(&safe);
+}
+
+void eh_escape_json(struct buf *b, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	buf_addc(b, '"');
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = _utf8_decode(p + i, len - i, &cp);
+		if (n == 0) {
+			buf_adds(b, "\\ufffd");
+			i++;
+			continue;
+		}
+		if (cp == '"')
+			buf_adds(b, "\\\"");
+		else if (cp == '\\')
+			buf_adds(b, "\\\\");
+		else if (cp == '\n')
+			buf_adds(b, "\\n");
+		else if (cp == '\r')
+			buf_adds(b, "\\r");
+		else if (cp == '\t')
+			buf_adds(b, "\\t");
+		else if (_dangerous(cp) && cp <= 0xffff)
+			buf_addf(b, "\\u%04x", cp); /* valid JSON, and inert when printed */
+		else
+			buf_add(b, p + i, n);
+		i += n;
+	}
+	buf_addc(b, '"');
+}
+
+size_t eh_display_width(const char *s, size_t len)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+static const char *_field(const struct eh_event *ev, const char *name)
+{
+	const char *v = eh_event_get(ev, name, NULL);
+	return v ? v : "";
+}
+
+/* ---- table -------------------------------------------------------------- */
+
+/* Appends one table line: LABEL then escaped text, cut to the width with
+ * an ellipsis unless wide. */
+static void _table_line(struct buf *out, const struct eh_output_options *opt, const char *label, const char *text)
+{
+	struct buf line;
+	buf_init(&line);
+	buf_adds(&line, label);
+	eh_escape_terminal(&line, text, strlen(text));
+	if (!opt->wide && eh_display_width(line.data, line.len) > opt->width) {
+		size_t keep = opt->width - 1, w = 0, i = 0;
+		for (; i < line.len; i++) {
+			if (((unsigned char)line.data[i] & 0xc0) != 0x80) {
+				if (w == keep)
+					break;
+				w++;
+			}
+		}
+		line.len = i;
+		buf_adds(&line, "\xe2\x80\xa6"); /* … */
+	}
+	buf_add(out, line.data, line.len);
+	buf_addc(out, '\n');
+	buf_free(&line);
+}
+
+/* ATT&CK technique ids from tags ("attack.t1218.011" -> "T1218.011"). */
+static void _techniques(struct buf *b, const struct eh_rule *r)
+{
+	for (size_t i = 0; i < r->ntags; i++) {
+		const char *t = r->tags[i];
+		if (strncmp(t, "attack.t", 8) == 0 && t[8] >= '0' && t[8] <= '9') {
+			buf_adds(b, b->len ? " T" : "T");
+			buf_adds(b, t + 8);
+		}
+	}
+}
+
+static void _table_hit(struct buf *out, const struct eh_output_options *opt, const struct eh_hit *h)
+{
+	const struct eh_event *ev = h->event;
+	char when[48];
+	struct buf t;
+	buf_init(&t);
+	eh_time_format(ev->time, when);
+
+	buf_addf(&t, "%s  ", when);
+	buf_adds(&t, ev->computer);
+	const char *user = _field(ev, "User");
+	if (*user) {
+		buf_adds(&t, "  ");
+		buf_adds(&t, user);
+	}
+	_table_line(out, opt, "", t.data);
+
+	buf_reset(&t);
+	buf_addf(&t, "[%s] %s", h->rule->level ? h->rule->level : "-", h->rule->title);
+	struct buf tech;
+	buf_init(&tech);
+	_techniques(&tech, h->rule);
+	if (tech.len)
+		buf_addf(&t, " (%s)", tech.data);
+	buf_free(&tech);
+	_table_line(out, opt, "  rule     ", t.data);
+
+	buf_reset(&t);
+	const char *parent = _field(ev, "ParentImage");
+	if (*parent)
+		buf_addf(&t, "%s -> ", parent);
+	buf_adds(&t, _field(ev, "Image"));
+	_table_line(out, opt, "  process  ", t.data);
+	_table_line(out, opt, "  command  ", _field(ev, "CommandLine"));
+	_table_line(out, opt, "  cwd      ", _field(ev, "CurrentDirectory"));
+
+	buf_reset(&t);
+	buf_addf(&t, "%s #%" PRIu64 "%s", h->file, ev->record_id, ev->recovered ? " (recovered)" : "");
+	_table_line(out, opt, "  source   ", t.data);
+	buf_addc(out, '\n');
+	buf_free(&t);
+}
+
+/* ---- CSV ----------------------------------------------------------------- */
+
+static const char *const csv_columns[] = {
+	"timestamp", "computer", "rule_title", "level", "rule_id", "event_id", "record_id", "file", "user",
+	"image", "original_file_name", "command_line", "current_directory", "parent_image", "parent_command_line",
+	"process_guid", "process_id", "recovered",
+};
+
+static void _csv_cell(struct buf *out, const char *s, bool first)
+{
+	if (!first)
+		buf_addc(out, ',');
+	eh_escape_csv(out, s, strlen(s));
+}
+
+static void _csv_hit(struct buf *out, const struct eh_hit *h)
+{
+	const struct eh_event *ev = h->event;
+	char when[48], eid[16], rid[24];
+	eh_time_format(ev->time, when);
+	snprintf(eid, sizeof eid, "%" PRIu32, ev->event_id);
+	snprintf(rid, sizeof rid, "%" PRIu64, ev->record_id);
+	const char *cells[] = {
+		when, ev->computer, h->rule->title, h->rule->level ? h->rule->level : "", h->rule->id ? h->rule->id : "",
+		eid, rid, h->file, _field(ev, "User"), _field(ev, "Image"), _field(ev, "OriginalFileName"),
+		_field(ev, "CommandLine"), _field(ev, "CurrentDirectory"), _field(ev, "ParentImage"),
+		_field(ev, "ParentCommandLine"), _field(ev, "ProcessGuid"), _field(ev, "ProcessId"),
+		ev->recovered ? "true" : "false",
+	};
+	for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++)
+		_csv_cell(out, cells[i], i == 0);
+	buf_adds(out, "\r\n");
+}
+
+/* ---- JSON Lines ----------------------------------------------------------- */
+
+static void _json_key(struct buf *out, const char *key, bool first)
+{
+	if (!first)
+		buf_addc(out, ',');
+	eh_escape_json(out, key, strlen(key));
+	buf_addc(out, ':');
+}
+
+static void _json_str(struct buf *out, const char *key, const char *value)
+{
+	_json_key(out, key, false);
+	if (value)
+		eh_escape_json(out, value, strlen(value));
+	else
+		buf_adds(out, "null");
+}
+
+static void _jsonl_hit(struct buf *out, const struct eh_hit *h)
+{
+	const struct eh_event *ev = h->event;
+	char when[48];
+	eh_time_format(ev->time, when);
+	buf_addc(out, '{');
+	_json_key(out, "timestamp", true);
+	eh_escape_json(out, when, strlen(when));
+	_json_str(out, "file", h->file);
+	_json_key(out, "record_id", false);
+	buf_addf(out, "%" PRIu64, ev->record_id);
+	_json_str(out, "computer", ev->computer);
+	_json_str(out, "channel", ev->channel);
+	_json_str(out, "provider", ev->provider);
+	_json_key(out, "event_id", false);
+	buf_addf(out, "%" PRIu32, ev->event_id);
+	_json_str(out, "rule_id", h->rule->id);
+	_json_str(out, "rule_title", h->rule->title);
+	_json_str(out, "level", h->rule->level);
+	_json_key(out, "tags", false);
+	buf_addc(out, '[');
+	for (size_t i = 0; i < h->rule->ntags; i++) {
+		if (i)
+			buf_addc(out, ',');
+		eh_escape_json(out, h->rule->tags[i], strlen(h->rule->tags[i]));
+	}
+	buf_addc(out, ']');
+	_json_key(out, "recovered", false);
+	buf_adds(out, ev->recovered ? "true" : "false");
+	_json_key(out, "fields", false);
+	buf_addc(out, '{');
+	for (size_t i = 0; i < ev->nfields; i++) {
+		/* a name given twice keeps its first value, as the matcher sees it */
+		if (eh_event_get(ev, ev->fields[i].name, NULL) != ev->fields[i].value)
+			continue;
+		_json_key(out, ev->fields[i].name, i == 0);
+		eh_escape_json(out, ev->fields[i].value, ev->fields[i].len);
+	}
+	buf_adds(out, "}}\n");
+}
+
+void eh_output_timeline(FILE *out, const struct eh_output_options *opt, const struct eh_timeline *tl)
+{
+	struct buf b;
+	buf_init(&b);
+	if (opt->format == EH_FORMAT_CSV) {
+		for (size_t i = 0; i < sizeof csv_columns / sizeof csv_columns[0]; i++)
+			_csv_cell(&b, csv_columns[i], i == 0);
+		buf_adds(&b, "\r\n");
+	}
+	for (size_t i = 0; i < tl->n; i++) {
+		switch (opt->format) {
+		case EH_FORMAT_TABLE:
+			_table_hit(&b, opt, &tl->hits[i]);
+			break;
+		case EH_FORMAT_CSV:
+			_csv_hit(&b, &tl->hits[i]);
+			break;
+		case EH_FORMAT_JSONL:
+			_jsonl_hit(&b, &tl->hits[i]);
+			break;
+		}
+		if (b.len > 65536) {
+			fwrite(b.data, 1, b.len, out);
+			buf_reset(&b);
+		}
+	}
+	fwrite(b.data ? b.data : "", 1, b.len, out);
+	buf_free(&b);
+}

@@ -1,0 +1,168 @@
+/* Record reader: libevtx over a one-chunk memory file. */
+#include "config.h"
+
+#include <libbfio.h>
+#include <libevtx.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evtxhunt/chunk.h"
+#include "evtxhunt/reader.h"
+#include "evtxhunt/util.h"
+
+struct eh_reader {
+	uint8_t *image; /* file header + one chunk */
+	libbfio_handle_t *io;
+	libevtx_file_t *file;
+	libevtx_record_t *record;
+	int live, recovered;
+	char provider[256];
+	struct buf xml;
+};
+
+/* libevtx's error chain, one line, the innermost reason last. */
+static char *_cause(libevtx_error_t *error, const char *what)
+{
+	char text[2048] = "";
+	if (error != NULL) {
+		libevtx_error_sprint(error, text, sizeof text);
+		libevtx_error_free(&error);
+	}
+	for (char *p = text; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	size_t n = strlen(text);
+	while (n && (text[n - 1] == ' ' || text[n - 1] == '.'))
+		text[--n] = '\0';
+	/* "libevtx_file_get_record_by_index: unable to ...: 15": keep the reason */
+	char *reason = text;
+	if (strncmp(reason, "libevtx_", 8) == 0 && strstr(reason, ": "))
+		reason = strstr(reason, ": ") + 2;
+	char *colon = strrchr(reason, ':');
+	if (colon && colon[1] == ' ' && strspn(colon + 2, "0123456789") == strlen(colon + 2))
+		*colon = '\0';
+	return *reason ? xasprintf("%s (%s)", what, reason) : xstrdup(what);
+}
+
+struct eh_reader *eh_reader_new(void)
+{
+	struct eh_reader *r = xcalloc(1, sizeof *r);
+	r->image = xmalloc(EH_FILE_HEADER_SIZE + EH_CHUNK_SIZE);
+	buf_init(&r->xml);
+	buf_reserve(&r->xml, 16384);
+	return r;
+}
+
+void eh_reader_free(struct eh_reader *r)
+{
+	if (r == NULL)
+		return;
+	eh_reader_close_chunk(r);
+	buf_free(&r->xml);
+	free(r->image);
+	free(r);
+}
+
+void eh_reader_close_chunk(struct eh_reader *r)
+{
+	if (r->record)
+		libevtx_record_free(&r->record, NULL);
+	if (r->file) {
+		libevtx_file_close(r->file, NULL);
+		libevtx_file_free(&r->file, NULL);
+	}
+	if (r->io)
+		libbfio_handle_free(&r->io, NULL);
+	r->live = r->recovered = 0;
+}
+
+int eh_reader_open_chunk(struct eh_reader *r, const uint8_t *chunk, char **cause)
+{
+	libevtx_error_t *error = NULL;
+	eh_reader_close_chunk(r);
+	eh_make_one_chunk_header(r->image, le64(chunk + 32));
+	memcpy(r->image + EH_FILE_HEADER_SIZE, chunk, EH_CHUNK_SIZE);
+	if (libbfio_memory_range_initialize(&r->io, NULL) != 1 ||
+	    libbfio_memory_range_set(r->io, r->image, EH_FILE_HEADER_SIZE + EH_CHUNK_SIZE, NULL) != 1) {
+		*cause = xstrdup("cannot set up a libbfio memory range");
+		goto fail;
+	}
+	if (libevtx_file_initialize(&r->file, NULL) != 1) {
+		*cause = xstrdup("cannot initialise libevtx");
+		goto fail;
+	}
+	if (libevtx_file_open_file_io_handle(r->file, r->io, LIBEVTX_OPEN_READ, &error) != 1) {
+		*cause = _cause(error, "libevtx cannot open the chunk");
+		libevtx_file_free(&r->file, NULL);
+		goto fail;
+	}
+	if (libevtx_file_get_number_of_records(r->file, &r->live, NULL) != 1)
+		r->live = 0;
+	if (libevtx_file_get_number_of_recovered_records(r->file, &r->recovered, NULL) != 1)
+		r->recovered = 0;
+	return 0;
+fail:
+	eh_reader_close_chunk(r);
+	return -1;
+}
+
+int eh_reader_live_count(const struct eh_reader *r)
+{
+	return r->live;
+}
+
+int eh_reader_recovered_count(const struct eh_reader *r)
+{
+	return r->recovered;
+}
+
+int eh_reader_load(struct eh_reader *r, int index, bool recovered, struct eh_record *rec, char **cause)
+{
+	libevtx_error_t *error = NULL;
+	int ok;
+	if (r->record)
+		libevtx_record_free(&r->record, NULL);
+	if (recovered)
+		ok = libevtx_file_get_recovered_record_by_index(r->file, index, &r->record, &error);
+	else
+		ok = libevtx_file_get_record_by_index(r->file, index, &r->record, &error);
+	if (ok != 1) {
+		r->record = NULL;
+		*cause = _cause(error, "libevtx cannot parse it");
+		return -1;
+	}
+	memset(rec, 0, sizeof *rec);
+	rec->recovered = recovered;
+	libevtx_record_get_identifier(r->record, &rec->record_id, NULL);
+	libevtx_record_get_event_identifier(r->record, &rec->event_id, NULL);
+	libevtx_record_get_written_time(r->record, &rec->written_time, NULL);
+	r->provider[0] = '\0';
+	if (libevtx_record_get_utf8_source_name(r->record, (uint8_t *)r->provider, sizeof r->provider, NULL) != 1)
+		r->provider[0] = '\0';
+	rec->provider = r->provider;
+	return 0;
+}
+
+int eh_reader_xml(struct eh_reader *r, const char **xml, size_t *len, char **cause)
+{
+	libevtx_error_t *error = NULL;
+	/* Render straight into the reusable buffer; ask for the size only when
+	 * it is too small, because the _size call renders the string again. */
+	if (libevtx_record_get_utf8_xml_string(r->record, (uint8_t *)r->xml.data, r->xml.cap, NULL) != 1) {
+		size_t size = 0;
+		if (libevtx_record_get_utf8_xml_string_size(r->record, &size, &error) != 1 || size == 0) {
+			*cause = _cause(error, "libevtx cannot render the record as XML");
+			return -1;
+		}
+		buf_reserve(&r->xml, size);
+		if (libevtx_record_get_utf8_xml_string(r->record, (uint8_t *)r->xml.data, r->xml.cap, &error) != 1) {
+			*cause = _cause(error, "libevtx cannot render the record as XML");
+			return -1;
+		}
+	}
+	r->xml.data[r->xml.cap - 1] = '\0';
+	r->xml.len = strlen(r->xml.data);
+	*xml = r->xml.data;
+	*len = r->xml.len;
+	return 0;
+}

@@ -1,0 +1,65 @@
+/* Run report. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evtxhunt/output.h"
+#include "evtxhunt/report.h"
+
+static double _mbps(const struct eh_run *run)
+{
+	return run->seconds > 0 ? (double)run->stats->bytes / 1e6 / run->seconds : 0.0;
+}
+
+void eh_report_summary(FILE *out, const struct eh_run *run)
+{
+	const struct eh_stats *st = run->stats;
+	size_t nrules = eh_ruleset_count(run->rules);
+	fprintf(out,
+		"evtxhunt: %" PRIu64 " files (%" PRIu64 " failed), %" PRIu64 " chunks (%" PRIu64 " skipped, %" PRIu64
+		" with bad checksums), %" PRIu64 " records (%" PRIu64 " unreadable), %" PRIu64 " recovered records\n",
+		st->files, st->files_failed, st->chunks, st->chunks_skipped, st->chunks_checksum_bad, st->records,
+		st->records_unreadable, st->records_recovered);
+	fprintf(out, "evtxhunt: %" PRIu64 " events matched against %zu rules, %" PRIu64 " hits in %.2f s (%.1f MB/s)\n",
+		st->events_matched, nrules, st->hits, run->seconds, _mbps(run));
+	/* hits per rule, in load order */
+	size_t *counts = calloc(nrules ? nrules : 1, sizeof *counts);
+	if (counts == NULL)
+		return;
+	for (size_t i = 0; i < run->timeline->n; i++)
+		for (size_t r = 0; r < nrules; r++)
+			if (eh_ruleset_rule(run->rules, r) == run->timeline->hits[i].rule) {
+				counts[r]++;
+				break;
+			}
+	for (size_t r = 0; r < nrules; r++) {
+		if (counts[r] == 0)
+			continue;
+		const struct eh_rule *rule = eh_ruleset_rule(run->rules, r);
+		struct buf b;
+		buf_init(&b);
+		eh_escape_terminal(&b, rule->title, strlen(rule->title));
+		fprintf(out, "evtxhunt: %8zu  %s\n", counts[r], b.data);
+		buf_free(&b);
+	}
+	free(counts);
+}
+
+void eh_report_stats_json(FILE *out, const struct eh_run *run)
+{
+	const struct eh_stats *st = run->stats;
+	fprintf(out,
+		"{\"files\":%" PRIu64 ",\"files_failed\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"chunks\":%" PRIu64
+		",\"chunks_skipped\":%" PRIu64 ",\"chunks_empty\":%" PRIu64 ",\"chunks_checksum_bad\":%" PRIu64
+		",\"record_headers_repaired\":%" PRIu64 ",\"records\":%" PRIu64 ",\"records_unreadable\":%" PRIu64 ",\"records_recovered\":%" PRIu64
+		",\"recovered_duplicates\":%" PRIu64 ",\"events_matched\":%" PRIu64 ",\"hits\":%" PRIu64
+		",\"rules_loaded\":%zu,\"rules_rejected\":%zu,\"rules_unmapped\":%zu,\"warnings\":%" PRIu64
+		",\"errors\":%" PRIu64 ",\"seconds\":%.3f}\n",
+		st->files, st->files_failed, st->bytes, st->chunks, st->chunks_skipped, st->chunks_empty,
+		st->chunks_checksum_bad, st->record_headers_repaired, st->records, st->records_unreadable, st->records_recovered,
+		st->recovered_duplicates, st->events_matched, st->hits, eh_ruleset_count(run->rules),
+		eh_ruleset_error_count(run->rules), eh_ruleset_unmapped(run->rules), st->warnings, st->errors,
+		run->seconds);
+}

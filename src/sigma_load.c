@@ -1,0 +1,236 @@
+/* Rule sets: rule files and directories to compiled rules and errors. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "evtxhunt/logsource.h"
+#include "evtxhunt/sigma_internal.h"
+#include "evtxhunt/util.h"
+
+struct eh_ruleset *eh_ruleset_new(void)
+{
+	return xcalloc(1, sizeof(struct eh_ruleset));
+}
+
+void eh_ruleset_free(struct eh_ruleset *rs)
+{
+	if (rs == NULL)
+		return;
+	for (size_t i = 0; i < rs->nrules; i++)
+		sigma_rule_free(rs->rules[i]);
+	free(rs->rules);
+	for (size_t i = 0; i < rs->nerrors; i++) {
+		free(rs->errors[i].file);
+		free(rs->errors[i].reason);
+	}
+	free(rs->errors);
+	free(rs);
+}
+
+static void _error(struct eh_ruleset *rs, const char *file, int line, int column, char *reason)
+{
+	rs->errors = xreallocarray(rs->errors, rs->nerrors + 1, sizeof *rs->errors);
+	struct eh_rule_error *e = &rs->errors[rs->nerrors++];
+	e->file = xstrdup(file);
+	e->line = line;
+	e->column = column;
+	e->reason = reason;
+}
+
+size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char *text, size_t len)
+{
+	struct ydoc_list docs;
+	int line, column;
+	char *cause;
+	size_t loaded = 0;
+	if (ytree_parse(text, len, &docs, &line, &column, &cause) != 0) {
+		_error(rs, name, line, column, cause);
+		return 0;
+	}
+	if (docs.n > 1 && ytree_get(docs.docs[0], "action")) {
+		_error(rs, name, docs.docs[0]->line, docs.docs[0]->column,
+		       xstrdup("multi-document rule collections (action: global) are not supported"));
+		goto out;
+	}
+	for (size_t i = 0; i < docs.n; i++) {
+		struct ynode *doc = docs.docs[i];
+		if (!sigma_looks_like_rule(doc)) {
+			rs->not_rules++;
+			continue;
+		}
+		struct eh_rule *rule;
+		struct eh_rule_error err;
+		if (sigma_compile(doc, name, &rule, &err) != 0) {
+			_error(rs, name, err.line, err.column, err.reason);
+			continue;
+		}
+		rs->rules = xreallocarray(rs->rules, rs->nrules + 1, sizeof *rs->rules);
+		rs->rules[rs->nrules++] = rule;
+		rs->wanted |= rule->sources;
+		if (rule->sources == 0)
+			rs->unmapped++;
+		loaded++;
+	}
+out:
+	ytree_free_docs(&docs);
+	return loaded;
+}
+
+static size_t _load_file(struct eh_ruleset *rs, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		_error(rs, path, 0, 0, xasprintf("cannot open: %s", strerror(errno)));
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	struct buf text;
+	buf_init(&text);
+	char chunk[16384];
+	ssize_t n;
+	while ((n = read(fd, chunk, sizeof chunk)) > 0)
+		buf_add(&text, chunk, (size_t)n);
+	int saved = errno;
+	close(fd);
+	if (n < 0) {
+		_error(rs, path, 0, 0, xasprintf("cannot read: %s", strerror(saved)));
+		buf_free(&text);
+		return 0;
+	}
+	size_t loaded = eh_ruleset_load_text(rs, path, text.data ? text.data : "", text.len);
+	buf_free(&text);
+	return loaded;
+}
+
+static bool _is_yaml(const char *name)
+{
+	size_t n = strlen(name);
+	return (n > 4 && strcasecmp(name + n - 4, ".yml") == 0) || (n > 5 && strcasecmp(name + n - 5, ".yaml") == 0);
+}
+
+static int _cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Walks a rule directory; DEPTH bounds symlink loops. */
+static size_t _load_dir(struct eh_ruleset *rs, const char *path, int depth)
+{
+	if (depth > 64) {
+		_error(rs, path, 0, 0, xstrdup("directories nested too deeply (a symlink loop?)"));
+		return 0;
+	}
+	DIR *d = opendir(path);
+	if (d == NULL) {
+		_error(rs, path, 0, 0, xasprintf("cannot open directory: %s", strerror(errno)));
+		return 0;
+	}
+	char **names = NULL;
+	size_t n = 0, loaded = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		names = xreallocarray(names, n + 1, sizeof *names);
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, _cmp_names);
+	for (size_t i = 0; i < n; i++) {
+		char *child = xasprintf("%s/%s", path, names[i]);
+		struct stat st;
+		if (stat(child, &st) != 0)
+			_error(rs, child, 0, 0, xasprintf("cannot stat: %s", strerror(errno)));
+		else if (S_ISDIR(st.st_mode))
+			loaded += _load_dir(rs, child, depth + 1);
+		else if (S_ISREG(st.st_mode) && _is_yaml(names[i]))
+			loaded += _load_file(rs, child);
+		free(child);
+		free(names[i]);
+	}
+	free(names);
+	return loaded;
+}
+
+size_t eh_ruleset_load_path(struct eh_ruleset *rs, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		_error(rs, path, 0, 0, xasprintf("cannot open: %s", strerror(errno)));
+		return 0;
+	}
+	return S_ISDIR(st.st_mode) ? _load_dir(rs, path, 0) : _load_file(rs, path);
+}
+
+size_t eh_ruleset_count(const struct eh_ruleset *rs)
+{
+	return rs->nrules;
+}
+
+const struct eh_rule *eh_ruleset_rule(const struct eh_ruleset *rs, size_t i)
+{
+	return rs->rules[i];
+}
+
+size_t eh_ruleset_error_count(const struct eh_ruleset *rs)
+{
+	return rs->nerrors;
+}
+
+const struct eh_rule_error *eh_ruleset_error(const struct eh_ruleset *rs, size_t i)
+{
+	return &rs->errors[i];
+}
+
+size_t eh_ruleset_unmapped(const struct eh_ruleset *rs)
+{
+	return rs->unmapped;
+}
+
+size_t eh_ruleset_not_rules(const struct eh_ruleset *rs)
+{
+	return rs->not_rules;
+}
+
+bool eh_ruleset_wants(const struct eh_ruleset *rs, const char *provider, uint32_t event_id)
+{
+	int row = eh_logsource_row_of(provider, event_id);
+	return row >= 0 && (rs->wanted & (UINT64_C(1) << row));
+}
+
+size_t eh_ruleset_match(const struct eh_ruleset *rs, const struct eh_event *ev, eh_hit_fn on_hit, void *user)
+{
+	int row = eh_logsource_row_of(ev->provider, ev->event_id);
+	if (row < 0 || !(rs->wanted & (UINT64_C(1) << row)))
+		return 0;
+	size_t hits = 0;
+	for (size_t i = 0; i < rs->nrules; i++) {
+		const struct eh_rule *r = rs->rules[i];
+		if ((r->sources & (UINT64_C(1) << row)) && sigma_rule_match(r, ev)) {
+			hits++;
+			if (on_hit)
+				on_hit(r, ev, user);
+		}
+	}
+	return hits;
+}
+
+int eh_level_rank(const char *level)
+{
+	static const char *const levels[] = { "informational", "low", "medium", "high", "critical" };
+	if (level == NULL)
+		return -1;
+	for (int i = 0; i < 5; i++)
+		if (strcasecmp(level, levels[i]) == 0)
+			return i;
+	return -1;
+}

@@ -1,0 +1,172 @@
+/* Allocation, buffers and CRC-32 used across evtxhunt. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evtxhunt/util.h"
+
+static void _oom(size_t size)
+{
+	fprintf(stderr, "evtxhunt: out of memory (%zu bytes)\n", size);
+	abort();
+}
+
+void *xmalloc(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+	if (p == NULL)
+		_oom(size);
+	return p;
+}
+
+void *xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+	if (p == NULL)
+		_oom(nmemb * size);
+	return p;
+}
+
+void *xrealloc(void *ptr, size_t size)
+{
+	void *p = realloc(ptr, size ? size : 1);
+	if (p == NULL)
+		_oom(size);
+	return p;
+}
+
+void *xreallocarray(void *ptr, size_t nmemb, size_t size)
+{
+	if (size != 0 && nmemb > SIZE_MAX / size)
+		_oom(SIZE_MAX);
+	return xrealloc(ptr, nmemb * size);
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	va_list aq;
+	va_copy(aq, ap);
+	int n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0)
+		_oom(0);
+	char *p = xmalloc((size_t)n + 1);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *p = xvasprintf(fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void buf_init(struct buf *b)
+{
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+void buf_free(struct buf *b)
+{
+	free(b->data);
+	buf_init(b);
+}
+
+void buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+void buf_reserve(struct buf *b, size_t extra)
+{
+	if (b->len + extra + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < b->len + extra + 1)
+		cap *= 2;
+	b->data = xrealloc(b->data, cap);
+	b->cap = cap;
+}
+
+void buf_add(struct buf *b, const void *data, size_t len)
+{
+	buf_reserve(b, len);
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void buf_addc(struct buf *b, char c)
+{
+	buf_add(b, &c, 1);
+}
+
+void buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = xvasprintf(fmt, ap);
+	va_end(ap);
+	buf_adds(b, s);
+	free(s);
+}
+
+char *buf_steal(struct buf *b)
+{
+	char *p = b->data ? b->data : xstrdup("");
+	buf_init(b);
+	return p;
+}
+
+/* CRC-32 (IEEE 802.3, reflected), as EVTX headers and chunks use it. The
+ * table is built at compile time so threads never race to initialise it. */
+#define CRC_ROW(n) \
+	((n) & 1 ? 0xEDB88320u ^ ((n) >> 1) : ((n) >> 1))
+#define C1(n) CRC_ROW(n)
+#define C2(n) (C1(n) & 1 ? 0xEDB88320u ^ (C1(n) >> 1) : (C1(n) >> 1))
+#define C3(n) (C2(n) & 1 ? 0xEDB88320u ^ (C2(n) >> 1) : (C2(n) >> 1))
+#define C4(n) (C3(n) & 1 ? 0xEDB88320u ^ (C3(n) >> 1) : (C3(n) >> 1))
+#define C5(n) (C4(n) & 1 ? 0xEDB88320u ^ (C4(n) >> 1) : (C4(n) >> 1))
+#define C6(n) (C5(n) & 1 ? 0xEDB88320u ^ (C5(n) >> 1) : (C5(n) >> 1))
+#define C7(n) (C6(n) & 1 ? 0xEDB88320u ^ (C6(n) >> 1) : (C6(n) >> 1))
+#define C8(n) (C7(n) & 1 ? 0xEDB88320u ^ (C7(n) >> 1) : (C7(n) >> 1))
+#define R4(n) C8(n), C8(n + 1), C8(n + 2), C8(n + 3)
+#define R16(n) R4(n), R4(n + 4), R4(n + 8), R4(n + 12)
+#define R64(n) R16(n), R16(n + 16), R16(n + 32), R16(n + 48)
+static const uint32_t crc_table[256] = { R64(0u), R64(64u), R64(128u), R64(192u) };
+
+uint32_t eh_crc32(uint32_t crc, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	crc = ~crc;
+	while (len--)
+		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}

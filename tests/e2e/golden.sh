@@ -1,0 +1,25 @@
+#!/bin/sh
+# The timeline of every fixture in testdata/logs, in each output format,
+# against the golden files (run from testdata/ so paths are relative).
+# To accept a deliberate change: tests/e2e/golden.sh --update
+. "$E2E_LIB"
+cd "$TESTDATA"
+for format in table csv jsonl; do
+	golden=golden/hunt.$format
+	run 1 "$EVTXHUNT" -q -f "$format" logs || continue
+	if [ "${1:-}" = --update ]; then
+		cp "$tmp/out" "$golden"
+	fi
+	same "$tmp/out" "$golden" "format $format"
+done
+# The wide table keeps long values whole.
+run 1 "$EVTXHUNT" -q --wide logs/sysmon_seed_rule.evtx && {
+	[ "${1:-}" = --update ] && cp "$tmp/out" golden/seed_rule.wide
+	same "$tmp/out" golden/seed_rule.wide "table --wide"
+}
+# The warnings name file, chunk and record.
+run 1 "$EVTXHUNT" -q logs && {
+	[ "${1:-}" = --update ] && cp "$tmp/err" golden/hunt.warnings
+	same "$tmp/err" golden/hunt.warnings "warnings"
+}
+finish

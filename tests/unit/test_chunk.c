@@ -1,0 +1,151 @@
+/* Chunk source: classification, checksums, framing repair, opening. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "evtxhunt/chunk.h"
+#include "evtxhunt/util.h"
+
+/* A chunk with records of the given sizes and valid checksums. */
+static uint8_t *make_chunk(const uint32_t *sizes, int n)
+{
+	uint8_t *c = calloc(1, EH_CHUNK_SIZE);
+	memcpy(c, "ElfChnk", 8);
+	uint32_t pos = EH_CHUNK_HEADER_SIZE;
+	for (int i = 0; i < n; i++) {
+		put_le32(c + pos, 0x00002a2a);
+		put_le32(c + pos + 4, sizes[i]);
+		put_le64(c + pos + 8, 100 + (uint64_t)i);
+		memset(c + pos + 24, 0x41 + i, sizes[i] - 28);
+		put_le32(c + pos + sizes[i] - 4, sizes[i]);
+		pos += sizes[i];
+	}
+	put_le64(c + 24, 100);
+	put_le64(c + 32, 100 + (uint64_t)n - 1);
+	put_le32(c + 48, pos);
+	put_le32(c + 52, eh_crc32(0, c + EH_CHUNK_HEADER_SIZE, pos - EH_CHUNK_HEADER_SIZE));
+	put_le32(c + 124, eh_crc32(eh_crc32(0, c, 120), c + 128, EH_CHUNK_HEADER_SIZE - 128));
+	return c;
+}
+
+Test(crc32, known_value)
+{
+	cr_assert_eq(eh_crc32(0, "123456789", 9), 0xCBF43926u);
+	cr_assert_eq(eh_crc32(eh_crc32(0, "1234", 4), "56789", 5), 0xCBF43926u, "incremental");
+}
+
+Test(inspect, good_chunk)
+{
+	uint32_t sizes[] = { 64, 128 };
+	uint8_t *c = make_chunk(sizes, 2);
+	struct eh_chunk_info info;
+	eh_chunk_inspect(c, EH_CHUNK_SIZE, &info);
+	cr_assert_eq(info.state, EH_CHUNK_OK);
+	cr_assert(info.header_crc_ok);
+	cr_assert(info.data_crc_ok);
+	cr_assert_eq(info.first_record_id, 100);
+	cr_assert_eq(info.last_record_id, 101);
+	free(c);
+}
+
+Test(inspect, checksum_damage_is_seen)
+{
+	uint32_t sizes[] = { 64 };
+	uint8_t *c = make_chunk(sizes, 1);
+	struct eh_chunk_info info;
+	c[EH_CHUNK_HEADER_SIZE + 30] ^= 1; /* data */
+	eh_chunk_inspect(c, EH_CHUNK_SIZE, &info);
+	cr_assert(info.header_crc_ok);
+	cr_assert_not(info.data_crc_ok);
+	c[20] ^= 1; /* header */
+	eh_chunk_inspect(c, EH_CHUNK_SIZE, &info);
+	cr_assert_not(info.header_crc_ok);
+	free(c);
+}
+
+Test(inspect, empty_bad_magic_truncated)
+{
+	uint8_t *c = calloc(1, EH_CHUNK_SIZE);
+	struct eh_chunk_info info;
+	eh_chunk_inspect(c, EH_CHUNK_SIZE, &info);
+	cr_assert_eq(info.state, EH_CHUNK_EMPTY, "preallocated zeros are not damage");
+	c[100] = 1;
+	eh_chunk_inspect(c, EH_CHUNK_SIZE, &info);
+	cr_assert_eq(info.state, EH_CHUNK_BAD_MAGIC);
+	eh_chunk_inspect(c, 1000, &info);
+	cr_assert_eq(info.state, EH_CHUNK_TRUNCATED);
+	free(c);
+}
+
+Test(one_chunk_header, is_valid_and_clean)
+{
+	uint8_t hdr[EH_FILE_HEADER_SIZE];
+	eh_make_one_chunk_header(hdr, 41);
+	cr_assert_eq(memcmp(hdr, "ElfFile", 8), 0);
+	cr_assert_eq(le64(hdr + 24), 42, "next record id");
+	cr_assert_eq(le16(hdr + 42), 1, "one chunk");
+	cr_assert_eq(le32(hdr + 120), 0, "clean");
+	cr_assert_eq(le32(hdr + 124), eh_crc32(0, hdr, 120));
+}
+
+Test(framing, intact_chain_is_left_alone)
+{
+	uint32_t sizes[] = { 64, 128, 96 };
+	uint8_t *c = make_chunk(sizes, 3);
+	uint8_t *copy = malloc(EH_CHUNK_SIZE);
+	memcpy(copy, c, EH_CHUNK_SIZE);
+	struct eh_framing_repair rep[4];
+	cr_assert_eq(eh_chunk_repair_framing(c, rep, 4), 0);
+	cr_assert_eq(memcmp(c, copy, EH_CHUNK_SIZE), 0);
+	cr_assert_eq(eh_chunk_record_id(c, 2), 102);
+	cr_assert_eq(eh_chunk_record_id(c, 3), 0);
+	free(c);
+	free(copy);
+}
+
+Test(framing, damaged_size_spans_to_next_record)
+{
+	uint32_t sizes[] = { 64, 128, 96 };
+	uint8_t *c = make_chunk(sizes, 3);
+	put_le32(c + EH_CHUNK_HEADER_SIZE + 64 + 4, 0xfffff000u);
+	struct eh_framing_repair rep[4];
+	cr_assert_eq(eh_chunk_repair_framing(c, rep, 4), 1);
+	cr_assert_eq(rep[0].offset, EH_CHUNK_HEADER_SIZE + 64);
+	cr_assert_eq(rep[0].span, 128);
+	cr_assert_eq(rep[0].old_size, 0xfffff000u);
+	cr_assert_not(rep[0].bad_magic);
+	cr_assert_eq(eh_chunk_record_id(c, 2), 102, "the record behind the damage is reachable");
+	free(c);
+}
+
+Test(framing, damaged_magic_of_last_record)
+{
+	uint32_t sizes[] = { 64, 128 };
+	uint8_t *c = make_chunk(sizes, 2);
+	put_le32(c + EH_CHUNK_HEADER_SIZE + 64, 0x41414141u);
+	struct eh_framing_repair rep[4];
+	cr_assert_eq(eh_chunk_repair_framing(c, rep, 4), 1);
+	cr_assert(rep[0].bad_magic);
+	cr_assert_eq(rep[0].span, 128);
+	free(c);
+}
+
+Test(open, refuses_what_is_not_evtx)
+{
+	char path[] = "/tmp/evtxhunt-test-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, "hello, not a log\n", 17), 17);
+	close(fd);
+	char *cause = NULL;
+	cr_assert_null(eh_evtx_open(path, &cause));
+	cr_assert(strstr(cause, "not an EVTX file") != NULL, "%s", cause);
+	free(cause);
+	unlink(path);
+	cause = NULL;
+	cr_assert_null(eh_evtx_open("/nonexistent/x.evtx", &cause));
+	cr_assert(strstr(cause, "No such file") != NULL, "%s", cause);
+	free(cause);
+}
