@@ -182,18 +182,24 @@ static void _table_line(struct buf *out, const struct eh_output_options *opt, co
 	buf_free(&line);
 }
 
-/* ATT&CK technique ids from tags ("attack.t1218.011" -> "T1218.011"). */
+/* ATT&CK technique ids from tags ("attack.t1218.011" -> "  T1218.011"). */
 static void _techniques(struct buf *b, const struct eh_rule *r)
 {
+	bool first = true;
 	for (size_t i = 0; i < r->ntags; i++) {
 		const char *t = r->tags[i];
 		if (strncmp(t, "attack.t", 8) == 0 && t[8] >= '0' && t[8] <= '9') {
-			buf_adds(b, b->len ? " T" : "T");
+			buf_adds(b, first ? "  T" : ",T");
 			buf_adds(b, t + 8);
+			first = false;
 		}
 	}
 }
 
+/* One hit as a block readable at 80 columns:
+ *   TIME  LEVEL  TECHNIQUES  COMPUTER  USER
+ *     RULE TITLE
+ *     process  PARENT -> IMAGE / command / cwd / source FILE #RECORD */
 static void _table_hit(struct buf *out, const struct eh_output_options *opt, const struct eh_hit *h)
 {
 	const struct eh_event *ev = h->event;
@@ -202,7 +208,9 @@ static void _table_hit(struct buf *out, const struct eh_output_options *opt, con
 	buf_init(&t);
 	eh_time_format(ev->time, when);
 
-	buf_addf(&t, "%s  ", when);
+	buf_addf(&t, "%s  %s", when, h->rule->level ? h->rule->level : "-");
+	_techniques(&t, h->rule);
+	buf_adds(&t, "  ");
 	buf_adds(&t, ev->computer);
 	const char *user = _field(ev, "User");
 	if (*user) {
@@ -210,16 +218,7 @@ static void _table_hit(struct buf *out, const struct eh_output_options *opt, con
 		buf_adds(&t, user);
 	}
 	_table_line(out, opt, "", t.data);
-
-	buf_reset(&t);
-	buf_addf(&t, "[%s] %s", h->rule->level ? h->rule->level : "-", h->rule->title);
-	struct buf tech;
-	buf_init(&tech);
-	_techniques(&tech, h->rule);
-	if (tech.len)
-		buf_addf(&t, " (%s)", tech.data);
-	buf_free(&tech);
-	_table_line(out, opt, "  rule     ", t.data);
+	_table_line(out, opt, "  ", h->rule->title);
 
 	buf_reset(&t);
 	const char *parent = _field(ev, "ParentImage");

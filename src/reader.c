@@ -3,6 +3,7 @@
 
 #include <libbfio.h>
 #include <libevtx.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 
 struct eh_reader {
 	uint8_t *image; /* file header + one chunk */
+	bool shifted_supplementary; /* this libevtx has the surrogate bug */
 	libbfio_handle_t *io;
 	libevtx_file_t *file;
 	libevtx_record_t *record;
@@ -44,9 +46,38 @@ static char *_cause(libevtx_error_t *error, const char *what)
 	return *reason ? xasprintf("%s (%s)", what, reason) : xstrdup(what);
 }
 
+/* libevtx 20181227 (Debian 12's) decodes a UTF-16 surrogate pair to the
+ * code point 0x3FF too low: U+1F600 comes out as U+1F201 (python-evtx and
+ * the raw bytes agree on U+1F600). Where the result is still beyond the
+ * BMP, that is undone here; U+10000..U+103FE land inside the BMP, where
+ * they cannot be told from real characters, and are left as they are. */
+#define SURROGATE_SHIFT 0x3FF
+
+static void _unshift_supplementary(char *s, size_t len)
+{
+	unsigned char *p = (unsigned char *)s;
+	for (size_t i = 0; i + 3 < len; i++) {
+		if (p[i] < 0xf0 || p[i] > 0xf4)
+			continue;
+		if ((p[i + 1] & 0xc0) != 0x80 || (p[i + 2] & 0xc0) != 0x80 || (p[i + 3] & 0xc0) != 0x80)
+			continue;
+		uint32_t cp = (uint32_t)(p[i] & 0x07) << 18 | (uint32_t)(p[i + 1] & 0x3f) << 12 |
+			      (uint32_t)(p[i + 2] & 0x3f) << 6 | (p[i + 3] & 0x3f);
+		if (cp < 0x10000 || cp + SURROGATE_SHIFT > 0x10ffff)
+			continue;
+		cp += SURROGATE_SHIFT;
+		p[i] = (unsigned char)(0xf0 | cp >> 18);
+		p[i + 1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+		p[i + 2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		p[i + 3] = (unsigned char)(0x80 | (cp & 0x3f));
+		i += 3;
+	}
+}
+
 struct eh_reader *eh_reader_new(void)
 {
 	struct eh_reader *r = xcalloc(1, sizeof *r);
+	r->shifted_supplementary = strcmp(libevtx_get_version(), "20181227") == 0;
 	r->image = xmalloc(EH_FILE_HEADER_SIZE + EH_CHUNK_SIZE);
 	buf_init(&r->xml);
 	buf_reserve(&r->xml, 16384);
@@ -162,6 +193,8 @@ int eh_reader_xml(struct eh_reader *r, const char **xml, size_t *len, char **cau
 	}
 	r->xml.data[r->xml.cap - 1] = '\0';
 	r->xml.len = strlen(r->xml.data);
+	if (r->shifted_supplementary)
+		_unshift_supplementary(r->xml.data, r->xml.len);
 	*xml = r->xml.data;
 	*len = r->xml.len;
 	return 0;

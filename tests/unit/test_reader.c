@@ -98,3 +98,33 @@ Test(reader, a_garbage_record_fails_alone)
 	eh_reader_free(r);
 	eh_evtx_close(f);
 }
+
+/* Characters beyond the BMP come through as written (libevtx 20181227
+ * shifts them; the reader undoes it). The fixture holds U+1F600. */
+Test(reader, supplementary_characters_survive)
+{
+	struct eh_evtx_file *f = open_fixture("hostile_values.evtx");
+	struct eh_reader *r = eh_reader_new();
+	uint8_t *chunk = malloc(EH_CHUNK_SIZE);
+	struct eh_chunk_info info;
+	char *cause = NULL;
+	bool found = false;
+	for (uint64_t i = 0; i < eh_evtx_chunk_slots(f) && !found; i++) {
+		eh_evtx_read_chunk(f, i, chunk, &info, &cause);
+		cr_assert_eq(eh_reader_open_chunk(r, chunk, &cause), 0);
+		for (int k = 0; k < eh_reader_live_count(r); k++) {
+			struct eh_record rec;
+			const char *xml;
+			size_t len;
+			cr_assert_eq(eh_reader_load(r, k, false, &rec, &cause), 0);
+			cr_assert_eq(eh_reader_xml(r, &xml, &len, &cause), 0);
+			if (strstr(xml, "C:\\x\\\xf0\x9f\x98\x80\\"))
+				found = true;
+			cr_assert_null(strstr(xml, "\xf0\x9f\x88\x81"), "U+1F201: libevtx's shift leaked");
+		}
+	}
+	cr_assert(found, "U+1F600 not found in the rendered XML");
+	free(chunk);
+	eh_reader_free(r);
+	eh_evtx_close(f);
+}
