@@ -134,9 +134,25 @@ uint64_t eh_evtx_chunk_slots(const struct eh_evtx_file *f)
 	return (f->size - EH_FILE_HEADER_SIZE + EH_CHUNK_SIZE - 1) / EH_CHUNK_SIZE;
 }
 
+static uint32_t _header_crc(const uint8_t *chunk, const char *magic)
+{
+	uint32_t crc = eh_crc32(0, magic ? (const uint8_t *)magic : chunk, 8);
+	crc = eh_crc32(crc, chunk + 8, 112);
+	return eh_crc32(crc, chunk + 128, EH_CHUNK_HEADER_SIZE - 128);
+}
+
+static bool _holds_record_signature(const uint8_t *chunk)
+{
+	for (uint32_t pos = EH_CHUNK_HEADER_SIZE; pos + 24 <= EH_CHUNK_SIZE; pos += 8)
+		if (le32(chunk + pos) == 0x00002a2au)
+			return true;
+	return false;
+}
+
 void eh_chunk_inspect(const uint8_t *chunk, size_t len, struct eh_chunk_info *info)
 {
 	info->header_crc_ok = info->data_crc_ok = false;
+	info->signature_restored = info->holds_records = false;
 	info->first_record_id = info->last_record_id = 0;
 	info->free_space_offset = 0;
 	if (len < EH_CHUNK_SIZE) {
@@ -144,16 +160,22 @@ void eh_chunk_inspect(const uint8_t *chunk, size_t len, struct eh_chunk_info *in
 		return;
 	}
 	if (memcmp(chunk, chunk_magic, 8) != 0) {
-		info->state = _all_zero(chunk, EH_CHUNK_SIZE) ? EH_CHUNK_EMPTY : EH_CHUNK_BAD_MAGIC;
-		return;
+		if (_all_zero(chunk, EH_CHUNK_SIZE)) {
+			info->state = EH_CHUNK_EMPTY;
+			return;
+		}
+		if (_header_crc(chunk, chunk_magic) != le32(chunk + 124)) {
+			info->state = EH_CHUNK_BAD_MAGIC;
+			info->holds_records = _holds_record_signature(chunk);
+			return;
+		}
+		info->signature_restored = true; /* the checksum vouches for the rest */
 	}
 	info->state = EH_CHUNK_OK;
 	info->first_record_id = le64(chunk + 24);
 	info->last_record_id = le64(chunk + 32);
 	info->free_space_offset = le32(chunk + 48);
-	uint32_t crc = eh_crc32(0, chunk, 120);
-	crc = eh_crc32(crc, chunk + 128, EH_CHUNK_HEADER_SIZE - 128);
-	info->header_crc_ok = crc == le32(chunk + 124);
+	info->header_crc_ok = _header_crc(chunk, chunk_magic) == le32(chunk + 124);
 	uint32_t end = info->free_space_offset;
 	if (end >= EH_CHUNK_HEADER_SIZE && end <= EH_CHUNK_SIZE)
 		info->data_crc_ok = eh_crc32(0, chunk + EH_CHUNK_HEADER_SIZE, end - EH_CHUNK_HEADER_SIZE) ==
@@ -173,6 +195,8 @@ void eh_evtx_read_chunk(const struct eh_evtx_file *f, uint64_t index, uint8_t *b
 		return;
 	}
 	eh_chunk_inspect(buf, got, info);
+	if (info->signature_restored)
+		memcpy(buf, chunk_magic, 8);
 }
 
 void eh_make_one_chunk_header(uint8_t *hdr, uint64_t last_record_id)
@@ -214,6 +238,22 @@ size_t eh_chunk_repair_framing(uint8_t *chunk, struct eh_framing_repair *out, si
 			pos += le32(chunk + pos + 4);
 			continue;
 		}
+		uint32_t size = le32(chunk + pos + 4);
+		if (le32(chunk + pos) == RECORD_MAGIC && size >= RECORD_MIN_SIZE && size <= end - pos) {
+			/* signature and size sane, only the trailing copy is wrong:
+			 * trust the size rather than swallow what follows */
+			if (n < max) {
+				out[n].offset = pos;
+				out[n].span = size;
+				out[n].old_size = size;
+				out[n].bad_magic = false;
+				out[n].bad_copy = true;
+			}
+			n++;
+			put_le32(chunk + pos + size - 4, size);
+			pos += size;
+			continue;
+		}
 		uint32_t next = pos + 1;
 		while (next + 24 <= end && !_record_intact(chunk, next, end))
 			next++;
@@ -226,6 +266,7 @@ size_t eh_chunk_repair_framing(uint8_t *chunk, struct eh_framing_repair *out, si
 			out[n].span = next - pos;
 			out[n].old_size = le32(chunk + pos + 4);
 			out[n].bad_magic = le32(chunk + pos) != RECORD_MAGIC;
+			out[n].bad_copy = false;
 		}
 		n++;
 		put_le32(chunk + pos, RECORD_MAGIC);

@@ -223,28 +223,43 @@ static bool _same_as_live(struct eh_scanner *s, int r, int l)
 static void _report_repairs(struct eh_scanner *s, const struct eh_chunk_info *info,
 			    const struct eh_framing_repair *rep, size_t n)
 {
-	for (size_t i = 0; i < n && i < MAX_REPAIRS; i++)
-		_report(s, "warning", s->file,
-			"chunk %" PRIu64 ": record header at chunk offset %" PRIu32 ": damaged %s (size field %" PRIu32
-			"); framed up to the next intact record at offset %" PRIu32,
-			info->index, rep[i].offset, rep[i].bad_magic ? "signature" : "size", rep[i].old_size,
-			rep[i].offset + rep[i].span);
+	for (size_t i = 0; i < n && i < MAX_REPAIRS; i++) {
+		if (rep[i].bad_copy)
+			_report(s, "warning", s->file,
+				"chunk %" PRIu64 ": record at chunk offset %" PRIu32
+				": its trailing size copy differs from its size %" PRIu32 "; framed by its size",
+				info->index, rep[i].offset, rep[i].span);
+		else
+			_report(s, "warning", s->file,
+				"chunk %" PRIu64 ": record header at chunk offset %" PRIu32 ": damaged %s (size field %" PRIu32
+				"); framed up to the next intact record at offset %" PRIu32,
+				info->index, rep[i].offset, rep[i].bad_magic ? "signature" : "size", rep[i].old_size,
+				rep[i].offset + rep[i].span);
+	}
 	if (n > MAX_REPAIRS)
 		_report(s, "warning", s->file, "chunk %" PRIu64 ": %zu more damaged record headers", info->index,
 			n - MAX_REPAIRS);
 }
 
-static void _scan_chunk(struct eh_scanner *s, const struct eh_chunk_info *info)
+/* Reads one chunk. CARVE: the chunk lost its header (no signature, the
+ * checksum does not vouch for it), so everything libevtx finds in it is
+ * carved and marked recovered. */
+static void _scan_chunk(struct eh_scanner *s, const struct eh_chunk_info *info, bool carve)
 {
 	char *cause = NULL;
-	if (!info->header_crc_ok || !info->data_crc_ok) {
+	if (info->signature_restored)
+		_report(s, "warning", s->file,
+			"chunk %" PRIu64 " (offset %" PRIu64 "): signature damaged, the header checksum vouches for the rest; read",
+			info->index, info->offset);
+	/* carving: libevtx scans a chunk without signature for records */
+	if (!carve && (!info->header_crc_ok || !info->data_crc_ok)) {
 		s->stats.chunks_checksum_bad++;
 		_report(s, "warning", s->file, "chunk %" PRIu64 " (offset %" PRIu64 "): %s checksum mismatch; reading its records anyway",
 			info->index, info->offset,
 			!info->header_crc_ok && !info->data_crc_ok ? "header and data" : !info->header_crc_ok ? "header" : "data");
 	}
 	struct eh_framing_repair rep[MAX_REPAIRS];
-	size_t nrep = eh_chunk_repair_framing(s->chunk, rep, MAX_REPAIRS);
+	size_t nrep = carve ? 0 : eh_chunk_repair_framing(s->chunk, rep, MAX_REPAIRS);
 	if (nrep) {
 		s->stats.record_headers_repaired += nrep;
 		_report_repairs(s, info, rep, nrep);
@@ -256,7 +271,11 @@ static void _scan_chunk(struct eh_scanner *s, const struct eh_chunk_info *info)
 		free(cause);
 		return;
 	}
-	s->stats.chunks++;
+	if (carve)
+		s->stats.chunks_skipped++;
+	else
+		s->stats.chunks++;
+	uint64_t carved_before = s->stats.records_recovered, unparsable_before = s->stats.recovered_unparsable;
 	struct eh_record rec;
 	struct failure_run run = { 0 };
 	int live = eh_reader_live_count(s->reader);
@@ -266,13 +285,17 @@ static void _scan_chunk(struct eh_scanner *s, const struct eh_chunk_info *info)
 		s->live_ids = xreallocarray(s->live_ids, s->cap_live, sizeof *s->live_ids);
 	}
 	for (int i = 0; i < live; i++) {
-		struct place p = { info->index, i, false };
+		struct place p = { info->index, i, carve };
 		if (eh_reader_load(s->reader, i, false, &rec, &cause) != 0) {
 			_record_problem(s, &run, &p, eh_chunk_record_id(s->chunk, i), cause);
 			continue;
 		}
 		_flush_failures(s, &run);
-		s->stats.records++;
+		rec.recovered = carve;
+		if (carve)
+			s->stats.records_recovered++;
+		else
+			s->stats.records++;
 		s->live_ids[s->nlive++] = rec.record_id;
 		_match_record(s, &rec, &p, &run);
 	}
@@ -283,6 +306,7 @@ static void _scan_chunk(struct eh_scanner *s, const struct eh_chunk_info *info)
 		 * expected of slack, so they are not counted as unreadable. */
 		if (eh_reader_load(s->reader, i, true, &rec, &cause) != 0) {
 			free(cause);
+			s->stats.recovered_unparsable++;
 			continue;
 		}
 		int twin = _live_index(s, rec.record_id);
@@ -294,7 +318,32 @@ static void _scan_chunk(struct eh_scanner *s, const struct eh_chunk_info *info)
 		_match_record(s, &rec, &p, &run);
 	}
 	_flush_failures(s, &run);
+	if (carve)
+		_report(s, "warning", s->file,
+			"chunk %" PRIu64 " (offset %" PRIu64 "): no ElfChnk signature; %" PRIu64
+			" records carved from it (marked recovered), %" PRIu64 " more found but not parsable",
+			info->index, info->offset, s->stats.records_recovered - carved_before,
+			s->stats.recovered_unparsable - unparsable_before);
 	eh_reader_close_chunk(s->reader);
+}
+
+/* Consecutive chunk positions that hold neither a chunk nor a record
+ * (overwritten or foreign data): reported as one range. */
+struct bad_run {
+	struct eh_chunk_info first;
+	uint64_t count;
+};
+
+static void _flush_bad(struct eh_scanner *s, struct bad_run *bad)
+{
+	if (bad->count == 1)
+		_report(s, "warning", s->file, "chunk %" PRIu64 " (offset %" PRIu64 "): no ElfChnk signature and no records; skipped",
+			bad->first.index, bad->first.offset);
+	else if (bad->count > 1)
+		_report(s, "warning", s->file,
+			"chunks %" PRIu64 " to %" PRIu64 " (offset %" PRIu64 "): no ElfChnk signature and no records; skipped",
+			bad->first.index, bad->first.index + bad->count - 1, bad->first.offset);
+	bad->count = 0;
 }
 
 static void _scan_file(struct eh_scanner *s, const char *path)
@@ -316,20 +365,27 @@ static void _scan_file(struct eh_scanner *s, const char *path)
 	else if (!h->crc_ok)
 		_report(s, "warning", path, "file header: checksum mismatch; reading the chunks behind it");
 	uint64_t slots = eh_evtx_chunk_slots(f);
+	struct bad_run bad = { .count = 0 };
 	for (uint64_t i = 0; i < slots; i++) {
 		struct eh_chunk_info info;
 		eh_evtx_read_chunk(f, i, s->chunk, &info, &cause);
+		if (info.state != EH_CHUNK_BAD_MAGIC || info.holds_records)
+			_flush_bad(s, &bad);
 		switch (info.state) {
 		case EH_CHUNK_OK:
-			_scan_chunk(s, &info);
+			_scan_chunk(s, &info, false);
 			break;
 		case EH_CHUNK_EMPTY:
 			s->stats.chunks_empty++;
 			break;
 		case EH_CHUNK_BAD_MAGIC:
-			s->stats.chunks_skipped++;
-			_report(s, "warning", path, "chunk %" PRIu64 " (offset %" PRIu64 "): no ElfChnk signature; skipped", i,
-				info.offset);
+			if (info.holds_records) {
+				_scan_chunk(s, &info, true);
+			} else {
+				s->stats.chunks_skipped++;
+				if (bad.count++ == 0)
+					bad.first = info;
+			}
 			break;
 		case EH_CHUNK_TRUNCATED:
 			s->stats.chunks_skipped++;
@@ -344,6 +400,7 @@ static void _scan_file(struct eh_scanner *s, const char *path)
 			break;
 		}
 	}
+	_flush_bad(s, &bad);
 	eh_evtx_close(f);
 }
 

@@ -28,6 +28,10 @@ struct eh_chunk_info {
 	enum eh_chunk_state state;
 	bool header_crc_ok;
 	bool data_crc_ok;
+	bool signature_restored; /* only the signature was damaged: the header
+				  * checksum holds with it restored (and it has
+				  * been, in the buffer read) */
+	bool holds_records;      /* BAD_MAGIC: record signatures inside */
 	uint64_t first_record_id;
 	uint64_t last_record_id;
 	uint32_t free_space_offset;
@@ -65,7 +69,8 @@ struct eh_framing_repair {
 	uint32_t offset;   /* of the damaged record header in the chunk */
 	uint32_t span;     /* bytes up to the next intact record */
 	uint32_t old_size; /* what the header said */
-	bool bad_magic;    /* the signature was damaged (else the size) */
+	bool bad_magic;    /* the signature was damaged */
+	bool bad_copy;     /* only the trailing size copy was wrong */
 };
 
 /* libevtx stops listing a chunk's records at the first damaged record

@@ -24,6 +24,7 @@ struct eh_stats {
 	uint64_t records_unreadable;
 	uint64_t records_recovered;
 	uint64_t recovered_duplicates;
+	uint64_t recovered_unparsable; /* carving candidates libevtx cannot parse */
 	uint64_t events_matched;
 	uint64_t hits;
 	uint64_t warnings;

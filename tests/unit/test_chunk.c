@@ -149,3 +149,33 @@ Test(open, refuses_what_is_not_evtx)
 	cr_assert(strstr(cause, "No such file") != NULL, "%s", cause);
 	free(cause);
 }
+
+Test(inspect, signature_alone_damaged_is_restored)
+{
+	uint32_t sizes[] = { 64 };
+	uint8_t *c = make_chunk(sizes, 1);
+	memcpy(c, "BadChnk", 8);
+	struct eh_chunk_info info;
+	eh_chunk_inspect(c, EH_CHUNK_SIZE, &info);
+	cr_assert_eq(info.state, EH_CHUNK_OK, "the header checksum vouches for the rest");
+	cr_assert(info.signature_restored);
+	cr_assert(info.header_crc_ok);
+	c[20] ^= 1; /* and now more than the signature is damaged */
+	eh_chunk_inspect(c, EH_CHUNK_SIZE, &info);
+	cr_assert_eq(info.state, EH_CHUNK_BAD_MAGIC);
+	cr_assert(info.holds_records, "its records can still be carved");
+	free(c);
+}
+
+Test(framing, wrong_size_copy_keeps_the_size)
+{
+	uint32_t sizes[] = { 64, 128, 96 };
+	uint8_t *c = make_chunk(sizes, 3);
+	put_le32(c + EH_CHUNK_HEADER_SIZE + 64 + 128 - 4, 7);
+	struct eh_framing_repair rep[4];
+	cr_assert_eq(eh_chunk_repair_framing(c, rep, 4), 1);
+	cr_assert(rep[0].bad_copy);
+	cr_assert_eq(rep[0].span, 128);
+	cr_assert_eq(eh_chunk_record_id(c, 2), 102);
+	free(c);
+}
