@@ -1,4 +1,6 @@
 /* Chunk source: classification, checksums, framing repair, opening. */
+#include "config.h"
+
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>

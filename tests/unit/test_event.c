@@ -1,4 +1,6 @@
 /* Events and times. */
+#include "config.h"
+
 #include <criterion/criterion.h>
 #include <string.h>
 

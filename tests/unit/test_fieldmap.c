@@ -1,4 +1,6 @@
 /* Field mapper: record XML as libevtx renders it to normalized events. */
+#include "config.h"
+
 #include <criterion/criterion.h>
 #include <string.h>
 

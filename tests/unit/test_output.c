@@ -1,4 +1,6 @@
 /* Escaping for the terminal, spreadsheets and JSON. */
+#include "config.h"
+
 #include <criterion/criterion.h>
 #include <string.h>
 

@@ -1,4 +1,6 @@
 /* Record reader over the committed fixtures (written by evtxgen). */
+#include "config.h"
+
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,7 @@
 /* The seed rule, from its YAML as shipped in rules/, against in-memory
  * events: every selection and filter on its own, and the edge cases. */
+#include "config.h"
+
 #include "sigma_helpers.h"
 
 #include "evtxhunt/builtin.h"

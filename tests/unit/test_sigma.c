@@ -1,4 +1,6 @@
 /* Sigma semantics: values, modifiers, conditions and load errors. */
+#include "config.h"
+
 #include "sigma_helpers.h"
 
 #define HEAD                                  \

@@ -1,4 +1,6 @@
 /* Timeline order: time, then file, then record id, stable. */
+#include "config.h"
+
 #include <criterion/criterion.h>
 #include <string.h>
 
