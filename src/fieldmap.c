@@ -10,9 +10,10 @@
 #include "evtxhunt/fieldmap.h"
 #include "evtxhunt/util.h"
 
-/* libevtx writes control characters raw, which XML forbids. They are
- * carried through the parser as private-use characters U+F700+c and put
- * back afterwards, so values reach the rules exactly as logged. */
+/* libevtx writes control characters raw, which XML forbids, and a raw CR
+ * would be turned into LF by XML's end-of-line rule. They are carried
+ * through the parser as private-use characters U+F700+c and put back
+ * afterwards, so values reach the rules exactly as logged. */
 #define PUA_LEAD1 0xEF
 #define PUA_LEAD2 0x9C
 #define PUA_BASE 0x80
@@ -247,7 +248,7 @@ static const char *_swap_controls(struct eh_fieldmap *fm, const char *xml, size_
 	size_t i, n = *len;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)xml[i];
-		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+		if (c < 0x20 && c != '\t' && c != '\n')
 			break;
 	}
 	fm->substituted = i < n;
@@ -257,7 +258,7 @@ static const char *_swap_controls(struct eh_fieldmap *fm, const char *xml, size_
 	buf_add(&fm->clean, xml, i);
 	for (; i < n; i++) {
 		unsigned char c = (unsigned char)xml[i];
-		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+		if (c < 0x20 && c != '\t' && c != '\n') {
 			char pua[3] = { (char)PUA_LEAD1, (char)PUA_LEAD2, (char)(PUA_BASE + c) };
 			buf_add(&fm->clean, pua, 3);
 		} else {

@@ -181,7 +181,7 @@ int main(int argc, char **argv)
 	bool check_rules = false, force = false, quiet = false;
 	const char *output = NULL, *stats_json = NULL;
 	struct eh_output_options out_opt = { EH_FORMAT_TABLE, false, 80 };
-	struct eh_scan_options scan_opt = { stderr, false, 0 };
+	struct eh_scan_options scan_opt = { .diag = stderr };
 	int c, status = EXIT_NO_HITS;
 
 	while ((c = getopt_long(argc, argv, "r:f:o:j:qhV", long_options, NULL)) != -1) {

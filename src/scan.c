@@ -167,7 +167,7 @@ static void _record_problem(struct eh_scanner *s, struct failure_run *run, const
 static void _match_record(struct eh_scanner *s, const struct eh_record *rec, const struct place *p,
 			  struct failure_run *run)
 {
-	if (!eh_ruleset_wants(s->rules, rec->provider, rec->event_id))
+	if (s->opt.every_event == NULL && !eh_ruleset_wants(s->rules, rec->provider, rec->event_id))
 		return;
 	const char *xml;
 	size_t len;
@@ -184,6 +184,10 @@ static void _match_record(struct eh_scanner *s, const struct eh_record *rec, con
 	s->event.recovered = rec->recovered;
 	if (s->event.time < 0) /* no TimeCreated: the record header's time */
 		s->event.time = (int64_t)rec->written_time;
+	if (s->opt.every_event)
+		s->opt.every_event(&s->event, s->file, s->opt.user);
+	if (!eh_ruleset_wants(s->rules, rec->provider, rec->event_id))
+		return;
 	s->stats.events_matched++;
 	eh_ruleset_match(s->rules, &s->event, _on_hit, s);
 }

@@ -31,10 +31,15 @@ struct eh_stats {
 	uint64_t errors; /* inputs that could not be opened or read */
 };
 
+/* Called with every readable record's event, wanted by a rule or not. */
+typedef void (*eh_event_fn)(const struct eh_event *ev, const char *file, void *user);
+
 struct eh_scan_options {
 	FILE *diag;      /* where warnings go (stderr); NULL: nowhere */
 	bool no_prefilter;
 	int threads;
+	eh_event_fn every_event; /* NULL: only events rules want are mapped */
+	void *user;
 };
 
 struct eh_scanner;
