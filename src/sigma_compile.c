@@ -1,6 +1,7 @@
 /* Sigma compiler: one YAML document to a read-only rule. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -41,39 +42,60 @@ enum {
 	MOD_CASED = 1 << 4,
 	MOD_EXISTS = 1 << 5,
 	MOD_WINDASH = 1 << 6,
-	MOD_UNSUPPORTED = 1 << 30,
+	MOD_RE = 1 << 7,
+	MOD_RE_I = 1 << 8,
+	MOD_RE_M = 1 << 9,
+	MOD_RE_S = 1 << 10,
+	MOD_BASE64 = 1 << 11,
+	MOD_BASE64OFFSET = 1 << 12,
+	MOD_UTF16LE = 1 << 13,
+	MOD_UTF16BE = 1 << 14,
+	MOD_UTF16 = 1 << 15,
+	MOD_WIDE = 1 << 16,
+	MOD_CIDR = 1 << 17,
+	MOD_FIELDREF = 1 << 18,
+	MOD_GT = 1 << 19,
+	MOD_GTE = 1 << 20,
+	MOD_LT = 1 << 21,
+	MOD_LTE = 1 << 22,
+	MOD_EXPAND = 1 << 23,
 };
 #define MOD_POSITION (MOD_CONTAINS | MOD_STARTSWITH | MOD_ENDSWITH)
+#define MOD_RE_FLAGS (MOD_RE_I | MOD_RE_M | MOD_RE_S)
+#define MOD_ENCODING (MOD_UTF16LE | MOD_UTF16BE | MOD_UTF16 | MOD_WIDE)
+#define MOD_BASE64_ANY (MOD_BASE64 | MOD_BASE64OFFSET)
+#define MOD_COMPARE (MOD_GT | MOD_GTE | MOD_LT | MOD_LTE)
 
+/* Each modifier with the others it may be chained with (any order). */
 static const struct modifier {
 	const char *name;
 	unsigned flag;
+	unsigned allowed; /* modifiers it combines with */
 } modifiers[] = {
-	{ "contains", MOD_CONTAINS },
-	{ "startswith", MOD_STARTSWITH },
-	{ "endswith", MOD_ENDSWITH },
-	{ "all", MOD_ALL },
-	{ "cased", MOD_CASED },
-	{ "exists", MOD_EXISTS },
-	{ "windash", MOD_WINDASH },
-	/* Sigma modifiers not implemented yet: named so the error says so. */
-	{ "re", MOD_UNSUPPORTED },
-	{ "i", MOD_UNSUPPORTED },
-	{ "m", MOD_UNSUPPORTED },
-	{ "s", MOD_UNSUPPORTED },
-	{ "base64", MOD_UNSUPPORTED },
-	{ "base64offset", MOD_UNSUPPORTED },
-	{ "utf16le", MOD_UNSUPPORTED },
-	{ "utf16be", MOD_UNSUPPORTED },
-	{ "utf16", MOD_UNSUPPORTED },
-	{ "wide", MOD_UNSUPPORTED },
-	{ "cidr", MOD_UNSUPPORTED },
-	{ "fieldref", MOD_UNSUPPORTED },
-	{ "gt", MOD_UNSUPPORTED },
-	{ "gte", MOD_UNSUPPORTED },
-	{ "lt", MOD_UNSUPPORTED },
-	{ "lte", MOD_UNSUPPORTED },
-	{ "expand", MOD_UNSUPPORTED },
+	{ "contains", MOD_CONTAINS, MOD_ALL | MOD_CASED | MOD_WINDASH | MOD_BASE64_ANY | MOD_ENCODING | MOD_FIELDREF },
+	{ "startswith", MOD_STARTSWITH, MOD_ALL | MOD_CASED | MOD_WINDASH | MOD_BASE64_ANY | MOD_ENCODING | MOD_FIELDREF },
+	{ "endswith", MOD_ENDSWITH, MOD_ALL | MOD_CASED | MOD_WINDASH | MOD_BASE64_ANY | MOD_ENCODING | MOD_FIELDREF },
+	{ "all", MOD_ALL, ~0u },
+	{ "cased", MOD_CASED, MOD_POSITION | MOD_ALL | MOD_WINDASH | MOD_FIELDREF },
+	{ "exists", MOD_EXISTS, 0 },
+	{ "windash", MOD_WINDASH, MOD_POSITION | MOD_ALL | MOD_CASED },
+	{ "re", MOD_RE, MOD_RE_FLAGS | MOD_ALL },
+	{ "i", MOD_RE_I, MOD_RE | MOD_RE_FLAGS | MOD_ALL },
+	{ "m", MOD_RE_M, MOD_RE | MOD_RE_FLAGS | MOD_ALL },
+	{ "s", MOD_RE_S, MOD_RE | MOD_RE_FLAGS | MOD_ALL },
+	{ "base64", MOD_BASE64, MOD_POSITION | MOD_ALL | MOD_ENCODING },
+	{ "base64offset", MOD_BASE64OFFSET, MOD_POSITION | MOD_ALL | MOD_ENCODING },
+	{ "utf16le", MOD_UTF16LE, MOD_POSITION | MOD_ALL | MOD_BASE64_ANY },
+	{ "utf16be", MOD_UTF16BE, MOD_POSITION | MOD_ALL | MOD_BASE64_ANY },
+	{ "utf16", MOD_UTF16, MOD_POSITION | MOD_ALL | MOD_BASE64_ANY },
+	{ "wide", MOD_WIDE, MOD_POSITION | MOD_ALL | MOD_BASE64_ANY },
+	{ "cidr", MOD_CIDR, MOD_ALL },
+	{ "fieldref", MOD_FIELDREF, MOD_POSITION | MOD_ALL | MOD_CASED },
+	{ "gt", MOD_GT, MOD_ALL },
+	{ "gte", MOD_GTE, MOD_ALL },
+	{ "lt", MOD_LT, MOD_ALL },
+	{ "lte", MOD_LTE, MOD_ALL },
+	{ "expand", MOD_EXPAND, ~0u },
 };
 
 static const struct modifier *_modifier(const char *name, size_t len)
@@ -152,10 +174,17 @@ static void _fold(struct tokens *tk)
 			tk->t[i] = ascii_lower((unsigned char)tk->t[i]);
 }
 
+static struct sigma_value *_new_value(struct sigma_test *t)
+{
+	t->values = xreallocarray(t->values, t->nvalues + 1, sizeof *t->values);
+	struct sigma_value *v = &t->values[t->nvalues++];
+	memset(v, 0, sizeof *v);
+	return v;
+}
+
 /* Turns the tokens of one value alternative into a compiled value. */
 static void _make_value(struct sigma_value *v, struct tokens *tk, unsigned mods)
 {
-	memset(v, 0, sizeof *v);
 	v->cased = (mods & MOD_CASED) != 0;
 	if (!v->cased)
 		_fold(tk);
@@ -185,12 +214,6 @@ static void _make_value(struct sigma_value *v, struct tokens *tk, unsigned mods)
 		v->glob[v->glen++] = GLOB_STAR;
 }
 
-static void _push_value(struct sigma_test *t, struct tokens *tk, unsigned mods)
-{
-	t->values = xreallocarray(t->values, t->nvalues + 1, sizeof *t->values);
-	_make_value(&t->values[t->nvalues++], tk, mods);
-}
-
 /* Expands windash alternatives of one value: 5^k for k dash places. */
 static void _push_windash(struct sigma_test *t, const struct tokens *src, unsigned mods)
 {
@@ -213,9 +236,152 @@ static void _push_windash(struct sigma_test *t, const struct tokens *src, unsign
 				_tok_add(&tk, src->t[i]);
 			}
 		}
-		_push_value(t, &tk, mods);
+		_make_value(_new_value(t), &tk, mods);
 		free(tk.t);
 	}
+}
+
+/* UTF-8 text to UTF-16 bytes (utf16le/wide, utf16be, or utf16 with a BOM). */
+static void _encode_utf16(const char *s, size_t len, unsigned mods, struct buf *out)
+{
+	bool be = (mods & MOD_UTF16BE) != 0;
+	if (mods & MOD_UTF16)
+		buf_add(out, "\xff\xfe", 2);
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		uint32_t cp = c;
+		size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		if (n > 1 && i + n <= len) {
+			cp = c & (0xff >> (n + 1));
+			for (size_t k = 1; k < n; k++)
+				cp = cp << 6 | ((unsigned char)s[i + k] & 0x3f);
+		} else {
+			n = 1;
+		}
+		i += n;
+		uint16_t units[2] = { (uint16_t)cp, 0 };
+		int nunits = 1;
+		if (cp >= 0x10000) {
+			units[0] = (uint16_t)(0xd800 + ((cp - 0x10000) >> 10));
+			units[1] = (uint16_t)(0xdc00 + ((cp - 0x10000) & 0x3ff));
+			nunits = 2;
+		}
+		for (int k = 0; k < nunits; k++) {
+			char b[2] = { (char)(be ? units[k] >> 8 : units[k]), (char)(be ? units[k] : units[k] >> 8) };
+			buf_add(out, b, 2);
+		}
+	}
+}
+
+static void _base64(const unsigned char *in, size_t len, struct buf *out)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0) |
+			     (i + 2 < len ? in[i + 2] : 0);
+		buf_addc(out, alphabet[v >> 18 & 63]);
+		buf_addc(out, alphabet[v >> 12 & 63]);
+		buf_addc(out, i + 1 < len ? alphabet[v >> 6 & 63] : '=');
+		buf_addc(out, i + 2 < len ? alphabet[v & 63] : '=');
+	}
+}
+
+/* A literal (no wildcards) value alternative, e.g. a base64 encoding:
+ * base64 text is case-sensitive, so it is matched cased. */
+static void _push_literal(struct sigma_test *t, const char *s, size_t len, unsigned mods)
+{
+	struct tokens tk = { 0 };
+	for (size_t i = 0; i < len; i++)
+		_tok_add(&tk, (unsigned char)s[i]);
+	_make_value(_new_value(t), &tk, mods | MOD_CASED);
+	free(tk.t);
+}
+
+/* base64 / base64offset, after the optional UTF-16 encoding. base64offset
+ * gives the three encodings of the value at byte offsets 0, 1 and 2 of the
+ * encoded stream, without the characters that depend on its neighbours. */
+static void _push_base64(struct sigma_test *t, const char *s, size_t len, unsigned mods)
+{
+	struct buf raw, enc;
+	buf_init(&raw);
+	buf_init(&enc);
+	if (mods & MOD_ENCODING)
+		_encode_utf16(s, len, mods, &raw);
+	else
+		buf_add(&raw, s, len);
+	if (mods & MOD_BASE64) {
+		_base64((const unsigned char *)raw.data, raw.len, &enc);
+		/* padding depends on what follows in the stream: leave it out
+		 * unless the value must match exactly */
+		while ((mods & MOD_POSITION) && enc.len && enc.data[enc.len - 1] == '=')
+			enc.len--;
+		_push_literal(t, enc.data, enc.len, mods);
+	} else {
+		static const size_t start[3] = { 0, 2, 3 };
+		static const size_t trim[3] = { 0, 3, 2 };
+		for (size_t i = 0; i < 3; i++) {
+			struct buf shifted;
+			buf_init(&shifted);
+			buf_add(&shifted, "\0\0", i);
+			buf_add(&shifted, raw.data, raw.len);
+			buf_reset(&enc);
+			_base64((const unsigned char *)shifted.data, shifted.len, &enc);
+			size_t end = enc.len - trim[(raw.len + i) % 3];
+			if (end > start[i])
+				_push_literal(t, enc.data + start[i], end - start[i], mods | MOD_CONTAINS);
+			buf_free(&shifted);
+		}
+	}
+	buf_free(&raw);
+	buf_free(&enc);
+}
+
+static void _compile_re(struct cc *cc, struct sigma_test *t, const struct ynode *n, unsigned mods)
+{
+	int err;
+	PCRE2_SIZE off;
+	uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+	if (mods & MOD_RE_I)
+		opts |= PCRE2_CASELESS;
+	if (mods & MOD_RE_M)
+		opts |= PCRE2_MULTILINE;
+	if (mods & MOD_RE_S)
+		opts |= PCRE2_DOTALL;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)n->text, n->len, opts, &err, &off, NULL);
+	if (re == NULL) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(err, msg, sizeof msg);
+		_fail(cc, n, "regular expression: %s at offset %zu", (char *)msg, (size_t)off);
+		return;
+	}
+	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+	struct sigma_value *v = _new_value(t);
+	v->kind = SV_RE;
+	v->re = re;
+}
+
+static bool _parse_cidr(const char *s, struct sigma_value *v)
+{
+	char addr[64];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	if (n >= sizeof addr)
+		return false;
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	v->family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(v->family, addr, v->net) != 1)
+		return false;
+	unsigned max = v->family == AF_INET ? 32 : 128;
+	v->prefix = max;
+	if (slash) {
+		char *end;
+		unsigned long p = strtoul(slash + 1, &end, 10);
+		if (*end || end == slash + 1 || p > max)
+			return false;
+		v->prefix = (unsigned)p;
+	}
+	return true;
 }
 
 static void _compile_scalar(struct cc *cc, struct sigma_test *t, const struct ynode *n, unsigned mods)
@@ -231,25 +397,55 @@ static void _compile_scalar(struct cc *cc, struct sigma_test *t, const struct yn
 			_fail(cc, n, "'exists' takes true or false");
 			return;
 		}
-		t->values = xreallocarray(t->values, t->nvalues + 1, sizeof *t->values);
-		memset(&t->values[t->nvalues], 0, sizeof t->values[0]);
-		t->values[t->nvalues].kind = SV_EXISTS;
-		t->values[t->nvalues++].exists = yes;
+		struct sigma_value *v = _new_value(t);
+		v->kind = SV_EXISTS;
+		v->exists = yes;
 		return;
 	}
 	if (ytree_is_null(n)) {
-		t->values = xreallocarray(t->values, t->nvalues + 1, sizeof *t->values);
-		memset(&t->values[t->nvalues], 0, sizeof t->values[0]);
-		t->values[t->nvalues++].kind = SV_NULL;
+		if (mods & ~(MOD_ALL | MOD_CASED)) {
+			_fail(cc, n, "null cannot take modifiers");
+			return;
+		}
+		_new_value(t)->kind = SV_NULL;
 		return;
 	}
-	struct tokens tk = { 0 };
-	_tokenize(n->text, n->len, &tk);
-	if (mods & MOD_WINDASH)
-		_push_windash(t, &tk, mods);
-	else
-		_push_value(t, &tk, mods);
-	free(tk.t);
+	if (mods & MOD_RE) {
+		_compile_re(cc, t, n, mods);
+	} else if (mods & MOD_BASE64_ANY) {
+		_push_base64(t, n->text, n->len, mods);
+	} else if (mods & MOD_CIDR) {
+		struct sigma_value *v = _new_value(t);
+		v->kind = SV_CIDR;
+		if (!_parse_cidr(n->text, v))
+			_fail(cc, n, "'%s' is not an IPv4 or IPv6 network", n->text);
+	} else if (mods & MOD_FIELDREF) {
+		struct sigma_value *v = _new_value(t);
+		v->kind = SV_FIELDREF;
+		v->ref = xstrdup(n->text);
+		v->cased = (mods & MOD_CASED) != 0;
+		v->position = mods & MOD_CONTAINS ? POS_CONTAINS : mods & MOD_STARTSWITH ? POS_STARTSWITH
+			      : mods & MOD_ENDSWITH ? POS_ENDSWITH : POS_EQ;
+	} else if (mods & MOD_COMPARE) {
+		char *end;
+		double d = strtod(n->text, &end);
+		if (end == n->text || *end) {
+			_fail(cc, n, "'%s' is not a number", n->text);
+			return;
+		}
+		struct sigma_value *v = _new_value(t);
+		v->kind = SV_COMPARE;
+		v->number = d;
+		v->compare = mods & MOD_GT ? CMP_GT : mods & MOD_GTE ? CMP_GTE : mods & MOD_LT ? CMP_LT : CMP_LTE;
+	} else {
+		struct tokens tk = { 0 };
+		_tokenize(n->text, n->len, &tk);
+		if (mods & MOD_WINDASH)
+			_push_windash(t, &tk, mods);
+		else
+			_make_value(_new_value(t), &tk, mods);
+		free(tk.t);
+	}
 }
 
 /* "Field|mod|mod" to a test with its field and modifier flags. */
@@ -260,6 +456,8 @@ static unsigned _parse_key(struct cc *cc, const struct ynode *key, struct sigma_
 	size_t flen = bar ? (size_t)(bar - s) : strlen(s);
 	t->field = flen ? xstrndup(s, flen) : NULL;
 	unsigned mods = 0;
+	const struct modifier *seen[32];
+	size_t nseen = 0;
 	while (bar) {
 		const char *name = bar + 1;
 		bar = strchr(name, '|');
@@ -269,26 +467,37 @@ static unsigned _parse_key(struct cc *cc, const struct ynode *key, struct sigma_
 			_fail(cc, key, "unknown modifier '%.*s'", (int)len, name);
 			return 0;
 		}
-		if (m->flag == MOD_UNSUPPORTED) {
-			_fail(cc, key, "modifier '%s' is not supported yet", m->name);
+		if (m->flag == MOD_EXPAND) {
+			_fail(cc, key, "modifier 'expand' needs placeholder values, which evtxhunt does not have");
 			return 0;
 		}
 		if (mods & m->flag) {
 			_fail(cc, key, "modifier '%s' given twice", m->name);
 			return 0;
 		}
-		if ((m->flag & MOD_POSITION) && (mods & MOD_POSITION)) {
-			_fail(cc, key, "modifier '%s' conflicts with another of contains/startswith/endswith", m->name);
-			return 0;
-		}
+		for (size_t i = 0; i < nseen; i++)
+			if (!(seen[i]->allowed & m->flag) || !(m->allowed & seen[i]->flag)) {
+				_fail(cc, key, "modifier '%s' cannot be combined with '%s'", m->name, seen[i]->name);
+				return 0;
+			}
+		if (nseen < 32)
+			seen[nseen++] = m;
 		mods |= m->flag;
 	}
-	if ((mods & MOD_EXISTS) && (mods & ~(MOD_EXISTS)) != 0) {
-		_fail(cc, key, "'exists' cannot be combined with other modifiers");
+	if ((mods & MOD_RE_FLAGS) && !(mods & MOD_RE)) {
+		_fail(cc, key, "modifiers 'i', 'm' and 's' belong to 're'");
 		return 0;
 	}
-	if ((mods & MOD_EXISTS) && t->field == NULL) {
-		_fail(cc, key, "'exists' needs a field name");
+	if ((mods & MOD_ENCODING) && !(mods & MOD_BASE64_ANY)) {
+		_fail(cc, key, "'utf16le', 'utf16be', 'utf16' and 'wide' need 'base64' or 'base64offset'");
+		return 0;
+	}
+	if ((mods & MOD_ENCODING) & ((mods & MOD_ENCODING) - 1)) {
+		_fail(cc, key, "more than one of 'utf16le', 'utf16be', 'utf16' and 'wide'");
+		return 0;
+	}
+	if (t->field == NULL && (mods & (MOD_EXISTS | MOD_FIELDREF | MOD_CIDR | MOD_COMPARE))) {
+		_fail(cc, key, "this modifier needs a field name");
 		return 0;
 	}
 	return mods;
@@ -665,6 +874,8 @@ static void _body_free(struct sigma_rule_body *b)
 				for (size_t v = 0; v < t->nvalues; v++) {
 					free(t->values[v].lit);
 					free(t->values[v].glob);
+					free(t->values[v].ref);
+					pcre2_code_free(t->values[v].re);
 				}
 				free(t->values);
 				free(t->field);

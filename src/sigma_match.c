@@ -2,6 +2,8 @@
  * nothing; comparisons fold ASCII case unless the value is |cased. */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "evtxhunt/sigma_internal.h"
@@ -74,7 +76,95 @@ static bool _glob(const uint16_t *g, size_t gn, const char *s, size_t len, bool 
 	return gi == gn;
 }
 
-bool sigma_value_match(const struct sigma_value *v, const char *s, size_t len)
+/* One match-data block per thread, made once: a single pair is enough to
+ * tell a match from none, whatever the pattern's groups. */
+static _Thread_local pcre2_match_data *thread_match_data;
+
+void sigma_thread_cleanup(void)
+{
+	pcre2_match_data_free(thread_match_data);
+	thread_match_data = NULL;
+}
+
+static bool _re(const pcre2_code *re, const char *s, size_t len)
+{
+	if (thread_match_data == NULL)
+		thread_match_data = pcre2_match_data_create(1, NULL);
+	return pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, thread_match_data, NULL) >= 0;
+}
+
+static bool _cidr(const struct sigma_value *v, const char *s, size_t len)
+{
+	char text[64];
+	uint8_t addr[16];
+	if (len == 0 || len >= sizeof text)
+		return false;
+	memcpy(text, s, len);
+	text[len] = '\0';
+	if (inet_pton(v->family, text, addr) != 1)
+		return false;
+	unsigned full = v->prefix / 8, rest = v->prefix % 8;
+	if (memcmp(addr, v->net, full) != 0)
+		return false;
+	return rest == 0 || ((addr[full] ^ v->net[full]) & (0xff << (8 - rest))) == 0;
+}
+
+static bool _compare(const struct sigma_value *v, const char *s, size_t len)
+{
+	char text[64], *end;
+	if (len == 0 || len >= sizeof text)
+		return false;
+	memcpy(text, s, len);
+	text[len] = '\0';
+	double d = strtod(text, &end);
+	if (end == text || *end)
+		return false;
+	switch (v->compare) {
+	case CMP_GT:
+		return d > v->number;
+	case CMP_GTE:
+		return d >= v->number;
+	case CMP_LT:
+		return d < v->number;
+	case CMP_LTE:
+		return d <= v->number;
+	}
+	return false;
+}
+
+/* Whether A and B (N bytes each) are equal, folding both unless cased. */
+static bool _same_both(const char *a, const char *b, size_t n, bool cased)
+{
+	for (size_t i = 0; i < n; i++)
+		if (_fold((unsigned char)a[i], cased) != _fold((unsigned char)b[i], cased))
+			return false;
+	return true;
+}
+
+/* Field S compared with the field the value names, from the same event. */
+static bool _fieldref(const struct sigma_value *v, const char *s, size_t len, const struct eh_event *ev)
+{
+	size_t rlen;
+	const char *r = ev ? eh_event_get(ev, v->ref, &rlen) : NULL;
+	if (r == NULL)
+		return false;
+	switch (v->position) {
+	case POS_EQ:
+		return len == rlen && _same_both(s, r, len, v->cased);
+	case POS_STARTSWITH:
+		return rlen <= len && _same_both(s, r, rlen, v->cased);
+	case POS_ENDSWITH:
+		return rlen <= len && _same_both(s + len - rlen, r, rlen, v->cased);
+	case POS_CONTAINS:
+		for (size_t i = 0; i + rlen <= len; i++)
+			if (_same_both(s + i, r, rlen, v->cased))
+				return true;
+		return false;
+	}
+	return false;
+}
+
+bool sigma_value_match(const struct sigma_value *v, const char *s, size_t len, const struct eh_event *ev)
 {
 	switch (v->kind) {
 	case SV_EQ:
@@ -91,6 +181,14 @@ bool sigma_value_match(const struct sigma_value *v, const char *s, size_t len)
 		return len == 0;
 	case SV_EXISTS:
 		return v->exists;
+	case SV_RE:
+		return _re(v->re, s, len);
+	case SV_CIDR:
+		return _cidr(v, s, len);
+	case SV_FIELDREF:
+		return _fieldref(v, s, len, ev);
+	case SV_COMPARE:
+		return _compare(v, s, len);
 	}
 	return false;
 }
@@ -100,7 +198,7 @@ static bool _value_holds(const struct sigma_test *t, const struct sigma_value *v
 {
 	if (t->field == NULL) {
 		for (size_t i = 0; i < ev->nfields; i++)
-			if (sigma_value_match(v, ev->fields[i].value, ev->fields[i].len))
+			if (sigma_value_match(v, ev->fields[i].value, ev->fields[i].len, ev))
 				return true;
 		return false;
 	}
@@ -108,7 +206,7 @@ static bool _value_holds(const struct sigma_test *t, const struct sigma_value *v
 	const char *s = eh_event_get(ev, t->field, &len);
 	if (s == NULL) /* absent: only 'null' and 'exists: false' hold */
 		return v->kind == SV_NULL || (v->kind == SV_EXISTS && !v->exists);
-	return sigma_value_match(v, s, len);
+	return sigma_value_match(v, s, len, ev);
 }
 
 static bool _test_holds(const struct sigma_test *t, const struct eh_event *ev)

@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "evtxhunt/sigma.h"
 #include "evtxhunt/yamltree.h"
 
@@ -20,9 +23,16 @@ enum sv_kind {
 	SV_STARTSWITH,
 	SV_ENDSWITH,
 	SV_GLOB,   /* wildcards inside: general matcher */
-	SV_NULL,   /* field absent or empty */
-	SV_EXISTS, /* field present (or absent, when !exists) */
+	SV_NULL,     /* field absent or empty */
+	SV_EXISTS,   /* field present (or absent, when !exists) */
+	SV_RE,       /* PCRE2 regular expression, found anywhere */
+	SV_CIDR,     /* an IPv4 or IPv6 address inside a network */
+	SV_FIELDREF, /* compared with another field of the same event */
+	SV_COMPARE,  /* numeric gt, gte, lt, lte */
 };
+
+enum sv_position { POS_EQ, POS_CONTAINS, POS_STARTSWITH, POS_ENDSWITH };
+enum sv_compare { CMP_GT, CMP_GTE, CMP_LT, CMP_LTE };
 
 struct sigma_value {
 	enum sv_kind kind;
@@ -32,6 +42,14 @@ struct sigma_value {
 	size_t len;
 	uint16_t *glob; /* SV_GLOB */
 	size_t glen;
+	pcre2_code *re;             /* SV_RE */
+	int family;                 /* SV_CIDR: AF_INET or AF_INET6 */
+	uint8_t net[16];
+	unsigned prefix;
+	char *ref;                  /* SV_FIELDREF: the other field */
+	enum sv_position position;  /* SV_FIELDREF */
+	enum sv_compare compare;    /* SV_COMPARE */
+	double number;
 };
 
 struct sigma_test {
@@ -86,8 +104,11 @@ int sigma_compile(const struct ynode *doc, const char *file, struct eh_rule **ou
 bool sigma_looks_like_rule(const struct ynode *doc);
 void sigma_rule_free(struct eh_rule *rule);
 
+/* Frees what the matcher keeps per thread (PCRE2 match data). */
+void sigma_thread_cleanup(void);
+
 /* Matching primitives, exposed for unit tests. */
-bool sigma_value_match(const struct sigma_value *v, const char *s, size_t len);
+bool sigma_value_match(const struct sigma_value *v, const char *s, size_t len, const struct eh_event *ev);
 bool sigma_rule_match(const struct eh_rule *rule, const struct eh_event *ev);
 
 #endif

@@ -213,8 +213,8 @@ Test(errors, unknown_modifier_points_at_its_key)
 Test(errors, unsupported_modifier_is_named)
 {
 	struct eh_ruleset *rs;
-	const struct eh_rule_error *e = rejection(&rs, HEAD "  sel:\n    Image|re: '.*'\n  condition: sel\n");
-	cr_assert_str_eq(e->reason, "modifier 're' is not supported yet");
+	const struct eh_rule_error *e = rejection(&rs, HEAD "  sel:\n    Image|expand: '%var%'\n  condition: sel\n");
+	cr_assert(strstr(e->reason, "'expand' needs placeholder values") != NULL, "%s", e->reason);
 	eh_ruleset_free(rs);
 }
 
@@ -223,7 +223,7 @@ Test(errors, conflicting_modifiers)
 	struct eh_ruleset *rs;
 	const struct eh_rule_error *e =
 		rejection(&rs, HEAD "  sel:\n    Image|contains|endswith: x\n  condition: sel\n");
-	cr_assert(strstr(e->reason, "conflicts") != NULL, "%s", e->reason);
+	cr_assert_str_eq(e->reason, "modifier 'endswith' cannot be combined with 'contains'");
 	eh_ruleset_free(rs);
 }
 
@@ -305,4 +305,115 @@ Test(matching, glob_does_not_blow_up)
 	memset(subject, 'a', 20000);
 	subject[20000] = '\0';
 	cr_assert_not(holds(SEL("CommandLine: '*a*a*a*a*a*a*a*a*b'"), "CommandLine", subject, NULL));
+}
+
+Test(modifiers, re_searches_anywhere_and_is_cased_by_default)
+{
+	cr_assert(holds(SEL("CommandLine|re: 'reg(svr)?32 +/s'"), "CommandLine", "x regsvr32  /s y", NULL));
+	cr_assert_not(holds(SEL("CommandLine|re: 'REGSVR32'"), "CommandLine", "regsvr32", NULL));
+	cr_assert(holds(SEL("CommandLine|re|i: 'REGSVR32'"), "CommandLine", "regsvr32", NULL));
+	cr_assert(holds(SEL("CommandLine|re: '^a.*z$'"), "CommandLine", "abcz", NULL));
+}
+
+Test(modifiers, re_sub_modifiers_m_and_s)
+{
+	cr_assert_not(holds(SEL("CommandLine|re: '^two'"), "CommandLine", "one\ntwo", NULL));
+	cr_assert(holds(SEL("CommandLine|re|m: '^two'"), "CommandLine", "one\ntwo", NULL));
+	cr_assert_not(holds(SEL("CommandLine|re: 'one.two'"), "CommandLine", "one\ntwo", NULL));
+	cr_assert(holds(SEL("CommandLine|re|s: 'one.two'"), "CommandLine", "one\ntwo", NULL));
+	cr_assert(holds(SEL("CommandLine|re|i|m: '^TWO'"), "CommandLine", "one\ntwo", NULL), "sub-modifiers chain");
+}
+
+Test(modifiers, base64)
+{
+	/* base64("http://evil") = aHR0cDovL2V2aWw= ; as a prefix the padding is dropped */
+	cr_assert(holds(SEL("CommandLine|base64|contains: 'http://evil'"), "CommandLine",
+			"powershell -e aHR0cDovL2V2aWwgdGFpbA==", NULL));
+	cr_assert(holds(SEL("CommandLine|base64: 'http://evil'"), "CommandLine", "aHR0cDovL2V2aWw=", NULL));
+	cr_assert_not(holds(SEL("CommandLine|base64|contains: 'http://evil'"), "CommandLine", "AHR0CDOVL2V2AWW", NULL),
+		      "base64 text is case-sensitive");
+}
+
+Test(modifiers, base64offset_all_three_offsets)
+{
+	const char *d = SEL("CommandLine|base64offset|contains: 'http://evil'");
+	cr_assert(holds(d, "CommandLine", "-e aHR0cDovL2V2aWwgdGFpbA==", NULL), "offset 0");
+	cr_assert(holds(d, "CommandLine", "-e YWh0dHA6Ly9ldmlsIHRhaWw=", NULL), "offset 1");
+	cr_assert(holds(d, "CommandLine", "-e YWJodHRwOi8vZXZpbCB0YWls", NULL), "offset 2");
+	cr_assert_not(holds(d, "CommandLine", "-e aHR0cHM6Ly9ldmls", NULL));
+}
+
+Test(modifiers, utf16le_base64offset_as_powershell_encodes)
+{
+	const char *d = SEL("CommandLine|utf16le|base64offset|contains: 'Invoke-Mimikatz'");
+	cr_assert(holds(d, "CommandLine", "-enc SQBuAHYAbwBrAGUALQBNAGkAbQBpAGsAYQB0AHoAeA==", NULL), "offset 0");
+	cr_assert(holds(d, "CommandLine", "-enc YUkAbgB2AG8AawBlAC0ATQBpAG0AaQBrAGEAdAB6AHg=", NULL), "offset 1");
+	cr_assert(holds(d, "CommandLine", "-enc YWJJAG4AdgBvAGsAZQAtAE0AaQBtAGkAawBhAHQAegB4", NULL), "offset 2");
+	const char *w = SEL("CommandLine|wide|base64offset|contains: 'Invoke-Mimikatz'");
+	cr_assert(holds(w, "CommandLine", "-enc SQBuAHYAbwBrAGUALQBNAGkAbQBpAGsAYQB0AHoAeA==", NULL), "wide = utf16le");
+}
+
+Test(modifiers, cidr_v4_and_v6)
+{
+	const char *v4 = SEL("DestinationIp|cidr: '10.0.0.0/8'");
+	cr_assert(holds(v4, "DestinationIp", "10.200.3.4", NULL));
+	cr_assert_not(holds(v4, "DestinationIp", "11.0.0.1", NULL));
+	cr_assert_not(holds(v4, "DestinationIp", "not an address", NULL));
+	const char *odd = SEL("DestinationIp|cidr: '192.168.0.0/23'");
+	cr_assert(holds(odd, "DestinationIp", "192.168.1.255", NULL));
+	cr_assert_not(holds(odd, "DestinationIp", "192.168.2.0", NULL));
+	const char *v6 = SEL("DestinationIp|cidr: 'fe80::/10'");
+	cr_assert(holds(v6, "DestinationIp", "fe80::1", NULL));
+	cr_assert(holds(v6, "DestinationIp", "febf::1", NULL));
+	cr_assert_not(holds(v6, "DestinationIp", "fec0::1", NULL));
+	cr_assert_not(holds(v6, "DestinationIp", "10.0.0.1", NULL), "an IPv4 address is not in an IPv6 network");
+}
+
+Test(modifiers, fieldref)
+{
+	const char *eq = SEL("ParentImage|fieldref: Image");
+	cr_assert(holds(eq, "Image", "C:\\a.exe", "ParentImage", "c:\\A.EXE", NULL), "caseless equality");
+	cr_assert_not(holds(eq, "Image", "C:\\a.exe", "ParentImage", "C:\\b.exe", NULL));
+	cr_assert_not(holds(eq, "ParentImage", "C:\\b.exe", NULL), "the referenced field is absent");
+	const char *c = SEL("CommandLine|fieldref|contains: Image");
+	cr_assert(holds(c, "Image", "a.exe", "CommandLine", "run A.EXE now", NULL));
+	cr_assert_not(holds(SEL("ParentImage|fieldref|cased: Image"), "Image", "a", "ParentImage", "A", NULL));
+}
+
+Test(modifiers, numeric_comparisons)
+{
+	cr_assert(holds(SEL("TerminalSessionId|gt: 1"), "TerminalSessionId", "2", NULL));
+	cr_assert_not(holds(SEL("TerminalSessionId|gt: 2"), "TerminalSessionId", "2", NULL));
+	cr_assert(holds(SEL("TerminalSessionId|gte: 2"), "TerminalSessionId", "2", NULL));
+	cr_assert(holds(SEL("TerminalSessionId|lt: 2.5"), "TerminalSessionId", "2", NULL));
+	cr_assert(holds(SEL("TerminalSessionId|lte: 2"), "TerminalSessionId", "2", NULL));
+	cr_assert_not(holds(SEL("TerminalSessionId|lt: 5"), "TerminalSessionId", "x", NULL), "not a number");
+}
+
+Test(errors, misplaced_modifiers)
+{
+	struct eh_ruleset *rs;
+	const struct eh_rule_error *e = rejection(&rs, HEAD "  sel:\n    Image|i: x\n  condition: sel\n");
+	cr_assert_str_eq(e->reason, "modifiers 'i', 'm' and 's' belong to 're'");
+	eh_ruleset_free(rs);
+	e = rejection(&rs, HEAD "  sel:\n    Image|utf16le|contains: x\n  condition: sel\n");
+	cr_assert(strstr(e->reason, "need 'base64'") != NULL, "%s", e->reason);
+	eh_ruleset_free(rs);
+	e = rejection(&rs, HEAD "  sel:\n    Image|re|contains: x\n  condition: sel\n");
+	cr_assert_str_eq(e->reason, "modifier 'contains' cannot be combined with 're'");
+	eh_ruleset_free(rs);
+	e = rejection(&rs, HEAD "  sel:\n    Ip|cidr: 10.0.0.0/33\n  condition: sel\n");
+	cr_assert(strstr(e->reason, "not an IPv4 or IPv6 network") != NULL, "%s", e->reason);
+	eh_ruleset_free(rs);
+	e = rejection(&rs, HEAD "  sel:\n    Image|re: 'a(b'\n  condition: sel\n");
+	cr_assert(strncmp(e->reason, "regular expression:", 19) == 0, "%s", e->reason);
+	cr_assert_eq(e->line, 8);
+	eh_ruleset_free(rs);
+}
+
+Test(modifiers, order_does_not_matter)
+{
+	cr_assert(holds(SEL("CommandLine|contains|windash: ' -enc '"), "CommandLine", "x /enc y", NULL));
+	cr_assert(holds(SEL("CommandLine|windash|contains: ' -enc '"), "CommandLine", "x /enc y", NULL));
+	cr_assert(holds(SEL("CommandLine|contains|base64offset: 'http://evil'"), "CommandLine", "YWh0dHA6Ly9ldmlsIHRhaWw=", NULL));
 }
