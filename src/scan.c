@@ -12,6 +12,7 @@
 
 #include "evtxhunt/chunk.h"
 #include "evtxhunt/fieldmap.h"
+#include "evtxhunt/logsource.h"
 #include "evtxhunt/output.h"
 #include "evtxhunt/reader.h"
 #include "evtxhunt/scan.h"
@@ -25,6 +26,7 @@ struct eh_scanner {
 	struct eh_reader *reader;
 	struct eh_fieldmap *fieldmap;
 	struct eh_event event;
+	struct eh_event normalized; /* the event under its log source's names */
 	uint8_t *chunk;
 	const char *file; /* the file being read, as the timeline keeps it */
 	uint64_t *live_ids; /* record ids of the current chunk's live records */
@@ -48,6 +50,7 @@ struct eh_scanner *eh_scanner_new(const struct eh_ruleset *rules, const struct e
 		abort();
 	}
 	eh_event_init(&s->event);
+	eh_event_init(&s->normalized);
 	s->chunk = xmalloc(EH_CHUNK_SIZE);
 	return s;
 }
@@ -59,6 +62,8 @@ void eh_scanner_free(struct eh_scanner *s)
 	eh_reader_free(s->reader);
 	eh_fieldmap_free(s->fieldmap);
 	eh_event_release(&s->event);
+	eh_event_release(&s->normalized);
+	eh_match_thread_done();
 	free(s->chunk);
 	free(s->live_ids);
 	buf_free(&s->scratch);
@@ -189,7 +194,8 @@ static void _match_record(struct eh_scanner *s, const struct eh_record *rec, con
 	if (!eh_ruleset_wants(s->rules, rec->provider, rec->event_id))
 		return;
 	s->stats.events_matched++;
-	eh_ruleset_match(s->rules, &s->event, _on_hit, s);
+	int row = eh_logsource_row_of(s->event.provider, s->event.event_id);
+	eh_ruleset_match(s->rules, eh_logsource_normalize(row, &s->event, &s->normalized), _on_hit, s);
 }
 
 /* Index of the live record with RECORD_ID in the current chunk, or -1. */

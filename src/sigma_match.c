@@ -80,7 +80,7 @@ static bool _glob(const uint16_t *g, size_t gn, const char *s, size_t len, bool 
  * tell a match from none, whatever the pattern's groups. */
 static _Thread_local pcre2_match_data *thread_match_data;
 
-void sigma_thread_cleanup(void)
+void eh_match_thread_done(void)
 {
 	pcre2_match_data_free(thread_match_data);
 	thread_match_data = NULL;

@@ -1,10 +1,28 @@
-/* Log source mapping: which events a Sigma logsource means. A table, so
- * the next log source is a row away. */
+/* Log source mapping: which events a Sigma logsource means, and how their
+ * fields become the names rules use. Tables, so the next log source is a
+ * row away. */
 #ifndef EVTXHUNT_LOGSOURCE_H
 #define EVTXHUNT_LOGSOURCE_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "evtxhunt/event.h"
+
+enum eh_field_transform {
+	FT_COPY,
+	FT_HEX_TO_DECIMAL, /* "0x1a2c" -> "6700" */
+	FT_INTEGRITY,      /* mandatory label SID -> Low, Medium, High, System */
+	FT_ACCOUNT,        /* DOMAIN\user from <source>DomainName and <source>UserName */
+};
+
+/* One field of the normalized event. FT_ACCOUNT takes a list of
+ * prefixes ("Target|Subject"): the first whose user name is set wins. */
+struct eh_field_map {
+	const char *target;
+	const char *source;
+	enum eh_field_transform transform;
+};
 
 struct eh_logsource_row {
 	const char *category; /* NULL: any */
@@ -12,6 +30,7 @@ struct eh_logsource_row {
 	const char *service;
 	const char *provider; /* event provider (System/Provider/@Name) */
 	uint32_t event_id;
+	const struct eh_field_map *fields; /* NULL: names are already right */
 };
 
 extern const struct eh_logsource_row eh_logsource_table[];
@@ -21,5 +40,10 @@ extern const size_t eh_logsource_rows;
 uint64_t eh_logsource_select(const char *category, const char *product, const char *service);
 /* Row index for an event, or -1 when no row describes it. */
 int eh_logsource_row_of(const char *provider, uint32_t event_id);
+
+/* The event as rules of ROW see it: IN itself when the row maps nothing,
+ * else OUT filled with the mapped fields first, then IN's other fields
+ * under their own names. OUT is reused storage (eh_event_init'ed). */
+const struct eh_event *eh_logsource_normalize(int row, const struct eh_event *in, struct eh_event *out);
 
 #endif

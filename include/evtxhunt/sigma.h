@@ -55,6 +55,9 @@ typedef void (*eh_hit_fn)(const struct eh_rule *rule, const struct eh_event *ev,
 /* Calls ON_HIT for every rule EV matches, in load order; returns how many. */
 size_t eh_ruleset_match(const struct eh_ruleset *rs, const struct eh_event *ev, eh_hit_fn on_hit, void *user);
 
+/* Frees what matching keeps per thread; call when a thread is done. */
+void eh_match_thread_done(void);
+
 /* Level names in order of severity; -1 for an unknown name. */
 int eh_level_rank(const char *level);
 

@@ -104,9 +104,6 @@ int sigma_compile(const struct ynode *doc, const char *file, struct eh_rule **ou
 bool sigma_looks_like_rule(const struct ynode *doc);
 void sigma_rule_free(struct eh_rule *rule);
 
-/* Frees what the matcher keeps per thread (PCRE2 match data). */
-void sigma_thread_cleanup(void);
-
 /* Matching primitives, exposed for unit tests. */
 bool sigma_value_match(const struct sigma_value *v, const char *s, size_t len, const struct eh_event *ev);
 bool sigma_rule_match(const struct eh_rule *rule, const struct eh_event *ev);

@@ -153,7 +153,7 @@ Test(seed_rule, rpcproxy_near_misses)
 		  "endswith needs ':\\Windows\\System32\\'");
 }
 
-Test(seed_rule, only_sysmon_process_creation)
+Test(seed_rule, only_process_creation_events)
 {
 	struct eh_event ev;
 	make_event(&ev, "Microsoft-Windows-Kernel-Process", 1, "Image", REGSVR32, "CommandLine",
@@ -165,5 +165,6 @@ Test(seed_rule, only_sysmon_process_creation)
 	eh_event_release(&ev);
 	cr_assert(eh_ruleset_wants(seed, SYSMON, 1));
 	cr_assert_not(eh_ruleset_wants(seed, SYSMON, 10));
-	cr_assert_not(eh_ruleset_wants(seed, "Microsoft-Windows-Security-Auditing", 4688));
+	cr_assert(eh_ruleset_wants(seed, "Microsoft-Windows-Security-Auditing", 4688), "4688 maps to process_creation");
+	cr_assert_not(eh_ruleset_wants(seed, "Microsoft-Windows-Security-Auditing", 4624));
 }
