@@ -24,7 +24,7 @@
 /* Exit status, as virus scanners use it in sweeps. */
 enum exit_status { EXIT_NO_HITS = 0, EXIT_HITS = 1, EXIT_ERROR = 2 };
 
-enum long_only { OPT_CHECK_RULES = 256, OPT_FORCE, OPT_NO_PREFILTER, OPT_STATS_JSON, OPT_WIDE };
+enum long_only { OPT_CHECK_RULES = 256, OPT_FORCE, OPT_NO_PREFILTER, OPT_STATS_JSON, OPT_WIDE, OPT_MIN_LEVEL, OPT_STATUS };
 
 static const struct option long_options[] = {
 	{ "rules", required_argument, NULL, 'r' },
@@ -36,6 +36,8 @@ static const struct option long_options[] = {
 	{ "no-prefilter", no_argument, NULL, OPT_NO_PREFILTER },
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "wide", no_argument, NULL, OPT_WIDE },
+	{ "min-level", required_argument, NULL, OPT_MIN_LEVEL },
+	{ "status", required_argument, NULL, OPT_STATUS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -51,6 +53,9 @@ static void _usage(FILE *out)
 	      "  -r, --rules PATH       Sigma rule file or directory (repeatable); default: the\n"
 	      "                         built-in rule set\n"
 	      "      --check-rules      load the rules, list those that cannot be used, scan nothing\n"
+	      "      --min-level LEVEL  only rules of at least LEVEL (informational, low, medium,\n"
+	      "                         high, critical)\n"
+	      "      --status LIST      only rules whose status is in LIST (e.g. stable,test)\n"
 	      "  -f, --format FORMAT    table (default), csv or jsonl\n"
 	      "  -o, --output FILE      write the timeline to FILE (atomically: temporary file, then\n"
 	      "                         rename); an existing FILE is kept unless --force\n"
@@ -179,6 +184,8 @@ int main(int argc, char **argv)
 	char **rule_paths = NULL;
 	size_t nrule_paths = 0;
 	bool check_rules = false, force = false, quiet = false;
+	int min_level = -1;
+	const char *statuses = NULL;
 	const char *output = NULL, *stats_json = NULL;
 	struct eh_output_options out_opt = { EH_FORMAT_TABLE, false, 80 };
 	struct eh_scan_options scan_opt = { .diag = stderr };
@@ -227,6 +234,17 @@ int main(int argc, char **argv)
 		case OPT_WIDE:
 			out_opt.wide = true;
 			break;
+		case OPT_MIN_LEVEL:
+			min_level = eh_level_rank(optarg);
+			if (min_level < 0) {
+				fprintf(stderr, "evtxhunt: unknown level '%s' (informational, low, medium, high, critical)\n",
+					optarg);
+				return EXIT_ERROR;
+			}
+			break;
+		case OPT_STATUS:
+			statuses = optarg;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -245,9 +263,12 @@ int main(int argc, char **argv)
 
 	struct eh_ruleset *rules = _load_rules(rule_paths, nrule_paths);
 	free(rule_paths);
+	size_t filtered = eh_ruleset_filter(rules, min_level, statuses);
 	if (check_rules) {
 		_print_rule_errors(stdout, rules);
 		printf("%zu loaded, %zu rejected\n", eh_ruleset_count(rules), eh_ruleset_error_count(rules));
+		if (filtered)
+			printf("%zu rules set aside by --min-level or --status\n", filtered);
 		if (eh_ruleset_unmapped(rules))
 			printf("%zu of the loaded rules have a log source evtxhunt does not map yet\n",
 			       eh_ruleset_unmapped(rules));
@@ -267,6 +288,8 @@ int main(int argc, char **argv)
 		_print_rule_errors(stderr, rules);
 		status = EXIT_ERROR;
 	}
+	if (filtered && !quiet)
+		fprintf(stderr, "evtxhunt: %zu rules set aside by --min-level or --status\n", filtered);
 
 	struct output_file out;
 	if (_output_open(&out, output, force) != 0) {

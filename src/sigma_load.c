@@ -224,6 +224,41 @@ size_t eh_ruleset_match(const struct eh_ruleset *rs, const struct eh_event *ev, 
 	return hits;
 }
 
+static bool _in_list(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; *p;) {
+		size_t k = strcspn(p, ",");
+		if (k == n && strncasecmp(p, word, n) == 0)
+			return true;
+		p += k + (p[k] == ',');
+	}
+	return false;
+}
+
+size_t eh_ruleset_filter(struct eh_ruleset *rs, int min_level, const char *statuses)
+{
+	size_t kept = 0, removed = 0;
+	rs->wanted = 0;
+	rs->unmapped = 0;
+	for (size_t i = 0; i < rs->nrules; i++) {
+		struct eh_rule *r = rs->rules[i];
+		/* a rule without a level cannot be shown to meet the minimum */
+		bool ok = (min_level < 0 || eh_level_rank(r->level) >= min_level) &&
+			  (statuses == NULL || (r->status && _in_list(statuses, r->status)));
+		if (!ok) {
+			sigma_rule_free(r);
+			removed++;
+			continue;
+		}
+		rs->rules[kept++] = r;
+		rs->wanted |= r->sources;
+		rs->unmapped += r->sources == 0;
+	}
+	rs->nrules = kept;
+	return removed;
+}
+
 int eh_level_rank(const char *level)
 {
 	static const char *const levels[] = { "informational", "low", "medium", "high", "critical" };

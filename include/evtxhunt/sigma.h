@@ -47,6 +47,11 @@ size_t eh_ruleset_unmapped(const struct eh_ruleset *rs);
 /* YAML files skipped because they are not Sigma rules. */
 size_t eh_ruleset_not_rules(const struct eh_ruleset *rs);
 
+/* Keeps only rules of at least level MIN_LEVEL (a rank from
+ * eh_level_rank; -1: any) whose status is in STATUSES (comma-separated;
+ * NULL: any). Returns how many rules were set aside. */
+size_t eh_ruleset_filter(struct eh_ruleset *rs, int min_level, const char *statuses);
+
 /* Whether any loaded rule wants events of PROVIDER and EVENT_ID: asked
  * before a record is rendered, so other records cost almost nothing. */
 bool eh_ruleset_wants(const struct eh_ruleset *rs, const char *provider, uint32_t event_id);

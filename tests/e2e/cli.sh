@@ -76,4 +76,10 @@ run 2 "$EVTXHUNT" --check-rules -r rules && {
 run 2 "$EVTXHUNT" -q -r rules/bad_modifier.yml -r "$TESTDATA/../rules" logs/sysmon_seed_rule.evtx &&
 	grep -q "bad_modifier.yml:9:9: unknown modifier 'contians'" "$tmp/err" &&
 	[ "$(grep -c 'Regsvr32' "$tmp/out")" -eq 12 ] && pass "bad rule: status 2, good rules still hunt"
+# --min-level and --status set rules aside, and say how many.
+run 0 "$EVTXHUNT" -q --min-level high logs/sysmon_seed_rule.evtx && pass "--min-level high: the medium seed rule is set aside"
+run 1 "$EVTXHUNT" --min-level medium --status test,stable logs/sysmon_seed_rule.evtx && pass "--min-level medium --status test keeps it"
+run 0 "$EVTXHUNT" --status stable logs/sysmon_seed_rule.evtx && grep -q '1 rules set aside by --min-level or --status' "$tmp/err" &&
+	pass "set-aside rules are counted"
+run 2 "$EVTXHUNT" --min-level severe logs/sysmon_seed_rule.evtx && pass "unknown level: status 2"
 finish

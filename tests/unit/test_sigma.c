@@ -417,3 +417,25 @@ Test(modifiers, order_does_not_matter)
 	cr_assert(holds(SEL("CommandLine|windash|contains: ' -enc '"), "CommandLine", "x /enc y", NULL));
 	cr_assert(holds(SEL("CommandLine|contains|base64offset: 'http://evil'"), "CommandLine", "YWh0dHA6Ly9ldmlsIHRhaWw=", NULL));
 }
+
+Test(loading, filter_by_level_and_status)
+{
+	struct eh_ruleset *rs = eh_ruleset_new();
+	const char *rules[] = {
+		HEAD "  s:\n    Image: a\n  condition: s\nlevel: low\nstatus: stable\n",
+		HEAD "  s:\n    Image: a\n  condition: s\nlevel: high\nstatus: test\n",
+		HEAD "  s:\n    Image: a\n  condition: s\nlevel: critical\nstatus: experimental\n",
+		HEAD "  s:\n    Image: a\n  condition: s\n",
+	};
+	for (int i = 0; i < 4; i++)
+		eh_ruleset_load_text(rs, "x.yml", rules[i], strlen(rules[i]));
+	cr_assert_eq(eh_ruleset_count(rs), 4);
+	cr_assert_eq(eh_ruleset_filter(rs, eh_level_rank("high"), NULL), 2, "low and the level-less rule go");
+	cr_assert_eq(eh_ruleset_count(rs), 2);
+	cr_assert_eq(eh_ruleset_filter(rs, -1, "stable,test"), 1);
+	cr_assert_str_eq(eh_ruleset_rule(rs, 0)->level, "high");
+	cr_assert(eh_ruleset_wants(rs, SYSMON, 1));
+	eh_ruleset_filter(rs, -1, "deprecated");
+	cr_assert_not(eh_ruleset_wants(rs, SYSMON, 1), "no rule left wants anything");
+	eh_ruleset_free(rs);
+}
