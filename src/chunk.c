@@ -289,3 +289,18 @@ uint64_t eh_chunk_record_id(const uint8_t *chunk, int index)
 	}
 	return 0;
 }
+
+size_t eh_chunk_records(const uint8_t *chunk, struct eh_record_place *places, size_t max)
+{
+	uint32_t end = le32(chunk + 48), pos = EH_CHUNK_HEADER_SIZE;
+	size_t n = 0;
+	if (end > EH_CHUNK_SIZE)
+		end = EH_CHUNK_SIZE;
+	while (n < max && _record_intact(chunk, pos, end)) {
+		places[n].offset = pos;
+		places[n].size = le32(chunk + pos + 4);
+		places[n].id = le64(chunk + pos + 8);
+		pos += places[n++].size;
+	}
+	return n;
+}

@@ -24,9 +24,25 @@ static const struct eh_field_map security_4688[] = {
 	{ NULL, NULL, FT_COPY },
 };
 
+/* Sysmon Event ID 1 fields its manifest types as strings; ProcessId,
+ * LogonId, the GUIDs and TerminalSessionId are binary in the record. */
+static const char *const sysmon_1_text[] = {
+	"RuleName", "UtcTime", "Image", "FileVersion", "Description", "Product", "Company",
+	"OriginalFileName", "CommandLine", "CurrentDirectory", "User", "IntegrityLevel", "Hashes",
+	"ParentImage", "ParentCommandLine", "ParentUser", NULL,
+};
+
+/* 4688 fields whose (mapped) value is a string of the record as it is:
+ * copies of string fields, and the string fields under their own names. */
+static const char *const security_4688_text[] = {
+	"Image", "ParentImage", "CommandLine", "NewProcessName", "ParentProcessName", "SubjectUserName",
+	"SubjectDomainName", "TargetUserName", "TargetDomainName", NULL,
+};
+
 const struct eh_logsource_row eh_logsource_table[] = {
-	{ "process_creation", "windows", NULL, "Microsoft-Windows-Sysmon", 1, NULL },
-	{ "process_creation", "windows", NULL, "Microsoft-Windows-Security-Auditing", 4688, security_4688 },
+	{ "process_creation", "windows", NULL, "Microsoft-Windows-Sysmon", 1, NULL, sysmon_1_text },
+	{ "process_creation", "windows", NULL, "Microsoft-Windows-Security-Auditing", 4688, security_4688,
+	  security_4688_text },
 };
 const size_t eh_logsource_rows = sizeof eh_logsource_table / sizeof eh_logsource_table[0];
 
@@ -54,6 +70,15 @@ int eh_logsource_row_of(const char *provider, uint32_t event_id)
 		if (eh_logsource_table[i].event_id == event_id && strcasecmp(eh_logsource_table[i].provider, provider) == 0)
 			return (int)i;
 	return -1;
+}
+
+int eh_logsource_is_text_field(int row, const char *field)
+{
+	const char *const *f = eh_logsource_table[row].text_fields;
+	for (; f && *f; f++)
+		if (strcmp(*f, field) == 0)
+			return 1;
+	return 0;
 }
 
 static const char *_integrity(const char *sid)

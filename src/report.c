@@ -23,6 +23,9 @@ void eh_report_summary(FILE *out, const struct eh_run *run)
 		" recovered records (%" PRIu64 " more carving candidates not parsable)\n",
 		st->files, st->files_failed, st->chunks, st->chunks_skipped, st->chunks_checksum_bad, st->records,
 		st->records_unreadable, st->records_recovered, st->recovered_unparsable);
+	if (st->records_prefiltered)
+		fprintf(out, "evtxhunt: prefilter: %" PRIu64 " chunks and %" PRIu64 " records hold no rule literal: not parsed\n",
+			st->chunks_prefiltered, st->records_prefiltered);
 	fprintf(out, "evtxhunt: %" PRIu64 " events matched against %zu rules, %" PRIu64 " hits in %.2f s (%.1f MB/s)\n",
 		st->events_matched, nrules, st->hits, run->seconds, _mbps(run));
 	/* hits per rule, in load order */
@@ -54,12 +57,13 @@ void eh_report_stats_json(FILE *out, const struct eh_run *run)
 	fprintf(out,
 		"{\"files\":%" PRIu64 ",\"files_failed\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"chunks\":%" PRIu64
 		",\"chunks_skipped\":%" PRIu64 ",\"chunks_empty\":%" PRIu64 ",\"chunks_checksum_bad\":%" PRIu64
-		",\"record_headers_repaired\":%" PRIu64 ",\"records\":%" PRIu64 ",\"records_unreadable\":%" PRIu64 ",\"records_recovered\":%" PRIu64
+		",\"record_headers_repaired\":%" PRIu64 ",\"chunks_prefiltered\":%" PRIu64
+		",\"records_prefiltered\":%" PRIu64 ",\"records\":%" PRIu64 ",\"records_unreadable\":%" PRIu64 ",\"records_recovered\":%" PRIu64
 		",\"recovered_duplicates\":%" PRIu64 ",\"recovered_unparsable\":%" PRIu64 ",\"events_matched\":%" PRIu64 ",\"hits\":%" PRIu64
 		",\"rules_loaded\":%zu,\"rules_rejected\":%zu,\"rules_unmapped\":%zu,\"warnings\":%" PRIu64
 		",\"errors\":%" PRIu64 ",\"seconds\":%.3f}\n",
 		st->files, st->files_failed, st->bytes, st->chunks, st->chunks_skipped, st->chunks_empty,
-		st->chunks_checksum_bad, st->record_headers_repaired, st->records, st->records_unreadable, st->records_recovered,
+		st->chunks_checksum_bad, st->record_headers_repaired, st->chunks_prefiltered, st->records_prefiltered, st->records, st->records_unreadable, st->records_recovered,
 		st->recovered_duplicates, st->recovered_unparsable, st->events_matched, st->hits, eh_ruleset_count(run->rules),
 		eh_ruleset_error_count(run->rules), eh_ruleset_unmapped(run->rules), st->warnings, st->errors,
 		run->seconds);

@@ -14,6 +14,7 @@
 #include "evtxhunt/fieldmap.h"
 #include "evtxhunt/logsource.h"
 #include "evtxhunt/output.h"
+#include "evtxhunt/prefilter.h"
 #include "evtxhunt/reader.h"
 #include "evtxhunt/scan.h"
 #include "evtxhunt/util.h"
@@ -32,7 +33,12 @@ struct eh_scanner {
 	uint64_t *live_ids; /* record ids of the current chunk's live records */
 	size_t nlive, cap_live;
 	struct buf scratch;
+	struct eh_prefilter *prefilter; /* NULL: parse every record */
+	struct eh_prefilter_scan *pscan;
+	struct eh_record_place *places; /* the current chunk's records */
 };
+
+#define MAX_RECORDS_PER_CHUNK (EH_CHUNK_SIZE / 28)
 
 #define MAX_REPAIRS 16
 
@@ -52,6 +58,12 @@ struct eh_scanner *eh_scanner_new(const struct eh_ruleset *rules, const struct e
 	eh_event_init(&s->event);
 	eh_event_init(&s->normalized);
 	s->chunk = xmalloc(EH_CHUNK_SIZE);
+	s->places = xcalloc(MAX_RECORDS_PER_CHUNK, sizeof *s->places);
+	/* every record must be read when every event is asked for */
+	if (!opt->no_prefilter && opt->every_event == NULL) {
+		s->prefilter = eh_prefilter_build(rules);
+		s->pscan = eh_prefilter_scan_new(s->prefilter);
+	}
 	return s;
 }
 
@@ -64,6 +76,9 @@ void eh_scanner_free(struct eh_scanner *s)
 	eh_event_release(&s->event);
 	eh_event_release(&s->normalized);
 	eh_match_thread_done();
+	eh_prefilter_scan_free(s->pscan);
+	eh_prefilter_free(s->prefilter);
+	free(s->places);
 	free(s->chunk);
 	free(s->live_ids);
 	buf_free(&s->scratch);
@@ -170,7 +185,7 @@ static void _record_problem(struct eh_scanner *s, struct failure_run *run, const
 
 /* Renders, maps and matches the loaded record when a rule wants it. */
 static void _match_record(struct eh_scanner *s, const struct eh_record *rec, const struct place *p,
-			  struct failure_run *run)
+			  struct failure_run *run, const uint64_t *candidates)
 {
 	if (s->opt.every_event == NULL && !eh_ruleset_wants(s->rules, rec->provider, rec->event_id))
 		return;
@@ -195,7 +210,7 @@ static void _match_record(struct eh_scanner *s, const struct eh_record *rec, con
 		return;
 	s->stats.events_matched++;
 	int row = eh_logsource_row_of(s->event.provider, s->event.event_id);
-	eh_ruleset_match(s->rules, eh_logsource_normalize(row, &s->event, &s->normalized), _on_hit, s);
+	eh_ruleset_match(s->rules, eh_logsource_normalize(row, &s->event, &s->normalized), candidates, _on_hit, s);
 }
 
 /* Index of the live record with RECORD_ID in the current chunk, or -1. */
@@ -274,6 +289,20 @@ static void _scan_chunk(struct eh_scanner *s, const struct eh_chunk_info *info, 
 		s->stats.record_headers_repaired += nrep;
 		_report_repairs(s, info, rep, nrep);
 	}
+	/* The prefilter scans the whole chunk, slack included, so a chunk it
+	 * rules out holds no matching record, live or recoverable. */
+	size_t nplaces = eh_chunk_records(s->chunk, s->places, MAX_RECORDS_PER_CHUNK);
+	if (s->prefilter && !eh_prefilter_scan_chunk(s->pscan, s->chunk, EH_CHUNK_SIZE)) {
+		if (carve) {
+			s->stats.chunks_skipped++;
+		} else {
+			s->stats.chunks++;
+			s->stats.records += nplaces;
+		}
+		s->stats.chunks_prefiltered++;
+		s->stats.records_prefiltered += nplaces;
+		return;
+	}
 	if (eh_reader_open_chunk(s->reader, s->chunk, &cause) != 0) {
 		s->stats.chunks_skipped++;
 		_report(s, "warning", s->file, "chunk %" PRIu64 " (offset %" PRIu64 "): %s; skipped", info->index,
@@ -289,6 +318,10 @@ static void _scan_chunk(struct eh_scanner *s, const struct eh_chunk_info *info, 
 	struct eh_record rec;
 	struct failure_run run = { 0 };
 	int live = eh_reader_live_count(s->reader);
+	/* records are narrowed one by one only where libevtx lists exactly the
+	 * chain walked above; otherwise the chunk's rule set serves for all */
+	bool narrow = s->prefilter && !carve && (size_t)live == nplaces;
+	const uint64_t *chunk_rules = s->prefilter ? eh_prefilter_chunk_rules(s->pscan) : NULL;
 	s->nlive = 0;
 	if ((size_t)live > s->cap_live) {
 		s->cap_live = (size_t)live;
@@ -296,6 +329,17 @@ static void _scan_chunk(struct eh_scanner *s, const struct eh_chunk_info *info, 
 	}
 	for (int i = 0; i < live; i++) {
 		struct place p = { info->index, i, carve };
+		const uint64_t *candidates = chunk_rules;
+		if (narrow) {
+			candidates = eh_prefilter_record_rules(s->pscan, s->places[i].offset,
+							       s->places[i].offset + s->places[i].size);
+			if (candidates == NULL) { /* no literal of any rule: not parsed */
+				s->stats.records++;
+				s->stats.records_prefiltered++;
+				s->live_ids[s->nlive++] = s->places[i].id;
+				continue;
+			}
+		}
 		if (eh_reader_load(s->reader, i, false, &rec, &cause) != 0) {
 			_record_problem(s, &run, &p, eh_chunk_record_id(s->chunk, i), cause);
 			continue;
@@ -307,7 +351,7 @@ static void _scan_chunk(struct eh_scanner *s, const struct eh_chunk_info *info, 
 		else
 			s->stats.records++;
 		s->live_ids[s->nlive++] = rec.record_id;
-		_match_record(s, &rec, &p, &run);
+		_match_record(s, &rec, &p, &run, candidates);
 	}
 	int recovered = eh_reader_recovered_count(s->reader);
 	for (int i = 0; i < recovered; i++) {
@@ -325,7 +369,7 @@ static void _scan_chunk(struct eh_scanner *s, const struct eh_chunk_info *info, 
 			continue;
 		}
 		s->stats.records_recovered++;
-		_match_record(s, &rec, &p, &run);
+		_match_record(s, &rec, &p, &run, chunk_rules);
 	}
 	_flush_failures(s, &run);
 	if (carve)

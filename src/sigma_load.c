@@ -207,7 +207,8 @@ bool eh_ruleset_wants(const struct eh_ruleset *rs, const char *provider, uint32_
 	return row >= 0 && (rs->wanted & (UINT64_C(1) << row));
 }
 
-size_t eh_ruleset_match(const struct eh_ruleset *rs, const struct eh_event *ev, eh_hit_fn on_hit, void *user)
+size_t eh_ruleset_match(const struct eh_ruleset *rs, const struct eh_event *ev, const uint64_t *candidates,
+			eh_hit_fn on_hit, void *user)
 {
 	int row = eh_logsource_row_of(ev->provider, ev->event_id);
 	if (row < 0 || !(rs->wanted & (UINT64_C(1) << row)))
@@ -215,6 +216,8 @@ size_t eh_ruleset_match(const struct eh_ruleset *rs, const struct eh_event *ev, 
 	size_t hits = 0;
 	for (size_t i = 0; i < rs->nrules; i++) {
 		const struct eh_rule *r = rs->rules[i];
+		if (candidates && !(candidates[i / 64] & (UINT64_C(1) << (i % 64))))
+			continue;
 		if ((r->sources & (UINT64_C(1) << row)) && sigma_rule_match(r, ev)) {
 			hits++;
 			if (on_hit)

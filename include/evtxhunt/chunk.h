@@ -81,6 +81,16 @@ struct eh_framing_repair {
  * or counted. Returns the number of repairs, filling at most MAX. */
 size_t eh_chunk_repair_framing(uint8_t *chunk, struct eh_framing_repair *out, size_t max);
 
+/* One record of a chunk's chain of record headers. */
+struct eh_record_place {
+	uint32_t offset, size;
+	uint64_t id;
+};
+
+/* Walks the chunk's chain of intact record headers (after framing repair
+ * it is the whole chain) into PLACES; returns how many, at most MAX. */
+size_t eh_chunk_records(const uint8_t *chunk, struct eh_record_place *places, size_t max);
+
 /* The record id in the header of the INDEX-th record (from 0) of the
  * chunk's chain, for messages; 0 when the chain is shorter. */
 uint64_t eh_chunk_record_id(const uint8_t *chunk, int index);

@@ -31,7 +31,13 @@ struct eh_logsource_row {
 	const char *provider; /* event provider (System/Provider/@Name) */
 	uint32_t event_id;
 	const struct eh_field_map *fields; /* NULL: names are already right */
+	/* Fields (as rules name them) whose values are text in the record
+	 * itself, UTF-16LE: only these may give the prefilter literals. */
+	const char *const *text_fields;
 };
+
+/* Whether FIELD of ROW is stored as text in the record (see above). */
+int eh_logsource_is_text_field(int row, const char *field);
 
 extern const struct eh_logsource_row eh_logsource_table[];
 extern const size_t eh_logsource_rows;

@@ -20,6 +20,8 @@ struct eh_stats {
 	uint64_t chunks_empty;
 	uint64_t chunks_checksum_bad;
 	uint64_t record_headers_repaired;
+	uint64_t chunks_prefiltered;  /* no rule literal in them: not parsed */
+	uint64_t records_prefiltered; /* counted by header, not parsed */
 	uint64_t records;
 	uint64_t records_unreadable;
 	uint64_t records_recovered;

@@ -57,8 +57,11 @@ size_t eh_ruleset_filter(struct eh_ruleset *rs, int min_level, const char *statu
 bool eh_ruleset_wants(const struct eh_ruleset *rs, const char *provider, uint32_t event_id);
 
 typedef void (*eh_hit_fn)(const struct eh_rule *rule, const struct eh_event *ev, void *user);
-/* Calls ON_HIT for every rule EV matches, in load order; returns how many. */
-size_t eh_ruleset_match(const struct eh_ruleset *rs, const struct eh_event *ev, eh_hit_fn on_hit, void *user);
+/* Calls ON_HIT for every rule EV matches, in load order; returns how many.
+ * CANDIDATES, when not NULL, is a bit set over rule indices: only those
+ * rules are evaluated (the prefilter proved the others cannot match). */
+size_t eh_ruleset_match(const struct eh_ruleset *rs, const struct eh_event *ev, const uint64_t *candidates,
+			eh_hit_fn on_hit, void *user);
 
 /* Frees what matching keeps per thread; call when a thread is done. */
 void eh_match_thread_done(void);

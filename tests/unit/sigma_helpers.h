@@ -57,7 +57,7 @@ static inline const struct eh_rule_error *rejection(struct eh_ruleset **rs, cons
 
 static inline bool matches(const struct eh_ruleset *rs, const struct eh_event *ev)
 {
-	return eh_ruleset_match(rs, ev, NULL, NULL) > 0;
+	return eh_ruleset_match(rs, ev, NULL, NULL, NULL) > 0;
 }
 
 #endif

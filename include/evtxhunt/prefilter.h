@@ -1,0 +1,49 @@
+/* Prefilter: skip what cannot match before libevtx parses it. Each rule
+ * yields a necessary condition, a set of literals of which at least one
+ * occurs (UTF-16LE, ASCII case folded) in any record that can hold a hit;
+ * one pass over a chunk finds them all. Records without any are never
+ * parsed, and a record is matched only against the rules whose literals
+ * it holds (and the rules that have none). */
+#ifndef EVTXHUNT_PREFILTER_H
+#define EVTXHUNT_PREFILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "evtxhunt/sigma.h"
+
+struct eh_prefilter;
+struct eh_prefilter_scan;
+
+/* Built once from the loaded rules; read-only afterwards. */
+struct eh_prefilter *eh_prefilter_build(const struct eh_ruleset *rs);
+void eh_prefilter_free(struct eh_prefilter *pf);
+
+/* Literals in the scan, and rules that have none (always candidates). */
+size_t eh_prefilter_literals(const struct eh_prefilter *pf);
+size_t eh_prefilter_rules_without_literals(const struct eh_prefilter *pf);
+/* The literals of rule I (UTF-8, folded), for tests; NULL-terminated. */
+const char *const *eh_prefilter_rule_literals(const struct eh_prefilter *pf, size_t i, bool *always);
+/* Which multi-literal search is in use ("hyperscan" or "portable"). */
+const char *eh_prefilter_engine(void);
+
+/* Per-thread scan state. */
+struct eh_prefilter_scan *eh_prefilter_scan_new(const struct eh_prefilter *pf);
+void eh_prefilter_scan_free(struct eh_prefilter_scan *sc);
+
+/* Scans LEN bytes of DATA (a chunk from its first record on). Returns
+ * whether any record in it can match: some literal occurs, or some rule
+ * has none. */
+bool eh_prefilter_scan_chunk(struct eh_prefilter_scan *sc, const uint8_t *data, size_t len);
+
+/* After a scan: the rules a record occupying [START, END) of DATA can
+ * match, as a bit set over rule indices, or NULL if none can. The set is
+ * valid until the next call. */
+const uint64_t *eh_prefilter_record_rules(struct eh_prefilter_scan *sc, size_t start, size_t end);
+/* After a scan: the rules anything in the chunk can match (for records
+ * whose place is not known, such as recovered ones), or NULL. Kept in
+ * its own storage: a record's set does not overwrite it. */
+const uint64_t *eh_prefilter_chunk_rules(struct eh_prefilter_scan *sc);
+
+#endif

@@ -1,0 +1,530 @@
+/* Prefilter: rule literals, and one multi-literal pass per chunk. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef HAVE_HYPERSCAN
+#include <hs.h>
+#endif
+
+#include "evtxhunt/logsource.h"
+#include "evtxhunt/prefilter.h"
+#include "evtxhunt/sigma_internal.h"
+#include "evtxhunt/util.h"
+
+/* ---- literal sets ------------------------------------------------------ */
+
+/* A necessary condition: one of LIT occurs. ANY: no condition is known. */
+struct litset {
+	bool any;
+	char **lit;
+	size_t n;
+};
+
+static struct litset _any(void)
+{
+	return (struct litset){ .any = true };
+}
+
+static void _ls_free(struct litset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->lit[i]);
+	free(s->lit);
+	s->lit = NULL;
+	s->n = 0;
+}
+
+static void _ls_add(struct litset *s, const char *lit, size_t len)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strlen(s->lit[i]) == len && memcmp(s->lit[i], lit, len) == 0)
+			return;
+	s->lit = xreallocarray(s->lit, s->n + 1, sizeof *s->lit);
+	s->lit[s->n++] = xstrndup(lit, len);
+}
+
+/* OR: any of both; nothing known if either side knows nothing. */
+static struct litset _ls_union(struct litset a, struct litset b)
+{
+	if (a.any || b.any) {
+		_ls_free(&a);
+		_ls_free(&b);
+		return _any();
+	}
+	for (size_t i = 0; i < b.n; i++)
+		_ls_add(&a, b.lit[i], strlen(b.lit[i]));
+	_ls_free(&b);
+	return a;
+}
+
+/* How selective a set is: its shortest literal (longer is rarer). */
+static size_t _ls_score(const struct litset *s)
+{
+	if (s->any || s->n == 0)
+		return 0;
+	size_t min = SIZE_MAX;
+	for (size_t i = 0; i < s->n; i++)
+		if (strlen(s->lit[i]) < min)
+			min = strlen(s->lit[i]);
+	return min;
+}
+
+/* AND: either side's condition holds; keep the more selective one. */
+static struct litset _ls_best(struct litset a, struct litset b)
+{
+	if (a.any) {
+		_ls_free(&a);
+		return b;
+	}
+	if (b.any) {
+		_ls_free(&b);
+		return a;
+	}
+	size_t sa = _ls_score(&a), sb = _ls_score(&b);
+	if (sb > sa || (sb == sa && b.n < a.n)) {
+		_ls_free(&a);
+		return b;
+	}
+	_ls_free(&b);
+	return a;
+}
+
+/* A value's literal: the text every matching field value contains. */
+static struct litset _value_literals(const struct sigma_value *v)
+{
+	struct litset s = { false, NULL, 0 };
+	switch (v->kind) {
+	case SV_EQ:
+	case SV_CONTAINS:
+	case SV_STARTSWITH:
+	case SV_ENDSWITH:
+		if (v->len == 0)
+			return _any();
+		_ls_add(&s, v->lit, v->len);
+		return s;
+	case SV_GLOB: {
+		/* the longest run between wildcards */
+		size_t best = 0, best_at = 0, run = 0;
+		for (size_t i = 0; i <= v->glen; i++) {
+			if (i < v->glen && v->glob[i] < 0x100) {
+				run++;
+				continue;
+			}
+			if (run > best) {
+				best = run;
+				best_at = i - run;
+			}
+			run = 0;
+		}
+		if (best == 0)
+			return _any();
+		char *lit = xmalloc(best + 1);
+		for (size_t i = 0; i < best; i++)
+			lit[i] = (char)v->glob[best_at + i];
+		_ls_add(&s, lit, best);
+		free(lit);
+		return s;
+	}
+	default:
+		return _any(); /* regexes, numbers, networks, references, null */
+	}
+}
+
+static struct litset _test_literals(const struct sigma_test *t, int row)
+{
+	/* keywords search every field, binary ones included; and only fields
+	 * stored as text in the record can give literals */
+	if (t->field == NULL || !eh_logsource_is_text_field(row, t->field) || t->nvalues == 0)
+		return _any();
+	struct litset s = _value_literals(&t->values[0]);
+	for (size_t i = 1; i < t->nvalues; i++) {
+		struct litset v = _value_literals(&t->values[i]);
+		s = t->all ? _ls_best(s, v) : _ls_union(s, v);
+	}
+	return s;
+}
+
+static struct litset _selection_literals(const struct sigma_selection *sel, int row)
+{
+	struct litset s = _any();
+	for (size_t i = 0; i < sel->nmaps; i++) {
+		const struct sigma_map *m = &sel->maps[i];
+		struct litset ms = _any();
+		for (size_t k = 0; k < m->ntests; k++)
+			ms = _ls_best(ms, _test_literals(&m->tests[k], row));
+		if (i == 0) {
+			_ls_free(&s);
+			s = ms;
+		} else {
+			s = _ls_union(s, ms);
+		}
+	}
+	return s;
+}
+
+static struct litset _cond_literals(const struct sigma_rule_body *b, const struct sigma_cond *c, int row)
+{
+	struct litset s;
+	switch (c->op) {
+	case C_AND:
+		return _ls_best(_cond_literals(b, c->a, row), _cond_literals(b, c->b, row));
+	case C_OR:
+		return _ls_union(_cond_literals(b, c->a, row), _cond_literals(b, c->b, row));
+	case C_NOT:
+		return _any();
+	case C_SEL:
+		return _selection_literals(&b->sels[c->sels[0]], row);
+	case C_ONE_OF:
+	case C_ALL_OF:
+		s = _selection_literals(&b->sels[c->sels[0]], row);
+		for (size_t i = 1; i < c->nsels; i++) {
+			struct litset x = _selection_literals(&b->sels[c->sels[i]], row);
+			s = c->op == C_ONE_OF ? _ls_union(s, x) : _ls_best(s, x);
+		}
+		return s;
+	}
+	return _any();
+}
+
+/* A rule's condition over every log source it applies to. */
+static struct litset _rule_literals(const struct eh_rule *r)
+{
+	struct litset s = { false, NULL, 0 };
+	bool first = true;
+	for (size_t row = 0; row < eh_logsource_rows; row++) {
+		if (!(r->sources & (UINT64_C(1) << row)))
+			continue;
+		struct litset x = _cond_literals(r->body, r->body->cond, (int)row);
+		if (first) {
+			s = x;
+			first = false;
+		} else {
+			s = _ls_union(s, x);
+		}
+	}
+	return s;
+}
+
+/* ---- the compiled prefilter -------------------------------------------- */
+
+struct literal {
+	char *text;    /* UTF-8, folded */
+	uint8_t *utf16; /* what is searched: UTF-16LE */
+	size_t len16;
+	size_t *rules;
+	size_t nrules;
+};
+
+struct eh_prefilter {
+	size_t nrules, words;
+	struct literal *lit;
+	size_t nlit;
+	uint64_t *always; /* rules without literals */
+	size_t nalways;
+	char ***rule_lits; /* per rule, for tests */
+	bool *rule_always;
+#ifdef HAVE_HYPERSCAN
+	hs_database_t *db;
+#endif
+};
+
+struct match {
+	uint32_t start;
+	uint32_t lit;
+};
+
+struct eh_prefilter_scan {
+	const struct eh_prefilter *pf;
+	struct match *m;
+	size_t n, cap;
+	uint64_t *record_set; /* the last record's rules */
+	uint64_t *chunk_set;  /* the whole chunk's rules: kept apart, as both
+			       * are in use at once */
+	uint8_t *folded;      /* portable engine */
+#ifdef HAVE_HYPERSCAN
+	hs_scratch_t *scratch;
+#endif
+};
+
+static void _utf16(const char *s, struct literal *l)
+{
+	struct buf b;
+	buf_init(&b);
+	for (size_t i = 0; s[i];) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		uint32_t cp = n == 1 ? c : c & (0xff >> (n + 1));
+		for (size_t k = 1; k < n && s[i + k]; k++)
+			cp = cp << 6 | ((unsigned char)s[i + k] & 0x3f);
+		i += n;
+		if (cp >= 0x10000) {
+			uint16_t hi = (uint16_t)(0xd800 + ((cp - 0x10000) >> 10)), lo = (uint16_t)(0xdc00 + ((cp - 0x10000) & 0x3ff));
+			char u[4] = { (char)hi, (char)(hi >> 8), (char)lo, (char)(lo >> 8) };
+			buf_add(&b, u, 4);
+		} else {
+			char u[2] = { (char)cp, (char)(cp >> 8) };
+			buf_add(&b, u, 2);
+		}
+	}
+	l->len16 = b.len;
+	l->utf16 = (uint8_t *)buf_steal(&b);
+}
+
+static int _cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct eh_prefilter *eh_prefilter_build(const struct eh_ruleset *rs)
+{
+	struct eh_prefilter *pf = xcalloc(1, sizeof *pf);
+	pf->nrules = eh_ruleset_count(rs);
+	pf->words = (pf->nrules + 63) / 64 + 1;
+	pf->always = xcalloc(pf->words, sizeof *pf->always);
+	pf->rule_lits = xcalloc(pf->nrules + 1, sizeof *pf->rule_lits);
+	pf->rule_always = xcalloc(pf->nrules + 1, sizeof *pf->rule_always);
+	/* every distinct literal once, with the rules that need it */
+	char **all = NULL;
+	size_t nall = 0;
+	for (size_t i = 0; i < pf->nrules; i++) {
+		const struct eh_rule *r = eh_ruleset_rule(rs, i);
+		if (r->sources == 0) /* unmapped: never fires */
+			continue;
+		struct litset s = _rule_literals(r);
+		if (s.any || s.n == 0) {
+			pf->always[i / 64] |= UINT64_C(1) << (i % 64);
+			pf->rule_always[i] = true;
+			pf->nalways++;
+			_ls_free(&s);
+			continue;
+		}
+		pf->rule_lits[i] = xcalloc(s.n + 1, sizeof(char *));
+		for (size_t k = 0; k < s.n; k++) {
+			pf->rule_lits[i][k] = xstrdup(s.lit[k]);
+			all = xreallocarray(all, nall + 1, sizeof *all);
+			all[nall++] = s.lit[k];
+		}
+		free(s.lit);
+	}
+	qsort(all, nall, sizeof *all, _cmp_str);
+	for (size_t i = 0; i < nall; i++) {
+		if (pf->nlit && strcmp(pf->lit[pf->nlit - 1].text, all[i]) == 0) {
+			free(all[i]);
+			continue;
+		}
+		pf->lit = xreallocarray(pf->lit, pf->nlit + 1, sizeof *pf->lit);
+		struct literal *l = &pf->lit[pf->nlit++];
+		memset(l, 0, sizeof *l);
+		l->text = all[i];
+		_utf16(l->text, l);
+	}
+	free(all);
+	for (size_t i = 0; i < pf->nrules; i++)
+		for (char **p = pf->rule_lits[i]; p && *p; p++) {
+			char *key = *p;
+			struct literal *l = bsearch(&key, pf->lit, pf->nlit, sizeof *pf->lit, _cmp_str);
+			l->rules = xreallocarray(l->rules, l->nrules + 1, sizeof *l->rules);
+			l->rules[l->nrules++] = i;
+		}
+#ifdef HAVE_HYPERSCAN
+	if (pf->nlit) {
+		const char **exprs = xcalloc(pf->nlit, sizeof *exprs);
+		unsigned *flags = xcalloc(pf->nlit, sizeof *flags), *ids = xcalloc(pf->nlit, sizeof *ids);
+		size_t *lens = xcalloc(pf->nlit, sizeof *lens);
+		for (size_t i = 0; i < pf->nlit; i++) {
+			exprs[i] = (const char *)pf->lit[i].utf16;
+			lens[i] = pf->lit[i].len16;
+			flags[i] = HS_FLAG_CASELESS; /* ASCII letters; other bytes exact */
+			ids[i] = (unsigned)i;
+		}
+		hs_compile_error_t *err = NULL;
+		if (hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)pf->nlit, HS_MODE_BLOCK, NULL, &pf->db,
+					 &err) != HS_SUCCESS) {
+			/* the portable engine takes over */
+			hs_free_compile_error(err);
+			pf->db = NULL;
+		}
+		free(exprs);
+		free(flags);
+		free(ids);
+		free(lens);
+	}
+#endif
+	return pf;
+}
+
+void eh_prefilter_free(struct eh_prefilter *pf)
+{
+	if (pf == NULL)
+		return;
+	for (size_t i = 0; i < pf->nlit; i++) {
+		free(pf->lit[i].text);
+		free(pf->lit[i].utf16);
+		free(pf->lit[i].rules);
+	}
+	free(pf->lit);
+	for (size_t i = 0; i < pf->nrules; i++) {
+		for (char **p = pf->rule_lits[i]; p && *p; p++)
+			free(*p);
+		free(pf->rule_lits[i]);
+	}
+	free(pf->rule_lits);
+	free(pf->rule_always);
+	free(pf->always);
+#ifdef HAVE_HYPERSCAN
+	hs_free_database(pf->db);
+#endif
+	free(pf);
+}
+
+size_t eh_prefilter_literals(const struct eh_prefilter *pf)
+{
+	return pf->nlit;
+}
+
+size_t eh_prefilter_rules_without_literals(const struct eh_prefilter *pf)
+{
+	return pf->nalways;
+}
+
+const char *const *eh_prefilter_rule_literals(const struct eh_prefilter *pf, size_t i, bool *always)
+{
+	*always = pf->rule_always[i];
+	return (const char *const *)pf->rule_lits[i];
+}
+
+const char *eh_prefilter_engine(void)
+{
+#ifdef HAVE_HYPERSCAN
+	return "hyperscan";
+#else
+	return "portable";
+#endif
+}
+
+/* ---- scanning ------------------------------------------------------------ */
+
+struct eh_prefilter_scan *eh_prefilter_scan_new(const struct eh_prefilter *pf)
+{
+	struct eh_prefilter_scan *sc = xcalloc(1, sizeof *sc);
+	sc->pf = pf;
+	sc->record_set = xcalloc(pf->words, sizeof *sc->record_set);
+	sc->chunk_set = xcalloc(pf->words, sizeof *sc->chunk_set);
+#ifdef HAVE_HYPERSCAN
+	if (pf->db && hs_alloc_scratch(pf->db, &sc->scratch) != HS_SUCCESS)
+		abort(); /* only fails for want of memory */
+#endif
+	return sc;
+}
+
+void eh_prefilter_scan_free(struct eh_prefilter_scan *sc)
+{
+	if (sc == NULL)
+		return;
+#ifdef HAVE_HYPERSCAN
+	hs_free_scratch(sc->scratch);
+#endif
+	free(sc->m);
+	free(sc->record_set);
+	free(sc->chunk_set);
+	free(sc->folded);
+	free(sc);
+}
+
+static void _add_match(struct eh_prefilter_scan *sc, size_t start, size_t lit)
+{
+	if (sc->n == sc->cap) {
+		sc->cap = sc->cap ? sc->cap * 2 : 256;
+		sc->m = xreallocarray(sc->m, sc->cap, sizeof *sc->m);
+	}
+	sc->m[sc->n].start = (uint32_t)start;
+	sc->m[sc->n].lit = (uint32_t)lit;
+	sc->n++;
+}
+
+#ifdef HAVE_HYPERSCAN
+static int _on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx)
+{
+	(void)from, (void)flags;
+	struct eh_prefilter_scan *sc = ctx;
+	_add_match(sc, (size_t)to - sc->pf->lit[id].len16, id);
+	return 0;
+}
+#endif
+
+/* Without Hyperscan: fold ASCII letters once, then memmem per literal. */
+static void _scan_portable(struct eh_prefilter_scan *sc, const uint8_t *data, size_t len)
+{
+	if (sc->folded == NULL)
+		sc->folded = xmalloc(65536 > len ? 65536 : len);
+	for (size_t i = 0; i < len; i++)
+		sc->folded[i] = ascii_lower(data[i]);
+	for (size_t k = 0; k < sc->pf->nlit; k++) {
+		const struct literal *l = &sc->pf->lit[k];
+		const uint8_t *p = sc->folded, *end = sc->folded + len;
+		while ((size_t)(end - p) >= l->len16) {
+			const uint8_t *hit = memmem(p, (size_t)(end - p), l->utf16, l->len16);
+			if (hit == NULL)
+				break;
+			_add_match(sc, (size_t)(hit - sc->folded), k);
+			p = hit + 1;
+		}
+	}
+}
+
+static int _cmp_match(const void *a, const void *b)
+{
+	const struct match *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+bool eh_prefilter_scan_chunk(struct eh_prefilter_scan *sc, const uint8_t *data, size_t len)
+{
+	sc->n = 0;
+#ifdef HAVE_HYPERSCAN
+	if (sc->pf->db)
+		hs_scan(sc->pf->db, (const char *)data, (unsigned)len, 0, sc->scratch, _on_match, sc);
+	else
+#endif
+		_scan_portable(sc, data, len);
+	if (sc->n > 1)
+		qsort(sc->m, sc->n, sizeof *sc->m, _cmp_match);
+	return sc->n > 0 || sc->pf->nalways > 0;
+}
+
+static const uint64_t *_rules_of(struct eh_prefilter_scan *sc, uint64_t *set, size_t start, size_t end)
+{
+	const struct eh_prefilter *pf = sc->pf;
+	memcpy(set, pf->always, pf->words * sizeof *set);
+	bool any = pf->nalways > 0;
+	/* first match at or after START */
+	size_t lo = 0, hi = sc->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (sc->m[mid].start < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < sc->n && sc->m[i].start < end; i++) {
+		const struct literal *l = &pf->lit[sc->m[i].lit];
+		if (sc->m[i].start + l->len16 > end)
+			continue; /* runs past the record: not its value */
+		for (size_t k = 0; k < l->nrules; k++)
+			set[l->rules[k] / 64] |= UINT64_C(1) << (l->rules[k] % 64);
+		any = true;
+	}
+	return any ? set : NULL;
+}
+
+const uint64_t *eh_prefilter_record_rules(struct eh_prefilter_scan *sc, size_t start, size_t end)
+{
+	return _rules_of(sc, sc->record_set, start, end);
+}
+
+const uint64_t *eh_prefilter_chunk_rules(struct eh_prefilter_scan *sc)
+{
+	return _rules_of(sc, sc->chunk_set, 0, SIZE_MAX);
+}

@@ -1,0 +1,29 @@
+#!/bin/sh
+# The prefilter never changes results: every file of testdata/ and, when
+# present, ../shared/samples, with and without it, with the seed rule and
+# with every process_creation rule of ../shared/sigma.
+. "$E2E_LIB"
+inputs=$TESTDATA/logs
+[ -d "${SHARED:-}/samples" ] && inputs="$inputs $SHARED/samples"
+rulesets=builtin
+sigma=${SHARED:-}/sigma
+if [ -d "$sigma" ]; then
+	mkdir -p "$tmp/pc"
+	cp -r "$sigma/rules/windows/process_creation" "$tmp/pc/rules"
+	cp -r "$sigma/rules-threat-hunting/windows/process_creation" "$tmp/pc/threat-hunting"
+	grep -rl 'category: process_creation' "$sigma/rules-emerging-threats" | while IFS= read -r r; do
+		cp "$r" "$tmp/pc/$(basename "$r")"
+	done
+	rulesets="builtin $tmp/pc"
+fi
+for rules in $rulesets; do
+	set --
+	[ "$rules" = builtin ] || set -- -r "$rules"
+	# shellcheck disable=SC2086
+	"$EVTXHUNT" -q -f jsonl "$@" $inputs >"$tmp/with" 2>/dev/null || true
+	# shellcheck disable=SC2086
+	"$EVTXHUNT" -q -f jsonl --no-prefilter "$@" $inputs >"$tmp/without" 2>/dev/null || true
+	[ -s "$tmp/with" ] || fail "no hits at all with $rules"
+	same "$tmp/with" "$tmp/without" "rules $(basename "$rules"): $(wc -l <"$tmp/with") hits with and without the prefilter"
+done
+finish
