@@ -176,10 +176,13 @@ void eh_chunk_inspect(const uint8_t *chunk, size_t len, struct eh_chunk_info *in
 	info->last_record_id = le64(chunk + 32);
 	info->free_space_offset = le32(chunk + 48);
 	info->header_crc_ok = _header_crc(chunk, chunk_magic) == le32(chunk + 124);
+}
+
+void eh_chunk_check_data(const uint8_t *chunk, struct eh_chunk_info *info)
+{
 	uint32_t end = info->free_space_offset;
-	if (end >= EH_CHUNK_HEADER_SIZE && end <= EH_CHUNK_SIZE)
-		info->data_crc_ok = eh_crc32(0, chunk + EH_CHUNK_HEADER_SIZE, end - EH_CHUNK_HEADER_SIZE) ==
-				    le32(chunk + 52);
+	info->data_crc_ok = end >= EH_CHUNK_HEADER_SIZE && end <= EH_CHUNK_SIZE &&
+			    eh_crc32(0, chunk + EH_CHUNK_HEADER_SIZE, end - EH_CHUNK_HEADER_SIZE) == le32(chunk + 52);
 }
 
 void eh_evtx_read_chunk(const struct eh_evtx_file *f, uint64_t index, uint8_t *buf,

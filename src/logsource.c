@@ -39,10 +39,18 @@ static const char *const security_4688_text[] = {
 	"SubjectDomainName", "TargetUserName", "TargetDomainName", NULL,
 };
 
+/* The normalized 4688 event: the mapped names and 4688's own. */
+static const char *const security_4688_known[] = {
+	"Image", "ParentImage", "CommandLine", "User", "ProcessId", "ParentProcessId", "IntegrityLevel",
+	"LogonId", "SubjectUserSid", "SubjectUserName", "SubjectDomainName", "SubjectLogonId", "NewProcessId",
+	"NewProcessName", "TokenElevationType", "TargetUserSid", "TargetUserName", "TargetDomainName",
+	"TargetLogonId", "ParentProcessName", "MandatoryLabel", NULL,
+};
+
 const struct eh_logsource_row eh_logsource_table[] = {
-	{ "process_creation", "windows", NULL, "Microsoft-Windows-Sysmon", 1, NULL, sysmon_1_text },
+	{ "process_creation", "windows", NULL, "Microsoft-Windows-Sysmon", 1, NULL, sysmon_1_text, NULL },
 	{ "process_creation", "windows", NULL, "Microsoft-Windows-Security-Auditing", 4688, security_4688,
-	  security_4688_text },
+	  security_4688_text, security_4688_known },
 };
 const size_t eh_logsource_rows = sizeof eh_logsource_table / sizeof eh_logsource_table[0];
 
@@ -76,6 +84,17 @@ int eh_logsource_is_text_field(int row, const char *field)
 {
 	const char *const *f = eh_logsource_table[row].text_fields;
 	for (; f && *f; f++)
+		if (strcmp(*f, field) == 0)
+			return 1;
+	return 0;
+}
+
+int eh_logsource_may_have_field(int row, const char *field)
+{
+	const char *const *f = eh_logsource_table[row].known_fields;
+	if (f == NULL)
+		return 1;
+	for (; *f; f++)
 		if (strcmp(*f, field) == 0)
 			return 1;
 	return 0;

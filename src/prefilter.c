@@ -15,7 +15,8 @@
 
 /* ---- literal sets ------------------------------------------------------ */
 
-/* A necessary condition: one of LIT occurs. ANY: no condition is known. */
+/* A necessary condition: one of LIT occurs. ANY: no condition is known.
+ * Neither ANY nor any literal (n == 0): the condition can never hold. */
 struct litset {
 	bool any;
 	char **lit;
@@ -71,9 +72,19 @@ static size_t _ls_score(const struct litset *s)
 	return min;
 }
 
+static bool _ls_never(const struct litset *s)
+{
+	return !s->any && s->n == 0;
+}
+
 /* AND: either side's condition holds; keep the more selective one. */
 static struct litset _ls_best(struct litset a, struct litset b)
 {
+	if (_ls_never(&a) || _ls_never(&b)) { /* one side never holds: nor does AND */
+		_ls_free(&a);
+		_ls_free(&b);
+		return (struct litset){ false, NULL, 0 };
+	}
 	if (a.any) {
 		_ls_free(&a);
 		return b;
@@ -134,6 +145,13 @@ static struct litset _value_literals(const struct sigma_value *v)
 
 static struct litset _test_literals(const struct sigma_test *t, int row)
 {
+	if (t->field && !eh_logsource_may_have_field(row, t->field)) {
+		/* an absent field satisfies only null and exists: false */
+		for (size_t i = 0; i < t->nvalues; i++)
+			if (t->values[i].kind == SV_NULL || (t->values[i].kind == SV_EXISTS && !t->values[i].exists))
+				return _any();
+		return (struct litset){ false, NULL, 0 };
+	}
 	/* keywords search every field, binary ones included; and only fields
 	 * stored as text in the record can give literals */
 	if (t->field == NULL || !eh_logsource_is_text_field(row, t->field) || t->nvalues == 0)
@@ -293,7 +311,9 @@ struct eh_prefilter *eh_prefilter_build(const struct eh_ruleset *rs)
 		if (r->sources == 0) /* unmapped: never fires */
 			continue;
 		struct litset s = _rule_literals(r);
-		if (s.any || s.n == 0) {
+		if (_ls_never(&s)) /* cannot fire on any log source it names */
+			continue;
+		if (s.any) {
 			pf->always[i / 64] |= UINT64_C(1) << (i % 64);
 			pf->rule_always[i] = true;
 			pf->nalways++;

@@ -269,19 +269,40 @@ static void _report_repairs(struct eh_scanner *s, const struct eh_chunk_info *in
 /* Reads one chunk. CARVE: the chunk lost its header (no signature, the
  * checksum does not vouch for it), so everything libevtx finds in it is
  * carved and marked recovered. */
-static void _scan_chunk(struct eh_scanner *s, const struct eh_chunk_info *info, bool carve)
+static void _scan_chunk(struct eh_scanner *s, struct eh_chunk_info *info, bool carve)
 {
 	char *cause = NULL;
 	if (info->signature_restored)
 		_report(s, "warning", s->file,
 			"chunk %" PRIu64 " (offset %" PRIu64 "): signature damaged, the header checksum vouches for the rest; read",
 			info->index, info->offset);
-	/* carving: libevtx scans a chunk without signature for records */
-	if (!carve && (!info->header_crc_ok || !info->data_crc_ok)) {
-		s->stats.chunks_checksum_bad++;
-		_report(s, "warning", s->file, "chunk %" PRIu64 " (offset %" PRIu64 "): %s checksum mismatch; reading its records anyway",
-			info->index, info->offset,
-			!info->header_crc_ok && !info->data_crc_ok ? "header and data" : !info->header_crc_ok ? "header" : "data");
+	/* The prefilter scans the whole chunk as read, slack included, so a
+	 * chunk it rules out holds no matching record, live or recoverable. */
+	if (s->prefilter && !eh_prefilter_scan_chunk(s->pscan, s->chunk, EH_CHUNK_SIZE)) {
+		size_t n = eh_chunk_records(s->chunk, s->places, MAX_RECORDS_PER_CHUNK);
+		if (carve) {
+			s->stats.chunks_skipped++;
+		} else {
+			s->stats.chunks++;
+			s->stats.records += n;
+		}
+		s->stats.chunks_prefiltered++;
+		s->stats.records_prefiltered += n;
+		return;
+	}
+	/* what follows is parsed: its damage is worth reporting, and the data
+	 * checksum is taken before the framing repair touches anything */
+	if (!carve) {
+		eh_chunk_check_data(s->chunk, info);
+		if (!info->header_crc_ok || !info->data_crc_ok) {
+			s->stats.chunks_checksum_bad++;
+			_report(s, "warning", s->file,
+				"chunk %" PRIu64 " (offset %" PRIu64 "): %s checksum mismatch; reading its records anyway",
+				info->index, info->offset,
+				!info->header_crc_ok && !info->data_crc_ok ? "header and data"
+				: !info->header_crc_ok			 ? "header"
+									 : "data");
+		}
 	}
 	struct eh_framing_repair rep[MAX_REPAIRS];
 	size_t nrep = carve ? 0 : eh_chunk_repair_framing(s->chunk, rep, MAX_REPAIRS);
@@ -289,20 +310,7 @@ static void _scan_chunk(struct eh_scanner *s, const struct eh_chunk_info *info, 
 		s->stats.record_headers_repaired += nrep;
 		_report_repairs(s, info, rep, nrep);
 	}
-	/* The prefilter scans the whole chunk, slack included, so a chunk it
-	 * rules out holds no matching record, live or recoverable. */
 	size_t nplaces = eh_chunk_records(s->chunk, s->places, MAX_RECORDS_PER_CHUNK);
-	if (s->prefilter && !eh_prefilter_scan_chunk(s->pscan, s->chunk, EH_CHUNK_SIZE)) {
-		if (carve) {
-			s->stats.chunks_skipped++;
-		} else {
-			s->stats.chunks++;
-			s->stats.records += nplaces;
-		}
-		s->stats.chunks_prefiltered++;
-		s->stats.records_prefiltered += nplaces;
-		return;
-	}
 	if (eh_reader_open_chunk(s->reader, s->chunk, &cause) != 0) {
 		s->stats.chunks_skipped++;
 		_report(s, "warning", s->file, "chunk %" PRIu64 " (offset %" PRIu64 "): %s; skipped", info->index,

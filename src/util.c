@@ -145,28 +145,37 @@ char *buf_steal(struct buf *b)
 	return p;
 }
 
-/* CRC-32 (IEEE 802.3, reflected), as EVTX headers and chunks use it. The
- * table is built at compile time so threads never race to initialise it. */
-#define CRC_ROW(n) \
-	((n) & 1 ? 0xEDB88320u ^ ((n) >> 1) : ((n) >> 1))
-#define C1(n) CRC_ROW(n)
-#define C2(n) (C1(n) & 1 ? 0xEDB88320u ^ (C1(n) >> 1) : (C1(n) >> 1))
-#define C3(n) (C2(n) & 1 ? 0xEDB88320u ^ (C2(n) >> 1) : (C2(n) >> 1))
-#define C4(n) (C3(n) & 1 ? 0xEDB88320u ^ (C3(n) >> 1) : (C3(n) >> 1))
-#define C5(n) (C4(n) & 1 ? 0xEDB88320u ^ (C4(n) >> 1) : (C4(n) >> 1))
-#define C6(n) (C5(n) & 1 ? 0xEDB88320u ^ (C5(n) >> 1) : (C5(n) >> 1))
-#define C7(n) (C6(n) & 1 ? 0xEDB88320u ^ (C6(n) >> 1) : (C6(n) >> 1))
-#define C8(n) (C7(n) & 1 ? 0xEDB88320u ^ (C7(n) >> 1) : (C7(n) >> 1))
-#define R4(n) C8(n), C8(n + 1), C8(n + 2), C8(n + 3)
-#define R16(n) R4(n), R4(n + 4), R4(n + 8), R4(n + 12)
-#define R64(n) R16(n), R16(n + 16), R16(n + 32), R16(n + 48)
-static const uint32_t crc_table[256] = { R64(0u), R64(64u), R64(128u), R64(192u) };
+/* CRC-32 (IEEE 802.3, reflected), as EVTX headers and chunks use it,
+ * slicing by 8 bytes. The tables are built once, before any thread starts
+ * (eh_crc32_init is called from a constructor). */
+static uint32_t crc_tables[8][256];
+
+__attribute__((constructor)) static void _crc32_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+		crc_tables[0][i] = c;
+	}
+	for (uint32_t i = 0; i < 256; i++)
+		for (int t = 1; t < 8; t++)
+			crc_tables[t][i] = (crc_tables[t - 1][i] >> 8) ^ crc_tables[0][crc_tables[t - 1][i] & 0xff];
+}
 
 uint32_t eh_crc32(uint32_t crc, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 	crc = ~crc;
+	while (len >= 8) {
+		uint32_t a = crc ^ le32(p), b = le32(p + 4);
+		crc = crc_tables[7][a & 0xff] ^ crc_tables[6][(a >> 8) & 0xff] ^ crc_tables[5][(a >> 16) & 0xff] ^
+		      crc_tables[4][a >> 24] ^ crc_tables[3][b & 0xff] ^ crc_tables[2][(b >> 8) & 0xff] ^
+		      crc_tables[1][(b >> 16) & 0xff] ^ crc_tables[0][b >> 24];
+		p += 8;
+		len -= 8;
+	}
 	while (len--)
-		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+		crc = crc_tables[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return ~crc;
 }

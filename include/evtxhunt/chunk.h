@@ -27,7 +27,7 @@ struct eh_chunk_info {
 	uint64_t offset; /* byte offset in the file */
 	enum eh_chunk_state state;
 	bool header_crc_ok;
-	bool data_crc_ok;
+	bool data_crc_ok; /* filled in by eh_chunk_check_data, on demand */
 	bool signature_restored; /* only the signature was damaged: the header
 				  * checksum holds with it restored (and it has
 				  * been, in the buffer read) */
@@ -61,8 +61,12 @@ uint64_t eh_evtx_chunk_slots(const struct eh_evtx_file *f);
 void eh_evtx_read_chunk(const struct eh_evtx_file *f, uint64_t index, uint8_t *buf,
 			struct eh_chunk_info *info, char **cause);
 
-/* Classifies a chunk already in memory (used by the reader and tests). */
+/* Classifies a chunk already in memory (used by the reader and tests).
+ * The data checksum is left to eh_chunk_check_data: it covers up to 64 KiB
+ * and matters only for chunks that are going to be parsed. */
 void eh_chunk_inspect(const uint8_t *chunk, size_t len, struct eh_chunk_info *info);
+/* Verifies the data checksum of an inspected chunk (sets data_crc_ok). */
+void eh_chunk_check_data(const uint8_t *chunk, struct eh_chunk_info *info);
 
 /* A place where a chunk's chain of record headers was broken. */
 struct eh_framing_repair {

@@ -34,10 +34,16 @@ struct eh_logsource_row {
 	/* Fields (as rules name them) whose values are text in the record
 	 * itself, UTF-16LE: only these may give the prefilter literals. */
 	const char *const *text_fields;
+	/* Every field its events can have, when that is known (NULL: not
+	 * known, as Sysmon's schemas vary): a test on any other field can
+	 * never hold, which the prefilter uses. */
+	const char *const *known_fields;
 };
 
 /* Whether FIELD of ROW is stored as text in the record (see above). */
 int eh_logsource_is_text_field(int row, const char *field);
+/* Whether events of ROW can have FIELD at all (1 when not known). */
+int eh_logsource_may_have_field(int row, const char *field);
 
 extern const struct eh_logsource_row eh_logsource_table[];
 extern const size_t eh_logsource_rows;

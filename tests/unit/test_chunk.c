@@ -46,6 +46,7 @@ Test(inspect, good_chunk)
 	eh_chunk_inspect(c, EH_CHUNK_SIZE, &info);
 	cr_assert_eq(info.state, EH_CHUNK_OK);
 	cr_assert(info.header_crc_ok);
+	eh_chunk_check_data(c, &info);
 	cr_assert(info.data_crc_ok);
 	cr_assert_eq(info.first_record_id, 100);
 	cr_assert_eq(info.last_record_id, 101);
@@ -59,6 +60,7 @@ Test(inspect, checksum_damage_is_seen)
 	struct eh_chunk_info info;
 	c[EH_CHUNK_HEADER_SIZE + 30] ^= 1; /* data */
 	eh_chunk_inspect(c, EH_CHUNK_SIZE, &info);
+	eh_chunk_check_data(c, &info);
 	cr_assert(info.header_crc_ok);
 	cr_assert_not(info.data_crc_ok);
 	c[20] ^= 1; /* header */

@@ -32,6 +32,7 @@ Test(reader, reads_every_record_of_every_chunk)
 		char *cause = NULL;
 		eh_evtx_read_chunk(f, i, chunk, &info, &cause);
 		cr_assert_eq(info.state, EH_CHUNK_OK);
+		eh_chunk_check_data(chunk, &info);
 		cr_assert(info.header_crc_ok && info.data_crc_ok);
 		cr_assert_eq(eh_reader_open_chunk(r, chunk, &cause), 0);
 		for (int k = 0; k < eh_reader_live_count(r); k++) {
