@@ -303,6 +303,7 @@ int main(int argc, char **argv)
 	struct eh_scanner *scanner = eh_scanner_new(rules, &scan_opt, &tl);
 	for (int i = optind; i < argc; i++)
 		eh_scan_path(scanner, argv[i]);
+	eh_scanner_finish(scanner);
 	eh_timeline_sort(&tl);
 	eh_output_timeline(out.fp, &out_opt, &tl);
 	if (_output_close(&out) != 0)

@@ -34,13 +34,18 @@ const char *eh_timeline_file(struct eh_timeline *tl, const char *file)
 
 void eh_timeline_add(struct eh_timeline *tl, const struct eh_rule *rule, const struct eh_event *ev, const char *file)
 {
+	eh_timeline_add_owned(tl, rule, eh_event_clone(ev), file);
+}
+
+void eh_timeline_add_owned(struct eh_timeline *tl, const struct eh_rule *rule, struct eh_event *ev, const char *file)
+{
 	if (tl->n == tl->cap) {
 		tl->cap = tl->cap ? tl->cap * 2 : 64;
 		tl->hits = xreallocarray(tl->hits, tl->cap, sizeof *tl->hits);
 	}
 	struct eh_hit *h = &tl->hits[tl->n];
 	h->rule = rule;
-	h->event = eh_event_clone(ev);
+	h->event = ev;
 	h->file = file;
 	h->seq = tl->n++;
 }

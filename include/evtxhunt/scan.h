@@ -54,6 +54,11 @@ void eh_scanner_free(struct eh_scanner *s);
  * recursively for files named *.evtx in any case. */
 void eh_scan_path(struct eh_scanner *s, const char *path);
 
-const struct eh_stats *eh_scanner_stats(const struct eh_scanner *s);
+/* Waits for every queued chunk and hands its results over: call before
+ * reading the timeline. */
+void eh_scanner_finish(struct eh_scanner *s);
+
+/* The run's counters (finishing the scan first). */
+const struct eh_stats *eh_scanner_stats(struct eh_scanner *s);
 
 #endif

@@ -29,6 +29,8 @@ void eh_timeline_release(struct eh_timeline *tl);
 const char *eh_timeline_file(struct eh_timeline *tl, const char *file);
 /* Adds a hit with a copy of EV; FILE comes from eh_timeline_file. */
 void eh_timeline_add(struct eh_timeline *tl, const struct eh_rule *rule, const struct eh_event *ev, const char *file);
+/* Adds a hit whose event the timeline takes over (no copy). */
+void eh_timeline_add_owned(struct eh_timeline *tl, const struct eh_rule *rule, struct eh_event *ev, const char *file);
 void eh_timeline_sort(struct eh_timeline *tl);
 
 #endif

@@ -1,0 +1,392 @@
+/* Chunk scan: one chunk through repair, prefilter, libevtx, field
+ * mapping and matching, on a worker's own state. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evtxhunt/chunkscan.h"
+#include "evtxhunt/fieldmap.h"
+#include "evtxhunt/logsource.h"
+#include "evtxhunt/output.h"
+#include "evtxhunt/reader.h"
+
+#define MAX_RECORDS_PER_CHUNK (EH_CHUNK_SIZE / 28)
+#define MAX_REPAIRS 16
+
+struct worker {
+	const struct chunkscan_shared *shared;
+	struct job *job; /* the job being scanned */
+	struct eh_reader *reader;
+	struct eh_fieldmap *fieldmap;
+	struct eh_event event;
+	struct eh_event normalized; /* the event under its log source's names */
+	struct eh_prefilter_scan *pscan;
+	struct eh_record_place *places; /* the chunk's records */
+	uint64_t *live_ids;             /* record ids of the chunk's live records */
+	size_t nlive, cap_live;
+	struct buf scratch;
+};
+
+struct worker *worker_new(const struct chunkscan_shared *shared)
+{
+	struct worker *w = xcalloc(1, sizeof *w);
+	w->shared = shared;
+	w->reader = eh_reader_new();
+	w->fieldmap = eh_fieldmap_new();
+	if (w->fieldmap == NULL) {
+		fprintf(stderr, "evtxhunt: cannot create an XML parser\n");
+		abort();
+	}
+	eh_event_init(&w->event);
+	eh_event_init(&w->normalized);
+	w->places = xcalloc(MAX_RECORDS_PER_CHUNK, sizeof *w->places);
+	if (shared->prefilter)
+		w->pscan = eh_prefilter_scan_new(shared->prefilter);
+	buf_init(&w->scratch);
+	return w;
+}
+
+/* Called on the worker's own thread: the matcher's per-thread state
+ * belongs to it. */
+void worker_free(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	eh_reader_free(w->reader);
+	eh_fieldmap_free(w->fieldmap);
+	eh_event_release(&w->event);
+	eh_event_release(&w->normalized);
+	eh_prefilter_scan_free(w->pscan);
+	eh_match_thread_done();
+	free(w->places);
+	free(w->live_ids);
+	buf_free(&w->scratch);
+	free(w);
+}
+
+void job_reset(struct job *job)
+{
+	for (size_t i = 0; i < job->nhits; i++)
+		eh_event_free(job->hits[i].event);
+	job->nhits = 0;
+	memset(&job->stats, 0, sizeof job->stats);
+	buf_reset(&job->messages);
+}
+
+void job_report(struct job *job, bool diag, const char *kind, const char *path, const char *fmt, ...)
+{
+	if (strcmp(kind, "error") == 0)
+		job->stats.errors++;
+	else
+		job->stats.warnings++;
+	if (!diag)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	buf_addf(&job->messages, "evtxhunt: %s: ", kind);
+	eh_escape_terminal(&job->messages, path, strlen(path));
+	buf_adds(&job->messages, ": ");
+	eh_escape_terminal(&job->messages, msg, strlen(msg));
+	buf_addc(&job->messages, '\n');
+	free(msg);
+}
+
+/* One diagnostic line: "evtxhunt: KIND: PATH: PLACE: reason", with the
+ * path and reason escaped (both can come from the evidence). */
+static void _report(struct worker *w, const char *kind, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void _report(struct worker *w, const char *kind, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	job_report(w->job, w->shared->diag, kind, path, "%s", msg);
+	free(msg);
+}
+
+static void _on_hit(const struct eh_rule *rule, const struct eh_event *ev, void *user)
+{
+	struct job *job = ((struct worker *)user)->job;
+	job->stats.hits++;
+	if (job->nhits == job->caphits) {
+		job->caphits = job->caphits ? job->caphits * 2 : 16;
+		job->hits = xreallocarray(job->hits, job->caphits, sizeof *job->hits);
+	}
+	job->hits[job->nhits].rule = rule;
+	job->hits[job->nhits++].event = eh_event_clone(ev);
+}
+
+/* Where a record sits, for messages. */
+struct place {
+	uint64_t chunk;
+	int index;
+	bool recovered;
+};
+
+/* Consecutive unreadable records of a chunk are reported as one run: a
+ * damaged record that defines a template spoils every later record that
+ * uses it, and one line per record would bury the message. */
+struct failure_run {
+	uint64_t chunk;
+	uint64_t first_id, last_id;
+	int first_index, count;
+	bool recovered;
+	char *cause;
+};
+
+static void _flush_failures(struct worker *w, struct failure_run *run)
+{
+	if (run->count == 0)
+		return;
+	const char *kind = run->recovered ? "recovered record" : "record";
+	if (run->count == 1 && run->first_id)
+		_report(w, "warning", w->job->file, "chunk %" PRIu64 ": %s %" PRIu64 " (index %d in the chunk): %s; skipped",
+			run->chunk, kind, run->first_id, run->first_index, run->cause);
+	else if (run->count == 1)
+		_report(w, "warning", w->job->file, "chunk %" PRIu64 ": %s at index %d in the chunk: %s; skipped", run->chunk,
+			kind, run->first_index, run->cause);
+	else
+		_report(w, "warning", w->job->file,
+			"chunk %" PRIu64 ": %d %ss from index %d (ids %" PRIu64 " to %" PRIu64 "): %s; skipped",
+			run->chunk, run->count, kind, run->first_index, run->first_id, run->last_id, run->cause);
+	free(run->cause);
+	memset(run, 0, sizeof *run);
+}
+
+/* Counts an unreadable record; CAUSE is taken over. */
+static void _record_problem(struct worker *w, struct failure_run *run, const struct place *p, uint64_t record_id,
+			    char *cause)
+{
+	w->job->stats.records_unreadable++;
+	if (run->count && (run->chunk != p->chunk || run->recovered != p->recovered ||
+			   run->first_index + run->count != p->index))
+		_flush_failures(w, run);
+	if (run->count == 0) {
+		run->chunk = p->chunk;
+		run->recovered = p->recovered;
+		run->first_index = p->index;
+		run->first_id = record_id;
+		run->cause = cause;
+	} else {
+		free(cause);
+	}
+	run->last_id = record_id;
+	run->count++;
+}
+
+/* Renders, maps and matches the loaded record when a rule wants it. */
+static void _match_record(struct worker *w, const struct eh_record *rec, const struct place *p,
+			  struct failure_run *run, const uint64_t *candidates)
+{
+	if (w->shared->every_event == NULL && !eh_ruleset_wants(w->shared->rules, rec->provider, rec->event_id))
+		return;
+	const char *xml;
+	size_t len;
+	char *cause = NULL;
+	if (eh_reader_xml(w->reader, &xml, &len, &cause) != 0 ||
+	    eh_fieldmap_parse(w->fieldmap, xml, len, &w->event, &cause) != 0) {
+		_record_problem(w, run, p, rec->record_id, cause);
+		return;
+	}
+	_flush_failures(w, run);
+	if (w->event.record_id == 0) /* no EventRecordID in the XML */
+		w->event.record_id = rec->record_id;
+	w->event.event_id = rec->event_id;
+	w->event.recovered = rec->recovered;
+	if (w->event.time < 0) /* no TimeCreated: the record header's time */
+		w->event.time = (int64_t)rec->written_time;
+	if (w->shared->every_event)
+		w->shared->every_event(&w->event, w->job->file, w->shared->user);
+	if (!eh_ruleset_wants(w->shared->rules, rec->provider, rec->event_id))
+		return;
+	w->job->stats.events_matched++;
+	int row = eh_logsource_row_of(w->event.provider, w->event.event_id);
+	eh_ruleset_match(w->shared->rules, eh_logsource_normalize(row, &w->event, &w->normalized), candidates, _on_hit, w);
+}
+
+/* Index of the live record with RECORD_ID in the current chunk, or -1. */
+static int _live_index(const struct worker *w, uint64_t record_id)
+{
+	for (size_t i = 0; i < w->nlive; i++)
+		if (w->live_ids[i] == record_id)
+			return (int)i;
+	return -1;
+}
+
+/* Whether recovered record R (loaded now) has the same content as live
+ * record L: compared as rendered XML. Leaves R loaded again. */
+static bool _same_as_live(struct worker *w, int r, int l)
+{
+	struct eh_record rec;
+	const char *xml;
+	size_t len;
+	char *cause = NULL;
+	bool same = false;
+	if (eh_reader_xml(w->reader, &xml, &len, &cause) == 0) {
+		buf_reset(&w->scratch);
+		buf_add(&w->scratch, xml, len);
+		if (eh_reader_load(w->reader, l, false, &rec, &cause) == 0 &&
+		    eh_reader_xml(w->reader, &xml, &len, &cause) == 0)
+			same = len == w->scratch.len && memcmp(xml, w->scratch.data, len) == 0;
+	}
+	free(cause);
+	cause = NULL;
+	if (eh_reader_load(w->reader, r, true, &rec, &cause) != 0)
+		free(cause);
+	return same;
+}
+
+static void _report_repairs(struct worker *w, const struct eh_chunk_info *info,
+			    const struct eh_framing_repair *rep, size_t n)
+{
+	for (size_t i = 0; i < n && i < MAX_REPAIRS; i++) {
+		if (rep[i].bad_copy)
+			_report(w, "warning", w->job->file,
+				"chunk %" PRIu64 ": record at chunk offset %" PRIu32
+				": its trailing size copy differs from its size %" PRIu32 "; framed by its size",
+				info->index, rep[i].offset, rep[i].span);
+		else
+			_report(w, "warning", w->job->file,
+				"chunk %" PRIu64 ": record header at chunk offset %" PRIu32 ": damaged %s (size field %" PRIu32
+				"); framed up to the next intact record at offset %" PRIu32,
+				info->index, rep[i].offset, rep[i].bad_magic ? "signature" : "size", rep[i].old_size,
+				rep[i].offset + rep[i].span);
+	}
+	if (n > MAX_REPAIRS)
+		_report(w, "warning", w->job->file, "chunk %" PRIu64 ": %zu more damaged record headers", info->index,
+			n - MAX_REPAIRS);
+}
+
+/* Reads one chunk. CARVE: the chunk lost its header (no signature, the
+ * checksum does not vouch for it), so everything libevtx finds in it is
+ * carved and marked recovered. */
+void worker_scan(struct worker *w, struct job *job)
+{
+	struct eh_chunk_info *info = &job->info;
+	bool carve = job->carve;
+	w->job = job;
+	char *cause = NULL;
+	if (info->signature_restored)
+		_report(w, "warning", job->file,
+			"chunk %" PRIu64 " (offset %" PRIu64 "): signature damaged, the header checksum vouches for the rest; read",
+			info->index, info->offset);
+	/* The prefilter scans the whole chunk as read, slack included, so a
+	 * chunk it rules out holds no matching record, live or recoverable. */
+	if (w->shared->prefilter && !eh_prefilter_scan_chunk(w->pscan, job->chunk, EH_CHUNK_SIZE)) {
+		size_t n = eh_chunk_records(job->chunk, w->places, MAX_RECORDS_PER_CHUNK);
+		if (carve) {
+			job->stats.chunks_skipped++;
+		} else {
+			job->stats.chunks++;
+			job->stats.records += n;
+		}
+		job->stats.chunks_prefiltered++;
+		job->stats.records_prefiltered += n;
+		return;
+	}
+	/* what follows is parsed: its damage is worth reporting, and the data
+	 * checksum is taken before the framing repair touches anything */
+	if (!carve) {
+		eh_chunk_check_data(job->chunk, info);
+		if (!info->header_crc_ok || !info->data_crc_ok) {
+			job->stats.chunks_checksum_bad++;
+			_report(w, "warning", job->file,
+				"chunk %" PRIu64 " (offset %" PRIu64 "): %s checksum mismatch; reading its records anyway",
+				info->index, info->offset,
+				!info->header_crc_ok && !info->data_crc_ok ? "header and data"
+				: !info->header_crc_ok			 ? "header"
+									 : "data");
+		}
+	}
+	struct eh_framing_repair rep[MAX_REPAIRS];
+	size_t nrep = carve ? 0 : eh_chunk_repair_framing(job->chunk, rep, MAX_REPAIRS);
+	if (nrep) {
+		job->stats.record_headers_repaired += nrep;
+		_report_repairs(w, info, rep, nrep);
+	}
+	size_t nplaces = eh_chunk_records(job->chunk, w->places, MAX_RECORDS_PER_CHUNK);
+	if (eh_reader_open_chunk(w->reader, job->chunk, &cause) != 0) {
+		job->stats.chunks_skipped++;
+		_report(w, "warning", job->file, "chunk %" PRIu64 " (offset %" PRIu64 "): %s; skipped", info->index,
+			info->offset, cause);
+		free(cause);
+		return;
+	}
+	if (carve)
+		job->stats.chunks_skipped++;
+	else
+		job->stats.chunks++;
+	uint64_t carved_before = job->stats.records_recovered, unparsable_before = job->stats.recovered_unparsable;
+	struct eh_record rec;
+	struct failure_run run = { 0 };
+	int live = eh_reader_live_count(w->reader);
+	/* records are narrowed one by one only where libevtx lists exactly the
+	 * chain walked above; otherwise the chunk's rule set serves for all */
+	bool narrow = w->shared->prefilter && !carve && (size_t)live == nplaces;
+	const uint64_t *chunk_rules = w->shared->prefilter ? eh_prefilter_chunk_rules(w->pscan) : NULL;
+	w->nlive = 0;
+	if ((size_t)live > w->cap_live) {
+		w->cap_live = (size_t)live;
+		w->live_ids = xreallocarray(w->live_ids, w->cap_live, sizeof *w->live_ids);
+	}
+	for (int i = 0; i < live; i++) {
+		struct place p = { info->index, i, carve };
+		const uint64_t *candidates = chunk_rules;
+		if (narrow) {
+			candidates = eh_prefilter_record_rules(w->pscan, w->places[i].offset,
+							       w->places[i].offset + w->places[i].size);
+			if (candidates == NULL) { /* no literal of any rule: not parsed */
+				job->stats.records++;
+				job->stats.records_prefiltered++;
+				w->live_ids[w->nlive++] = w->places[i].id;
+				continue;
+			}
+		}
+		if (eh_reader_load(w->reader, i, false, &rec, &cause) != 0) {
+			_record_problem(w, &run, &p, eh_chunk_record_id(job->chunk, i), cause);
+			continue;
+		}
+		_flush_failures(w, &run);
+		rec.recovered = carve;
+		if (carve)
+			job->stats.records_recovered++;
+		else
+			job->stats.records++;
+		w->live_ids[w->nlive++] = rec.record_id;
+		_match_record(w, &rec, &p, &run, candidates);
+	}
+	int recovered = eh_reader_recovered_count(w->reader);
+	for (int i = 0; i < recovered; i++) {
+		struct place p = { info->index, i, true };
+		/* Carving candidates from slack space often fail to parse: that is
+		 * expected of slack, so they are not counted as unreadable. */
+		if (eh_reader_load(w->reader, i, true, &rec, &cause) != 0) {
+			free(cause);
+			job->stats.recovered_unparsable++;
+			continue;
+		}
+		int twin = _live_index(w, rec.record_id);
+		if (twin >= 0 && _same_as_live(w, i, twin)) {
+			job->stats.recovered_duplicates++;
+			continue;
+		}
+		job->stats.records_recovered++;
+		_match_record(w, &rec, &p, &run, chunk_rules);
+	}
+	_flush_failures(w, &run);
+	if (carve)
+		_report(w, "warning", job->file,
+			"chunk %" PRIu64 " (offset %" PRIu64 "): no ElfChnk signature; %" PRIu64
+			" records carved from it (marked recovered), %" PRIu64 " more found but not parsable",
+			info->index, info->offset, job->stats.records_recovered - carved_before,
+			job->stats.recovered_unparsable - unparsable_before);
+	eh_reader_close_chunk(w->reader);
+}
+
