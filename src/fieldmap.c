@@ -29,6 +29,7 @@ enum capture {
 };
 
 struct eh_fieldmap {
+	xmlSAXHandler sax; /* per parser: workers create theirs concurrently */
 	xmlParserCtxtPtr ctxt;
 	struct eh_event *ev;
 	int depth;
@@ -207,17 +208,20 @@ static void _quiet(void *user, xmlErrorPtr err)
 	(void)user, (void)err; /* malformed XML is recovered, not printed */
 }
 
+void eh_fieldmap_global_init(void)
+{
+	xmlInitParser();
+}
+
 struct eh_fieldmap *eh_fieldmap_new(void)
 {
-	static xmlSAXHandler sax;
 	struct eh_fieldmap *fm = xcalloc(1, sizeof *fm);
-	memset(&sax, 0, sizeof sax);
-	sax.initialized = XML_SAX2_MAGIC;
-	sax.startElementNs = _start;
-	sax.endElementNs = _end;
-	sax.characters = _chars;
-	sax.serror = _quiet;
-	fm->ctxt = xmlCreatePushParserCtxt(&sax, fm, NULL, 0, NULL);
+	fm->sax.initialized = XML_SAX2_MAGIC;
+	fm->sax.startElementNs = _start;
+	fm->sax.endElementNs = _end;
+	fm->sax.characters = _chars;
+	fm->sax.serror = _quiet;
+	fm->ctxt = xmlCreatePushParserCtxt(&fm->sax, fm, NULL, 0, NULL);
 	if (fm->ctxt == NULL) {
 		free(fm);
 		return NULL;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "evtxhunt/chunkscan.h"
+#include "evtxhunt/fieldmap.h"
 #include "evtxhunt/reader.h"
 #include "evtxhunt/scan.h"
 #include "evtxhunt/util.h"
@@ -160,9 +161,11 @@ static void _report(struct eh_scanner *s, const char *kind, const char *path, co
 }
 
 /* libevtx initialises two globals lazily (i18n and its CRC table): one
- * open on this thread before any worker starts keeps them race-free. */
-static void _warm_up_libevtx(void)
+ * open on this thread before any worker starts keeps them race-free; so
+ * does libxml2's global set-up. */
+static void _warm_up_libraries(void)
 {
+	eh_fieldmap_global_init();
 	uint8_t *chunk = xcalloc(1, EH_CHUNK_SIZE);
 	memcpy(chunk, "ElfChnk", 8);
 	put_le32(chunk + 40, 128);
@@ -203,7 +206,7 @@ struct eh_scanner *eh_scanner_new(const struct eh_ruleset *rules, const struct e
 		buf_init(&s->ring[i].job.messages);
 	}
 	s->stage = xmalloc(EH_CHUNK_SIZE);
-	_warm_up_libevtx();
+	_warm_up_libraries();
 	if (s->nthreads == 0) {
 		s->inline_worker = worker_new(&s->shared);
 		return s;

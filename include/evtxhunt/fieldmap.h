@@ -10,6 +10,9 @@
 
 struct eh_fieldmap;
 
+/* libxml2's global set-up: once, on the main thread, before any worker. */
+void eh_fieldmap_global_init(void);
+
 struct eh_fieldmap *eh_fieldmap_new(void);
 void eh_fieldmap_free(struct eh_fieldmap *fm);
 
