@@ -299,13 +299,15 @@ int main(int argc, char **argv)
 
 	double start = _now();
 	struct eh_timeline tl;
-	eh_timeline_init(&tl);
+	eh_timeline_init(&tl, 0);
 	struct eh_scanner *scanner = eh_scanner_new(rules, &scan_opt, &tl);
 	for (int i = optind; i < argc; i++)
 		eh_scan_path(scanner, argv[i]);
 	eh_scanner_finish(scanner);
-	eh_timeline_sort(&tl);
-	eh_output_timeline(out.fp, &out_opt, &tl);
+	if (eh_output_timeline(out.fp, &out_opt, &tl) != 0) {
+		fprintf(stderr, "evtxhunt: cannot read spilled hits back: %s\n", strerror(errno));
+		status = EXIT_ERROR;
+	}
 	if (_output_close(&out) != 0)
 		status = EXIT_ERROR;
 

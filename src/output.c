@@ -330,32 +330,42 @@ static void _jsonl_hit(struct buf *out, const struct eh_hit *h)
 	buf_adds(out, "}}\n");
 }
 
-void eh_output_timeline(FILE *out, const struct eh_output_options *opt, const struct eh_timeline *tl)
-{
+struct writer {
+	FILE *out;
+	const struct eh_output_options *opt;
 	struct buf b;
-	buf_init(&b);
+};
+
+static void _write_hit(const struct eh_hit *hit, void *user)
+{
+	struct writer *w = user;
+	switch (w->opt->format) {
+	case EH_FORMAT_TABLE:
+		_table_hit(&w->b, w->opt, hit);
+		break;
+	case EH_FORMAT_CSV:
+		_csv_hit(&w->b, hit);
+		break;
+	case EH_FORMAT_JSONL:
+		_jsonl_hit(&w->b, hit);
+		break;
+	}
+	if (w->b.len > 65536) {
+		fwrite(w->b.data, 1, w->b.len, w->out);
+		buf_reset(&w->b);
+	}
+}
+
+int eh_output_timeline(FILE *out, const struct eh_output_options *opt, struct eh_timeline *tl)
+{
+	struct writer w = { out, opt, { NULL, 0, 0 } };
 	if (opt->format == EH_FORMAT_CSV) {
 		for (size_t i = 0; i < sizeof csv_columns / sizeof csv_columns[0]; i++)
-			_csv_cell(&b, csv_columns[i], i == 0);
-		buf_adds(&b, "\r\n");
+			_csv_cell(&w.b, csv_columns[i], i == 0);
+		buf_adds(&w.b, "\r\n");
 	}
-	for (size_t i = 0; i < tl->n; i++) {
-		switch (opt->format) {
-		case EH_FORMAT_TABLE:
-			_table_hit(&b, opt, &tl->hits[i]);
-			break;
-		case EH_FORMAT_CSV:
-			_csv_hit(&b, &tl->hits[i]);
-			break;
-		case EH_FORMAT_JSONL:
-			_jsonl_hit(&b, &tl->hits[i]);
-			break;
-		}
-		if (b.len > 65536) {
-			fwrite(b.data, 1, b.len, out);
-			buf_reset(&b);
-		}
-	}
-	fwrite(b.data ? b.data : "", 1, b.len, out);
-	buf_free(&b);
+	int rc = eh_timeline_each(tl, _write_hit, &w);
+	fwrite(w.b.data ? w.b.data : "", 1, w.b.len, out);
+	buf_free(&w.b);
+	return rc;
 }

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <inttypes.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "evtxhunt/output.h"
@@ -29,26 +28,20 @@ void eh_report_summary(FILE *out, const struct eh_run *run)
 	fprintf(out, "evtxhunt: %" PRIu64 " events matched against %zu rules, %" PRIu64 " hits in %.2f s (%.1f MB/s)\n",
 		st->events_matched, nrules, st->hits, run->seconds, _mbps(run));
 	/* hits per rule, in load order */
-	size_t *counts = calloc(nrules ? nrules : 1, sizeof *counts);
-	if (counts == NULL)
-		return;
-	for (size_t i = 0; i < run->timeline->n; i++)
-		for (size_t r = 0; r < nrules; r++)
-			if (eh_ruleset_rule(run->rules, r) == run->timeline->hits[i].rule) {
-				counts[r]++;
-				break;
-			}
-	for (size_t r = 0; r < nrules; r++) {
-		if (counts[r] == 0)
+	for (size_t i = 0; i < nrules; i++) {
+		const struct eh_rule *rule = eh_ruleset_rule(run->rules, i);
+		uint64_t n = eh_timeline_rule_hits(run->timeline, rule);
+		if (n == 0)
 			continue;
-		const struct eh_rule *rule = eh_ruleset_rule(run->rules, r);
 		struct buf b;
 		buf_init(&b);
 		eh_escape_terminal(&b, rule->title, strlen(rule->title));
-		fprintf(out, "evtxhunt: %8zu  %s\n", counts[r], b.data);
+		fprintf(out, "evtxhunt: %8" PRIu64 "  %s\n", n, b.data);
 		buf_free(&b);
 	}
-	free(counts);
+	if (eh_timeline_spilled_runs(run->timeline))
+		fprintf(out, "evtxhunt: hits spilled to a temporary file in %zu sorted runs, merged for the output\n",
+			eh_timeline_spilled_runs(run->timeline));
 }
 
 void eh_report_stats_json(FILE *out, const struct eh_run *run)

@@ -20,8 +20,9 @@ struct eh_output_options {
 /* Format by name; -1 if unknown. */
 int eh_format_from_name(const char *name);
 
-/* Writes the whole (sorted) timeline to OUT. */
-void eh_output_timeline(FILE *out, const struct eh_output_options *opt, const struct eh_timeline *tl);
+/* Writes the whole timeline to OUT, in order. Returns 0, or -1 if spilled
+ * hits could not be read back (errno set). */
+int eh_output_timeline(FILE *out, const struct eh_output_options *opt, struct eh_timeline *tl);
 
 /* Escapers, appending to B. Terminal: control, escape and bidirectional
  * characters and invalid UTF-8 become visible \n, \xNN, \u202E notation.

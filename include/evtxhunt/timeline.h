@@ -1,10 +1,13 @@
 /* Timeline: the hits of a run, sorted by event time, then file, then
- * record id. */
+ * record id (then arrival). Memory stays bounded: past a limit the hits in
+ * memory are sorted and spilled as a run to an unlinked temporary file,
+ * and the runs are merged in order when the timeline is read. */
 #ifndef EVTXHUNT_TIMELINE_H
 #define EVTXHUNT_TIMELINE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "evtxhunt/event.h"
 #include "evtxhunt/sigma.h"
@@ -16,14 +19,26 @@ struct eh_hit {
 	uint64_t seq;           /* arrival order: keeps the sort stable */
 };
 
+struct spill_run;
+struct rule_count;
+
 struct eh_timeline {
-	struct eh_hit *hits;
+	struct eh_hit *hits; /* in memory, not yet spilled */
 	size_t n, cap;
+	size_t bytes, limit; /* memory held by HITS, and where spilling starts */
+	uint64_t total;      /* every hit, spilled or not */
 	char **files;
 	size_t nfiles;
+	FILE *spill; /* NULL until the first run is written */
+	struct spill_run *runs;
+	size_t nruns;
+	struct rule_count *counts; /* hits per rule (open addressing) */
+	size_t ncounts, capcounts;
 };
 
-void eh_timeline_init(struct eh_timeline *tl);
+/* LIMIT: bytes of hits kept in memory before spilling (0: the default,
+ * 32 MiB, or $EVTXHUNT_SPILL_LIMIT). */
+void eh_timeline_init(struct eh_timeline *tl, size_t limit);
 void eh_timeline_release(struct eh_timeline *tl);
 /* Remembers FILE for the hits that follow (copied once per file). */
 const char *eh_timeline_file(struct eh_timeline *tl, const char *file);
@@ -31,6 +46,14 @@ const char *eh_timeline_file(struct eh_timeline *tl, const char *file);
 void eh_timeline_add(struct eh_timeline *tl, const struct eh_rule *rule, const struct eh_event *ev, const char *file);
 /* Adds a hit whose event the timeline takes over (no copy). */
 void eh_timeline_add_owned(struct eh_timeline *tl, const struct eh_rule *rule, struct eh_event *ev, const char *file);
-void eh_timeline_sort(struct eh_timeline *tl);
+
+/* Calls FN with every hit in timeline order. Returns 0, or -1 if the
+ * spill file could not be read back (errno set). */
+int eh_timeline_each(struct eh_timeline *tl, void (*fn)(const struct eh_hit *hit, void *user), void *user);
+
+/* Hits of RULE so far. */
+uint64_t eh_timeline_rule_hits(const struct eh_timeline *tl, const struct eh_rule *rule);
+/* Sorted runs written to the spill file so far. */
+size_t eh_timeline_spilled_runs(const struct eh_timeline *tl);
 
 #endif

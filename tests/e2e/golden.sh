@@ -12,6 +12,10 @@ for format in table csv jsonl; do
 	fi
 	same "$tmp/out" "$golden" "format $format"
 done
+# Hits spilled to disk in many small sorted runs come out the same.
+EVTXHUNT_SPILL_LIMIT=4096 run 1 "$EVTXHUNT" -f jsonl logs && grep -q 'sorted runs' "$tmp/err" &&
+	same "$tmp/out" golden/hunt.jsonl "spilled to disk and merged"
+
 # The wide table keeps long values whole.
 run 1 "$EVTXHUNT" -q --wide logs/sysmon_seed_rule.evtx && {
 	[ "${1:-}" = --update ] && cp "$tmp/out" golden/seed_rule.wide

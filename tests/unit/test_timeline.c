@@ -1,7 +1,8 @@
-/* Timeline order: time, then file, then record id, stable. */
+/* Timeline order (time, file, record id, arrival) and spilling. */
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "evtxhunt/timeline.h"
@@ -11,6 +12,10 @@ static void add(struct eh_timeline *tl, const struct eh_rule *rule, int64_t time
 	struct eh_event ev;
 	eh_event_init(&ev);
 	eh_event_reset(&ev);
+	eh_event_set_system(&ev, EH_SYS_COMPUTER, "HOST", 4);
+	char v[32];
+	snprintf(v, sizeof v, "value-%llu", (unsigned long long)rid);
+	eh_event_add_field(&ev, "CommandLine", 11, v, strlen(v));
 	eh_event_finish(&ev);
 	ev.time = time;
 	ev.record_id = rid;
@@ -18,23 +23,68 @@ static void add(struct eh_timeline *tl, const struct eh_rule *rule, int64_t time
 	eh_event_release(&ev);
 }
 
-Test(timeline, sorted_by_time_file_record)
+/* Collects "rule-title:time:file:record:value" lines in timeline order. */
+static void collect(const struct eh_hit *h, void *user)
 {
-	struct eh_rule r1 = { .title = "one" }, r2 = { .title = "two" };
+	char line[256];
+	snprintf(line, sizeof line, "%s:%lld:%s:%llu:%s:%s\n", h->rule->title, (long long)h->event->time, h->file,
+		 (unsigned long long)h->event->record_id, eh_event_get(h->event, "CommandLine", NULL),
+		 h->event->computer);
+	strcat(user, line);
+}
+
+static struct eh_rule r1 = { .title = "one" }, r2 = { .title = "two" };
+
+static void fill(struct eh_timeline *tl)
+{
+	add(tl, &r1, 300, 1, "b.evtx");
+	add(tl, &r1, 100, 9, "b.evtx");
+	add(tl, &r1, 100, 2, "b.evtx");
+	add(tl, &r1, 100, 5, "a.evtx");
+	add(tl, &r2, 100, 5, "a.evtx");
+	for (int i = 0; i < 200; i++)
+		add(tl, i % 2 ? &r1 : &r2, 1000 - i * 3, (uint64_t)i, i % 3 ? "c.evtx" : "a.evtx");
+}
+
+Test(timeline, sorted_by_time_file_record_then_arrival)
+{
 	struct eh_timeline tl;
-	eh_timeline_init(&tl);
+	eh_timeline_init(&tl, 0);
 	add(&tl, &r1, 300, 1, "b.evtx");
 	add(&tl, &r1, 100, 9, "b.evtx");
 	add(&tl, &r1, 100, 2, "b.evtx");
 	add(&tl, &r1, 100, 5, "a.evtx");
 	add(&tl, &r2, 100, 5, "a.evtx");
-	eh_timeline_sort(&tl);
-	cr_assert_eq(tl.n, 5);
-	cr_assert_str_eq(tl.hits[0].file, "a.evtx");
-	cr_assert_eq(tl.hits[0].rule, &r1, "same event, two rules: arrival order");
-	cr_assert_eq(tl.hits[1].rule, &r2);
-	cr_assert_eq(tl.hits[2].event->record_id, 2);
-	cr_assert_eq(tl.hits[3].event->record_id, 9);
-	cr_assert_eq(tl.hits[4].event->time, 300);
+	static char out[4096];
+	out[0] = '\0';
+	cr_assert_eq(eh_timeline_each(&tl, collect, out), 0);
+	cr_assert_str_eq(out, "one:100:a.evtx:5:value-5:HOST\n"
+			      "two:100:a.evtx:5:value-5:HOST\n"
+			      "one:100:b.evtx:2:value-2:HOST\n"
+			      "one:100:b.evtx:9:value-9:HOST\n"
+			      "one:300:b.evtx:1:value-1:HOST\n");
+	cr_assert_eq(eh_timeline_rule_hits(&tl, &r1), 4);
+	cr_assert_eq(eh_timeline_rule_hits(&tl, &r2), 1);
+	eh_timeline_release(&tl);
+}
+
+Test(timeline, spilled_runs_merge_to_the_same_order)
+{
+	static char kept[65536], spilled[65536];
+	struct eh_timeline tl;
+	eh_timeline_init(&tl, 1 << 30);
+	fill(&tl);
+	cr_assert_eq(eh_timeline_spilled_runs(&tl), 0);
+	kept[0] = '\0';
+	cr_assert_eq(eh_timeline_each(&tl, collect, kept), 0);
+	eh_timeline_release(&tl);
+
+	eh_timeline_init(&tl, 2000); /* a few hits per run */
+	fill(&tl);
+	cr_assert_gt(eh_timeline_spilled_runs(&tl), 5);
+	spilled[0] = '\0';
+	cr_assert_eq(eh_timeline_each(&tl, collect, spilled), 0);
+	cr_assert_str_eq(spilled, kept);
+	cr_assert_eq(eh_timeline_rule_hits(&tl, &r1), 104);
 	eh_timeline_release(&tl);
 }
