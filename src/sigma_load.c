@@ -31,6 +31,10 @@ void eh_ruleset_free(struct eh_ruleset *rs)
 		free(rs->errors[i].reason);
 	}
 	free(rs->errors);
+	for (size_t i = 0; i < rs->nfield_names; i++)
+		free(rs->field_names[i]);
+	free(rs->field_names);
+	free(rs->field_table);
 	free(rs);
 }
 
@@ -71,6 +75,7 @@ size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char 
 			_error(rs, name, err.line, err.column, err.reason);
 			continue;
 		}
+		sigma_intern_rule(rs, rule);
 		rs->rules = xreallocarray(rs->rules, rs->nrules + 1, sizeof *rs->rules);
 		rs->rules[rs->nrules++] = rule;
 		rs->wanted |= rule->sources;
@@ -214,16 +219,19 @@ size_t eh_ruleset_match(const struct eh_ruleset *rs, const struct eh_event *ev, 
 	if (row < 0 || !(rs->wanted & (UINT64_C(1) << row)))
 		return 0;
 	size_t hits = 0;
+	struct sigma_view view;
+	sigma_view_prepare(rs, ev, &view);
 	for (size_t i = 0; i < rs->nrules; i++) {
 		const struct eh_rule *r = rs->rules[i];
 		if (candidates && !(candidates[i / 64] & (UINT64_C(1) << (i % 64))))
 			continue;
-		if ((r->sources & (UINT64_C(1) << row)) && sigma_rule_match(r, ev)) {
+		if ((r->sources & (UINT64_C(1) << row)) && sigma_rule_match(r, &view)) {
 			hits++;
 			if (on_hit)
 				on_hit(r, ev, user);
 		}
 	}
+	sigma_view_done(rs, &view);
 	return hits;
 }
 

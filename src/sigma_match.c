@@ -1,5 +1,7 @@
-/* Sigma matcher: compiled rules against a normalized event. Allocates
- * nothing; comparisons fold ASCII case unless the value is |cased. */
+/* Sigma matcher: compiled rules against a prepared event. Field names
+ * are interned at load, so a test finds its field by index; each value is
+ * folded to lower case once per event, so caseless comparisons are
+ * memcmp/memmem. After a thread's first events it allocates nothing. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -8,33 +10,6 @@
 
 #include "evtxhunt/sigma_internal.h"
 #include "evtxhunt/util.h"
-
-static inline unsigned char _fold(unsigned char c, bool cased)
-{
-	return cased ? c : ascii_lower(c);
-}
-
-/* Compares S with the (already folded) literal P of length N. */
-static bool _same(const char *s, const char *p, size_t n, bool cased)
-{
-	for (size_t i = 0; i < n; i++)
-		if (_fold((unsigned char)s[i], cased) != (unsigned char)p[i])
-			return false;
-	return true;
-}
-
-static bool _contains(const char *s, size_t len, const char *p, size_t n, bool cased)
-{
-	if (n == 0)
-		return true;
-	if (n > len)
-		return false;
-	unsigned char first = (unsigned char)p[0];
-	for (size_t i = 0; i + n <= len; i++)
-		if (_fold((unsigned char)s[i], cased) == first && _same(s + i + 1, p + 1, n - 1, cased))
-			return true;
-	return false;
-}
 
 /* Length of the UTF-8 character at S (1 for a stray byte). */
 static size_t _utf8_len(const char *s, size_t left)
@@ -50,8 +25,9 @@ static size_t _utf8_len(const char *s, size_t left)
 }
 
 /* Glob match with backtracking to the last star only: linear in practice,
- * never exponential. '?' takes one UTF-8 character. */
-static bool _glob(const uint16_t *g, size_t gn, const char *s, size_t len, bool cased)
+ * never exponential. '?' takes one UTF-8 character. S is already folded
+ * when the pattern is caseless, so bytes compare as they are. */
+static bool _glob(const uint16_t *g, size_t gn, const char *s, size_t len)
 {
 	size_t gi = 0, si = 0, star_g = (size_t)-1, star_s = 0;
 	while (si < len) {
@@ -61,7 +37,7 @@ static bool _glob(const uint16_t *g, size_t gn, const char *s, size_t len, bool 
 		} else if (gi < gn && g[gi] == GLOB_ONE) {
 			gi++;
 			si += _utf8_len(s + si, len - si);
-		} else if (gi < gn && g[gi] == _fold((unsigned char)s[si], cased)) {
+		} else if (gi < gn && g[gi] == (unsigned char)s[si]) {
 			gi++;
 			si++;
 		} else if (star_g != (size_t)-1) {
@@ -79,12 +55,6 @@ static bool _glob(const uint16_t *g, size_t gn, const char *s, size_t len, bool 
 /* One match-data block per thread, made once: a single pair is enough to
  * tell a match from none, whatever the pattern's groups. */
 static _Thread_local pcre2_match_data *thread_match_data;
-
-void eh_match_thread_done(void)
-{
-	pcre2_match_data_free(thread_match_data);
-	thread_match_data = NULL;
-}
 
 static bool _re(const pcre2_code *re, const char *s, size_t len)
 {
@@ -132,87 +102,88 @@ static bool _compare(const struct sigma_value *v, const char *s, size_t len)
 	return false;
 }
 
-/* Whether A and B (N bytes each) are equal, folding both unless cased. */
-static bool _same_both(const char *a, const char *b, size_t n, bool cased)
+/* The text a value compares with: as logged when cased, else folded. */
+static inline const char *_text(const struct sigma_view *view, int32_t i, bool cased)
 {
-	for (size_t i = 0; i < n; i++)
-		if (_fold((unsigned char)a[i], cased) != _fold((unsigned char)b[i], cased))
-			return false;
-	return true;
+	return cased ? view->ev->fields[i].value : view->folded[i];
 }
 
-/* Field S compared with the field the value names, from the same event. */
-static bool _fieldref(const struct sigma_value *v, const char *s, size_t len, const struct eh_event *ev)
+/* Field I compared with the field the value names, from the same event. */
+static bool _fieldref(const struct sigma_value *v, const struct sigma_view *view, int32_t i)
 {
-	size_t rlen;
-	const char *r = ev ? eh_event_get(ev, v->ref, &rlen) : NULL;
-	if (r == NULL)
+	int32_t r = v->ref_id >= 0 ? view->slot[v->ref_id] : -1;
+	if (r < 0)
 		return false;
+	const char *s = _text(view, i, v->cased), *ref = _text(view, r, v->cased);
+	size_t len = view->ev->fields[i].len, rlen = view->ev->fields[r].len;
 	switch (v->position) {
 	case POS_EQ:
-		return len == rlen && _same_both(s, r, len, v->cased);
+		return len == rlen && memcmp(s, ref, len) == 0;
 	case POS_STARTSWITH:
-		return rlen <= len && _same_both(s, r, rlen, v->cased);
+		return rlen <= len && memcmp(s, ref, rlen) == 0;
 	case POS_ENDSWITH:
-		return rlen <= len && _same_both(s + len - rlen, r, rlen, v->cased);
+		return rlen <= len && memcmp(s + len - rlen, ref, rlen) == 0;
 	case POS_CONTAINS:
-		for (size_t i = 0; i + rlen <= len; i++)
-			if (_same_both(s + i, r, rlen, v->cased))
-				return true;
-		return false;
+		return rlen == 0 || memmem(s, len, ref, rlen) != NULL;
 	}
 	return false;
 }
 
-bool sigma_value_match(const struct sigma_value *v, const char *s, size_t len, const struct eh_event *ev)
+/* Value V against field I of the prepared event. */
+static bool _value_match(const struct sigma_value *v, const struct sigma_view *view, int32_t i)
 {
+	const char *s;
+	size_t len = view->ev->fields[i].len;
 	switch (v->kind) {
 	case SV_EQ:
-		return len == v->len && _same(s, v->lit, len, v->cased);
+		s = _text(view, i, v->cased);
+		return len == v->len && memcmp(s, v->lit, len) == 0;
 	case SV_CONTAINS:
-		return _contains(s, len, v->lit, v->len, v->cased);
+		s = _text(view, i, v->cased);
+		return v->len == 0 || memmem(s, len, v->lit, v->len) != NULL;
 	case SV_STARTSWITH:
-		return len >= v->len && _same(s, v->lit, v->len, v->cased);
+		s = _text(view, i, v->cased);
+		return len >= v->len && memcmp(s, v->lit, v->len) == 0;
 	case SV_ENDSWITH:
-		return len >= v->len && _same(s + len - v->len, v->lit, v->len, v->cased);
+		s = _text(view, i, v->cased);
+		return len >= v->len && memcmp(s + len - v->len, v->lit, v->len) == 0;
 	case SV_GLOB:
-		return _glob(v->glob, v->glen, s, len, v->cased);
+		return _glob(v->glob, v->glen, _text(view, i, v->cased), len);
 	case SV_NULL:
 		return len == 0;
 	case SV_EXISTS:
 		return v->exists;
 	case SV_RE:
-		return _re(v->re, s, len);
+		return _re(v->re, view->ev->fields[i].value, len);
 	case SV_CIDR:
-		return _cidr(v, s, len);
+		return _cidr(v, view->ev->fields[i].value, len);
 	case SV_FIELDREF:
-		return _fieldref(v, s, len, ev);
+		return _fieldref(v, view, i);
 	case SV_COMPARE:
-		return _compare(v, s, len);
+		return _compare(v, view->ev->fields[i].value, len);
 	}
 	return false;
 }
 
 /* One value against the event: a field's value, or (keywords) any field. */
-static bool _value_holds(const struct sigma_test *t, const struct sigma_value *v, const struct eh_event *ev)
+static bool _value_holds(const struct sigma_test *t, const struct sigma_value *v, const struct sigma_view *view)
 {
 	if (t->field == NULL) {
-		for (size_t i = 0; i < ev->nfields; i++)
-			if (sigma_value_match(v, ev->fields[i].value, ev->fields[i].len, ev))
+		for (size_t i = 0; i < view->ev->nfields; i++)
+			if (_value_match(v, view, (int32_t)i))
 				return true;
 		return false;
 	}
-	size_t len;
-	const char *s = eh_event_get(ev, t->field, &len);
-	if (s == NULL) /* absent: only 'null' and 'exists: false' hold */
+	int32_t i = view->slot[t->field_id];
+	if (i < 0) /* absent: only 'null' and 'exists: false' hold */
 		return v->kind == SV_NULL || (v->kind == SV_EXISTS && !v->exists);
-	return sigma_value_match(v, s, len, ev);
+	return _value_match(v, view, i);
 }
 
-static bool _test_holds(const struct sigma_test *t, const struct eh_event *ev)
+static bool _test_holds(const struct sigma_test *t, const struct sigma_view *view)
 {
 	for (size_t i = 0; i < t->nvalues; i++) {
-		bool ok = _value_holds(t, &t->values[i], ev);
+		bool ok = _value_holds(t, &t->values[i], view);
 		if (t->all && !ok)
 			return false;
 		if (!t->all && ok)
@@ -221,12 +192,12 @@ static bool _test_holds(const struct sigma_test *t, const struct eh_event *ev)
 	return t->all;
 }
 
-static bool _selection_holds(const struct sigma_selection *sel, const struct eh_event *ev)
+static bool _selection_holds(const struct sigma_selection *sel, const struct sigma_view *view)
 {
 	for (size_t i = 0; i < sel->nmaps; i++) {
 		const struct sigma_map *m = &sel->maps[i];
 		size_t j = 0;
-		while (j < m->ntests && _test_holds(&m->tests[j], ev))
+		while (j < m->ntests && _test_holds(&m->tests[j], view))
 			j++;
 		if (j == m->ntests)
 			return true;
@@ -234,32 +205,168 @@ static bool _selection_holds(const struct sigma_selection *sel, const struct eh_
 	return false;
 }
 
-static bool _eval(const struct sigma_rule_body *b, const struct sigma_cond *c, const struct eh_event *ev)
+static bool _eval(const struct sigma_rule_body *b, const struct sigma_cond *c, const struct sigma_view *view)
 {
 	switch (c->op) {
 	case C_AND:
-		return _eval(b, c->a, ev) && _eval(b, c->b, ev);
+		return _eval(b, c->a, view) && _eval(b, c->b, view);
 	case C_OR:
-		return _eval(b, c->a, ev) || _eval(b, c->b, ev);
+		return _eval(b, c->a, view) || _eval(b, c->b, view);
 	case C_NOT:
-		return !_eval(b, c->a, ev);
+		return !_eval(b, c->a, view);
 	case C_SEL:
-		return _selection_holds(&b->sels[c->sels[0]], ev);
+		return _selection_holds(&b->sels[c->sels[0]], view);
 	case C_ONE_OF:
 		for (size_t i = 0; i < c->nsels; i++)
-			if (_selection_holds(&b->sels[c->sels[i]], ev))
+			if (_selection_holds(&b->sels[c->sels[i]], view))
 				return true;
 		return false;
 	case C_ALL_OF:
 		for (size_t i = 0; i < c->nsels; i++)
-			if (!_selection_holds(&b->sels[c->sels[i]], ev))
+			if (!_selection_holds(&b->sels[c->sels[i]], view))
 				return false;
 		return true;
 	}
 	return false;
 }
 
-bool sigma_rule_match(const struct eh_rule *rule, const struct eh_event *ev)
+bool sigma_rule_match(const struct eh_rule *rule, const struct sigma_view *view)
 {
-	return _eval(rule->body, rule->body->cond, ev);
+	return _eval(rule->body, rule->body->cond, view);
+}
+
+/* ---- prepared events --------------------------------------------------------- */
+
+/* Per thread, reused for every event: ids to field indexes (all -1
+ * between events), folded values, and their places. */
+static _Thread_local struct {
+	int32_t *slot;
+	size_t nslot;
+	struct buf folded;
+	const char **folded_at;
+	size_t *folded_off;
+	int32_t *touched; /* ids set for the current event */
+	size_t ntouched;
+	size_t cap;
+} scratch;
+
+void eh_match_thread_done(void)
+{
+	pcre2_match_data_free(thread_match_data);
+	thread_match_data = NULL;
+	free(scratch.slot);
+	buf_free(&scratch.folded);
+	free(scratch.folded_at);
+	free(scratch.folded_off);
+	free(scratch.touched);
+	memset(&scratch, 0, sizeof scratch);
+}
+
+static uint32_t _hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+int sigma_field_id(const struct eh_ruleset *rs, const char *name)
+{
+	if (rs->field_table_cap == 0)
+		return -1;
+	for (size_t k = _hash(name) % rs->field_table_cap;; k = (k + 1) % rs->field_table_cap) {
+		int id = rs->field_table[k];
+		if (id < 0)
+			return -1;
+		if (strcmp(rs->field_names[id], name) == 0)
+			return id;
+	}
+}
+
+static int _intern(struct eh_ruleset *rs, const char *name)
+{
+	int id = sigma_field_id(rs, name);
+	if (id >= 0)
+		return id;
+	if (2 * (rs->nfield_names + 1) > rs->field_table_cap) {
+		size_t cap = rs->field_table_cap ? rs->field_table_cap * 2 : 256;
+		free(rs->field_table);
+		rs->field_table = xmalloc(cap * sizeof *rs->field_table);
+		for (size_t k = 0; k < cap; k++)
+			rs->field_table[k] = -1;
+		rs->field_table_cap = cap;
+		for (size_t i = 0; i < rs->nfield_names; i++) {
+			size_t k = _hash(rs->field_names[i]) % cap;
+			while (rs->field_table[k] >= 0)
+				k = (k + 1) % cap;
+			rs->field_table[k] = (int)i;
+		}
+	}
+	rs->field_names = xreallocarray(rs->field_names, rs->nfield_names + 1, sizeof *rs->field_names);
+	rs->field_names[rs->nfield_names] = xstrdup(name);
+	size_t k = _hash(name) % rs->field_table_cap;
+	while (rs->field_table[k] >= 0)
+		k = (k + 1) % rs->field_table_cap;
+	rs->field_table[k] = (int)rs->nfield_names;
+	return (int)rs->nfield_names++;
+}
+
+void sigma_intern_rule(struct eh_ruleset *rs, struct eh_rule *rule)
+{
+	struct sigma_rule_body *b = rule->body;
+	for (size_t s = 0; s < b->nsels; s++)
+		for (size_t m = 0; m < b->sels[s].nmaps; m++)
+			for (size_t t = 0; t < b->sels[s].maps[m].ntests; t++) {
+				struct sigma_test *test = &b->sels[s].maps[m].tests[t];
+				test->field_id = test->field ? _intern(rs, test->field) : -1;
+				for (size_t v = 0; v < test->nvalues; v++)
+					if (test->values[v].kind == SV_FIELDREF)
+						test->values[v].ref_id = _intern(rs, test->values[v].ref);
+			}
+}
+
+void sigma_view_prepare(const struct eh_ruleset *rs, const struct eh_event *ev, struct sigma_view *view)
+{
+	if (scratch.nslot < rs->nfield_names) {
+		scratch.slot = xreallocarray(scratch.slot, rs->nfield_names, sizeof *scratch.slot);
+		for (size_t i = scratch.nslot; i < rs->nfield_names; i++)
+			scratch.slot[i] = -1;
+		scratch.nslot = rs->nfield_names;
+	}
+	if (scratch.cap < ev->nfields) {
+		scratch.cap = ev->nfields;
+		scratch.folded_at = xreallocarray(scratch.folded_at, scratch.cap, sizeof *scratch.folded_at);
+		scratch.folded_off = xreallocarray(scratch.folded_off, scratch.cap, sizeof *scratch.folded_off);
+		scratch.touched = xreallocarray(scratch.touched, scratch.cap, sizeof *scratch.touched);
+	}
+	scratch.ntouched = 0;
+	buf_reset(&scratch.folded);
+	for (size_t i = 0; i < ev->nfields; i++) {
+		int id = sigma_field_id(rs, ev->fields[i].name);
+		if (id >= 0 && scratch.slot[id] < 0) { /* the first of a repeated name, as eh_event_get */
+			scratch.slot[id] = (int32_t)i;
+			scratch.touched[scratch.ntouched++] = id;
+		}
+		scratch.folded_off[i] = scratch.folded.len;
+		buf_reserve(&scratch.folded, ev->fields[i].len);
+		char *dst = scratch.folded.data + scratch.folded.len;
+		for (size_t k = 0; k < ev->fields[i].len; k++)
+			dst[k] = (char)ascii_lower((unsigned char)ev->fields[i].value[k]);
+		scratch.folded.len += ev->fields[i].len;
+		buf_addc(&scratch.folded, '\0');
+	}
+	/* places only now: the buffer may have moved while growing */
+	for (size_t i = 0; i < ev->nfields; i++)
+		scratch.folded_at[i] = scratch.folded.data + scratch.folded_off[i];
+	view->ev = ev;
+	view->slot = scratch.slot;
+	view->folded = scratch.folded_at;
+}
+
+void sigma_view_done(const struct eh_ruleset *rs, struct sigma_view *view)
+{
+	(void)rs, (void)view;
+	for (size_t i = 0; i < scratch.ntouched; i++)
+		scratch.slot[scratch.touched[i]] = -1;
+	scratch.ntouched = 0;
 }

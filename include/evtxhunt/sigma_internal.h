@@ -47,6 +47,7 @@ struct sigma_value {
 	uint8_t net[16];
 	unsigned prefix;
 	char *ref;                  /* SV_FIELDREF: the other field */
+	int ref_id;                 /* SV_FIELDREF: its interned id */
 	enum sv_position position;  /* SV_FIELDREF */
 	enum sv_compare compare;    /* SV_COMPARE */
 	double number;
@@ -54,6 +55,7 @@ struct sigma_value {
 
 struct sigma_test {
 	char *field; /* NULL: a keyword, searched in every field */
+	int field_id; /* interned at load: an index into a prepared event */
 	bool all;    /* every value must match (|all), otherwise any */
 	struct sigma_value *values;
 	size_t nvalues;
@@ -95,7 +97,29 @@ struct eh_ruleset {
 	size_t unmapped;
 	size_t not_rules;
 	uint64_t wanted; /* union of the rules' logsource rows */
+	/* every field name the rules use, interned: id -> name, and a hash
+	 * table of ids (open addressing, -1 empty) */
+	char **field_names;
+	size_t nfield_names;
+	int *field_table;
+	size_t field_table_cap;
 };
+
+/* An event prepared for matching: its fields by interned id, and their
+ * values with ASCII folded to lower case, made once per event. */
+struct sigma_view {
+	const struct eh_event *ev;
+	const int32_t *slot;       /* field id -> index in ev->fields, or -1 */
+	const char *const *folded; /* index in ev->fields -> folded value */
+};
+
+/* The interned id of NAME, or -1 when no rule uses it. */
+int sigma_field_id(const struct eh_ruleset *rs, const char *name);
+/* Gives every field name of RULE an interned id. */
+void sigma_intern_rule(struct eh_ruleset *rs, struct eh_rule *rule);
+/* Prepares EV (per-thread storage, reused); sigma_view_done undoes it. */
+void sigma_view_prepare(const struct eh_ruleset *rs, const struct eh_event *ev, struct sigma_view *view);
+void sigma_view_done(const struct eh_ruleset *rs, struct sigma_view *view);
 
 /* Compiles one YAML document into *OUT. Returns 0, or -1 with the error
  * (file left to the caller) filled in. */
@@ -105,7 +129,6 @@ bool sigma_looks_like_rule(const struct ynode *doc);
 void sigma_rule_free(struct eh_rule *rule);
 
 /* Matching primitives, exposed for unit tests. */
-bool sigma_value_match(const struct sigma_value *v, const char *s, size_t len, const struct eh_event *ev);
-bool sigma_rule_match(const struct eh_rule *rule, const struct eh_event *ev);
+bool sigma_rule_match(const struct eh_rule *rule, const struct sigma_view *view);
 
 #endif
