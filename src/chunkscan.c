@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evtxhunt/binxml.h"
 #include "evtxhunt/chunkscan.h"
 #include "evtxhunt/fieldmap.h"
 #include "evtxhunt/logsource.h"
@@ -211,6 +212,39 @@ static void _match_record(struct worker *w, const struct eh_record *rec, const s
 	eh_ruleset_match(w->shared->rules, eh_logsource_normalize(row, &w->event, &w->normalized), candidates, _on_hit, w);
 }
 
+/* A live record libevtx cannot parse may be binary XML without a template,
+ * which evtxhunt renders itself. Returns whether it was read. */
+static bool _fallback(struct worker *w, const struct eh_record_place *place, const struct place *p,
+		      struct failure_run *run, const uint64_t *candidates)
+{
+	char *cause = NULL;
+	if (eh_binxml_render(w->job->chunk, place->offset, place->size, &w->scratch, &cause) != 0 ||
+	    eh_fieldmap_parse(w->fieldmap, w->scratch.data, w->scratch.len, &w->event, &cause) != 0) {
+		free(cause);
+		return false;
+	}
+	w->job->stats.records++;
+	w->job->stats.records_rendered_by_evtxhunt++;
+	struct eh_record rec = { .record_id = w->event.record_id ? w->event.record_id : place->id,
+				 .event_id = w->event.event_id,
+				 .provider = w->event.provider };
+	if (w->shared->every_event) {
+		if (w->event.record_id == 0)
+			w->event.record_id = place->id;
+		w->shared->every_event(&w->event, w->job->file, w->shared->user);
+	}
+	if (!eh_ruleset_wants(w->shared->rules, rec.provider, rec.event_id))
+		return true;
+	if (w->event.record_id == 0)
+		w->event.record_id = place->id;
+	w->job->stats.events_matched++;
+	int row = eh_logsource_row_of(w->event.provider, w->event.event_id);
+	eh_ruleset_match(w->shared->rules, eh_logsource_normalize(row, &w->event, &w->normalized), candidates, _on_hit,
+			 w);
+	(void)p, (void)run;
+	return true;
+}
+
 /* Index of the live record with RECORD_ID in the current chunk, or -1. */
 static int _live_index(const struct worker *w, uint64_t record_id)
 {
@@ -350,6 +384,12 @@ void worker_scan(struct worker *w, struct job *job)
 			}
 		}
 		if (eh_reader_load(w->reader, i, false, &rec, &cause) != 0) {
+			if (!carve && (size_t)live == nplaces &&
+			    _fallback(w, &w->places[i], &p, &run, candidates)) {
+				free(cause);
+				w->live_ids[w->nlive++] = w->places[i].id;
+				continue;
+			}
 			_record_problem(w, &run, &p, eh_chunk_record_id(job->chunk, i), cause);
 			continue;
 		}

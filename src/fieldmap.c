@@ -171,8 +171,14 @@ static void _end(void *user, const xmlChar *local, const xmlChar *prefix, const 
 		if (fm->substituted)
 			len = _restore_controls(fm->text.data, len);
 		switch (fm->cap) {
-		case CAP_EVENT_ID:
-			break; /* libevtx already gave it; the XML copy is not needed */
+		case CAP_EVENT_ID: {
+			/* libevtx gives it too; records it cannot parse have only this */
+			char *end;
+			unsigned long id = strtoul(fm->text.data, &end, 10);
+			if (end != fm->text.data && *end == '\0')
+				ev->event_id = (uint32_t)id;
+			break;
+		}
 		case CAP_RECORD_ID: {
 			/* the EventRecordID analysts know, which can differ from the
 			 * record header's number in carved or rebuilt logs */

@@ -51,12 +51,12 @@ void eh_report_stats_json(FILE *out, const struct eh_run *run)
 		"{\"files\":%" PRIu64 ",\"files_failed\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"chunks\":%" PRIu64
 		",\"chunks_skipped\":%" PRIu64 ",\"chunks_empty\":%" PRIu64 ",\"chunks_checksum_bad\":%" PRIu64
 		",\"record_headers_repaired\":%" PRIu64 ",\"chunks_prefiltered\":%" PRIu64
-		",\"records_prefiltered\":%" PRIu64 ",\"records\":%" PRIu64 ",\"records_unreadable\":%" PRIu64 ",\"records_recovered\":%" PRIu64
+		",\"records_prefiltered\":%" PRIu64 ",\"records\":%" PRIu64 ",\"records_unreadable\":%" PRIu64 ",\"records_rendered_by_evtxhunt\":%" PRIu64 ",\"records_recovered\":%" PRIu64
 		",\"recovered_duplicates\":%" PRIu64 ",\"recovered_unparsable\":%" PRIu64 ",\"events_matched\":%" PRIu64 ",\"hits\":%" PRIu64
 		",\"rules_loaded\":%zu,\"rules_rejected\":%zu,\"rules_unmapped\":%zu,\"warnings\":%" PRIu64
 		",\"errors\":%" PRIu64 ",\"seconds\":%.3f}\n",
 		st->files, st->files_failed, st->bytes, st->chunks, st->chunks_skipped, st->chunks_empty,
-		st->chunks_checksum_bad, st->record_headers_repaired, st->chunks_prefiltered, st->records_prefiltered, st->records, st->records_unreadable, st->records_recovered,
+		st->chunks_checksum_bad, st->record_headers_repaired, st->chunks_prefiltered, st->records_prefiltered, st->records, st->records_unreadable, st->records_rendered_by_evtxhunt, st->records_recovered,
 		st->recovered_duplicates, st->recovered_unparsable, st->events_matched, st->hits, eh_ruleset_count(run->rules),
 		eh_ruleset_error_count(run->rules), eh_ruleset_unmapped(run->rules), st->warnings, st->errors,
 		run->seconds);

@@ -24,6 +24,7 @@ struct eh_stats {
 	uint64_t records_prefiltered; /* counted by header, not parsed */
 	uint64_t records;
 	uint64_t records_unreadable;
+	uint64_t records_rendered_by_evtxhunt; /* template-less: libevtx cannot */
 	uint64_t records_recovered;
 	uint64_t recovered_duplicates;
 	uint64_t recovered_unparsable; /* carving candidates libevtx cannot parse */

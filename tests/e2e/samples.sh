@@ -30,6 +30,12 @@ while IFS= read -r f; do
 	elif [ "$live" -gt "$theirs" ]; then
 		more=$((more + 1))
 		echo "more than evtxexport: $f: $live > $theirs (+${ours#* } recovered)"
+	else
+		# the files where evtxexport stops early must give more
+		case $f in
+		*issue_201.evtx | *MSExchange_Management_wec.evtx | *CAPI2%4Operational.evtx)
+			fail "$f: no more records than evtxexport ($live)" ;;
+		esac
 	fi
 done <"$tmp/files"
 pass "$n files: no crash, records >= evtxexport everywhere, more on $more"

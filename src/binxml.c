@@ -1,0 +1,240 @@
+/* Template-less binary XML to XML text. */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evtxhunt/binxml.h"
+#include "evtxhunt/chunk.h"
+
+struct bx {
+	const uint8_t *chunk;
+	uint32_t pos, end; /* chunk offsets */
+	struct buf *out;
+	const char *error;
+};
+
+static bool _need(struct bx *b, uint32_t n)
+{
+	if (b->error == NULL && (b->end < b->pos || b->end - b->pos < n))
+		b->error = "record ends inside a token";
+	return b->error == NULL;
+}
+
+static uint8_t _u8(struct bx *b)
+{
+	return _need(b, 1) ? b->chunk[b->pos++] : 0;
+}
+
+static uint16_t _u16(struct bx *b)
+{
+	if (!_need(b, 2))
+		return 0;
+	b->pos += 2;
+	return le16(b->chunk + b->pos - 2);
+}
+
+static uint32_t _u32(struct bx *b)
+{
+	if (!_need(b, 4))
+		return 0;
+	b->pos += 4;
+	return le32(b->chunk + b->pos - 4);
+}
+
+/* UTF-16LE text to UTF-8, escaped for XML when ESCAPE. */
+static void _utf16(struct bx *b, const uint8_t *p, size_t units, bool escape)
+{
+	for (size_t i = 0; i < units; i++) {
+		uint32_t c = le16(p + 2 * i);
+		if (c >= 0xd800 && c < 0xdc00 && i + 1 < units) {
+			uint32_t lo = le16(p + 2 * i + 2);
+			if (lo >= 0xdc00 && lo < 0xe000) {
+				c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+				i++;
+			}
+		}
+		if (c >= 0xd800 && c < 0xe000)
+			c = 0xfffd; /* a lone surrogate */
+		if (escape && (c == '<' || c == '>' || c == '&' || c == '"')) {
+			buf_adds(b->out, c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : "&quot;");
+		} else if (c < 0x80) {
+			buf_addc(b->out, (char)c);
+		} else if (c < 0x800) {
+			char u[2] = { (char)(0xc0 | c >> 6), (char)(0x80 | (c & 0x3f)) };
+			buf_add(b->out, u, 2);
+		} else if (c < 0x10000) {
+			char u[3] = { (char)(0xe0 | c >> 12), (char)(0x80 | ((c >> 6) & 0x3f)), (char)(0x80 | (c & 0x3f)) };
+			buf_add(b->out, u, 3);
+		} else {
+			char u[4] = { (char)(0xf0 | c >> 18), (char)(0x80 | ((c >> 12) & 0x3f)),
+				      (char)(0x80 | ((c >> 6) & 0x3f)), (char)(0x80 | (c & 0x3f)) };
+			buf_add(b->out, u, 4);
+		}
+	}
+}
+
+/* A name: by chunk offset; defined inline when the offset is right here. */
+static void _name(struct bx *b)
+{
+	uint32_t at = _u32(b);
+	if (b->error)
+		return;
+	if (at < EH_CHUNK_HEADER_SIZE || at + 8 > EH_CHUNK_SIZE) {
+		b->error = "name offset outside the chunk";
+		return;
+	}
+	uint16_t n = le16(b->chunk + at + 6);
+	if (at + 8 + 2u * n + 2 > EH_CHUNK_SIZE) {
+		b->error = "name runs past the chunk";
+		return;
+	}
+	_utf16(b, b->chunk + at + 8, n, false);
+	if (at == b->pos) /* inline: skip next-offset, hash, count, chars, NUL */
+		b->pos += 8 + 2u * n + 2;
+}
+
+/* A value text token's content: a type byte, then a counted string. */
+static void _value_text(struct bx *b, bool escape)
+{
+	uint8_t type = _u8(b);
+	if (type != 0x01) {
+		if (b->error == NULL)
+			b->error = "value text of a type other than string";
+		return;
+	}
+	uint16_t n = _u16(b);
+	if (!_need(b, 2u * n))
+		return;
+	_utf16(b, b->chunk + b->pos, n, escape);
+	b->pos += 2u * n;
+}
+
+/* Text after an attribute name or inside an element, up to a token that
+ * is not text. Returns that token (not consumed). */
+static uint8_t _content(struct bx *b)
+{
+	for (;;) {
+		if (!_need(b, 1))
+			return 0;
+		uint8_t t = b->chunk[b->pos];
+		switch (t & 0xbf) {
+		case 0x05: /* value text */
+			b->pos++;
+			_value_text(b, true);
+			break;
+		case 0x07: { /* CDATA */
+			b->pos++;
+			uint16_t n = _u16(b);
+			if (!_need(b, 2u * n))
+				return 0;
+			_utf16(b, b->chunk + b->pos, n, true);
+			b->pos += 2u * n;
+			break;
+		}
+		case 0x08: /* character reference */
+			b->pos++;
+			buf_addf(b->out, "&#%u;", _u16(b));
+			break;
+		case 0x09: /* entity reference */
+			b->pos++;
+			buf_addc(b->out, '&');
+			_name(b);
+			buf_addc(b->out, ';');
+			break;
+		default:
+			return t;
+		}
+		if (b->error)
+			return 0;
+	}
+}
+
+static void _element(struct bx *b, int depth)
+{
+	if (depth > 64) {
+		b->error = "elements nested too deeply";
+		return;
+	}
+	uint8_t t = _u8(b);
+	/* no dependency id: that belongs to elements of template definitions */
+	_u32(b); /* data size */
+	buf_addc(b->out, '<');
+	size_t name_at = b->out->len;
+	_name(b);
+	char *name = xstrndup(b->out->data + name_at, b->out->len - name_at);
+	if (t & 0x40) {
+		_u32(b); /* attribute list size */
+		for (;;) {
+			if (!_need(b, 1))
+				goto out;
+			uint8_t a = b->chunk[b->pos];
+			if ((a & 0xbf) != 0x06)
+				break;
+			b->pos++;
+			buf_addc(b->out, ' ');
+			_name(b);
+			buf_adds(b->out, "=\"");
+			_content(b);
+			buf_addc(b->out, '"');
+			if (b->error || !(a & 0x40))
+				break;
+		}
+	}
+	uint8_t close = _u8(b);
+	if (close == 0x03) {
+		buf_adds(b->out, "/>");
+		goto out;
+	}
+	if (close != 0x02) {
+		if (b->error == NULL)
+			b->error = "expected the end of a start tag";
+		goto out;
+	}
+	buf_addc(b->out, '>');
+	for (;;) {
+		uint8_t next = _content(b);
+		if (b->error)
+			goto out;
+		if ((next & 0xbf) == 0x01) {
+			_element(b, depth + 1);
+		} else if (next == 0x04) {
+			b->pos++;
+			buf_addf(b->out, "</%s>", name);
+			break;
+		} else {
+			b->error = next == 0x0c ? "a template instance (libevtx's to render)"
+				   : next == 0x0d || next == 0x0e ? "a substitution outside a template"
+								    : "an unexpected token";
+			goto out;
+		}
+		if (b->error)
+			goto out;
+	}
+out:
+	free(name);
+}
+
+int eh_binxml_render(const uint8_t *chunk, uint32_t offset, uint32_t size, struct buf *xml, char **cause)
+{
+	struct bx b = { chunk, offset + 24, offset + size - 4, xml, NULL };
+	buf_reset(xml);
+	if (size < 28 || offset + size > EH_CHUNK_SIZE) {
+		*cause = xstrdup("record outside the chunk");
+		return -1;
+	}
+	if (_u8(&b) == 0x0f) /* fragment header */
+		b.pos += 3;
+	else
+		b.pos--;
+	if (_need(&b, 1) && (chunk[b.pos] & 0xbf) == 0x01)
+		_element(&b, 0);
+	else if (b.error == NULL)
+		b.error = chunk[b.pos] == 0x0c ? "a template instance (libevtx's to render)" : "no element to render";
+	if (b.error) {
+		*cause = xasprintf("binary XML at record offset %u: %s", b.pos - offset, b.error);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,117 @@
+/* The fallback renderer: binary XML without a template. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evtxhunt/binxml.h"
+#include "evtxhunt/chunk.h"
+
+static uint8_t chunk[EH_CHUNK_SIZE];
+static uint32_t pos;
+
+static void u8(uint8_t v) { chunk[pos++] = v; }
+static void u16(uint16_t v) { put_le16(chunk + pos, v); pos += 2; }
+static void u32(uint32_t v) { put_le32(chunk + pos, v); pos += 4; }
+
+/* A name defined inline, where its offset points. */
+static void name(const char *s)
+{
+	u32(pos + 4);
+	u32(0);
+	u16(0);
+	u16((uint16_t)strlen(s));
+	for (; *s; s++)
+		u16((unsigned char)*s);
+	u16(0);
+}
+
+static void text(const char *s)
+{
+	u8(0x05);
+	u8(0x01);
+	u16((uint16_t)strlen(s));
+	for (; *s; s++)
+		u16((unsigned char)*s);
+}
+
+static void open_element(const char *n, bool attrs)
+{
+	u8(attrs ? 0x41 : 0x01);
+	u32(0); /* data size: not needed to render */
+	name(n);
+	if (attrs)
+		u32(0);
+}
+
+/* <Event><System><Provider Name="P"/><EventID>7</EventID></System>
+ * <EventData><Data Name="A">x&amp;y&#65;</Data></EventData></Event> */
+static uint32_t build(void)
+{
+	memset(chunk, 0, sizeof chunk);
+	uint32_t start = pos = EH_CHUNK_HEADER_SIZE;
+	u32(0x00002a2a);
+	u32(0); /* size, below */
+	u32(1), u32(0), u32(0), u32(0);
+	u8(0x0f), u8(1), u8(1), u8(0);
+	open_element("Event", false);
+	u8(0x02);
+	open_element("System", false);
+	u8(0x02);
+	open_element("Provider", true);
+	u8(0x06);
+	name("Name");
+	text("P");
+	u8(0x03);
+	open_element("EventID", false);
+	u8(0x02);
+	text("7");
+	u8(0x04);
+	u8(0x04);
+	open_element("EventData", false);
+	u8(0x02);
+	open_element("Data", true);
+	u8(0x06);
+	name("Name");
+	text("A");
+	u8(0x02);
+	text("x&y");
+	u8(0x08);
+	u16('A');
+	u8(0x04);
+	u8(0x04);
+	u8(0x04);
+	u8(0x00);
+	u32(pos - start + 4);
+	put_le32(chunk + start + 4, pos - start);
+	return pos - start;
+}
+
+Test(binxml, renders_template_less_records)
+{
+	uint32_t size = build();
+	struct buf xml;
+	buf_init(&xml);
+	char *cause = NULL;
+	cr_assert_eq(eh_binxml_render(chunk, EH_CHUNK_HEADER_SIZE, size, &xml, &cause), 0, "%s", cause);
+	cr_assert_str_eq(xml.data, "<Event><System><Provider Name=\"P\"/><EventID>7</EventID></System>"
+				   "<EventData><Data Name=\"A\">x&amp;y&#65;</Data></EventData></Event>");
+	buf_free(&xml);
+}
+
+Test(binxml, refuses_templates_and_truncation)
+{
+	uint32_t size = build();
+	struct buf xml;
+	buf_init(&xml);
+	char *cause = NULL;
+	chunk[EH_CHUNK_HEADER_SIZE + 28] = 0x0c; /* a template instance instead */
+	cr_assert_eq(eh_binxml_render(chunk, EH_CHUNK_HEADER_SIZE, size, &xml, &cause), -1);
+	cr_assert(strstr(cause, "template instance") != NULL, "%s", cause);
+	free(cause);
+	build();
+	cr_assert_eq(eh_binxml_render(chunk, EH_CHUNK_HEADER_SIZE, 60, &xml, &cause), -1, "cut short");
+	free(cause);
+	buf_free(&xml);
+}
