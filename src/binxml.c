@@ -81,12 +81,13 @@ static void _name(struct bx *b)
 	uint32_t at = _u32(b);
 	if (b->error)
 		return;
-	if (at < EH_CHUNK_HEADER_SIZE || at + 8 > EH_CHUNK_SIZE) {
+	/* bounds written so they cannot wrap: AT comes from the log */
+	if (at < EH_CHUNK_HEADER_SIZE || at > EH_CHUNK_SIZE - 8) {
 		b->error = "name offset outside the chunk";
 		return;
 	}
 	uint16_t n = le16(b->chunk + at + 6);
-	if (at + 8 + 2u * n + 2 > EH_CHUNK_SIZE) {
+	if (2u * n + 2 > EH_CHUNK_SIZE - 8 - at) {
 		b->error = "name runs past the chunk";
 		return;
 	}
@@ -220,7 +221,7 @@ int eh_binxml_render(const uint8_t *chunk, uint32_t offset, uint32_t size, struc
 {
 	struct bx b = { chunk, offset + 24, offset + size - 4, xml, NULL };
 	buf_reset(xml);
-	if (size < 28 || offset + size > EH_CHUNK_SIZE) {
+	if (size < 28 || offset > EH_CHUNK_SIZE || size > EH_CHUNK_SIZE - offset) {
 		*cause = xstrdup("record outside the chunk");
 		return -1;
 	}

@@ -115,3 +115,19 @@ Test(binxml, refuses_templates_and_truncation)
 	free(cause);
 	buf_free(&xml);
 }
+
+/* Found by tests/fuzz/fuzz_chunk.c: a name offset near 2^32 wrapped the
+ * bounds check (kept as tests/fuzz/crash-binxml-name-offset-wrap). */
+Test(binxml, name_offsets_near_the_top_do_not_wrap)
+{
+	uint32_t size = build();
+	struct buf xml;
+	buf_init(&xml);
+	char *cause = NULL;
+	/* the Event element's name offset: record + 24 + 4 (fragment) + 1 + 4 */
+	put_le32(chunk + EH_CHUNK_HEADER_SIZE + 33, 0xfffffff8u);
+	cr_assert_eq(eh_binxml_render(chunk, EH_CHUNK_HEADER_SIZE, size, &xml, &cause), -1);
+	cr_assert(strstr(cause, "name offset outside the chunk") != NULL, "%s", cause);
+	free(cause);
+	buf_free(&xml);
+}
