@@ -214,8 +214,7 @@ static void _match_record(struct worker *w, const struct eh_record *rec, const s
 
 /* A live record libevtx cannot parse may be binary XML without a template,
  * which evtxhunt renders itself. Returns whether it was read. */
-static bool _fallback(struct worker *w, const struct eh_record_place *place, const struct place *p,
-		      struct failure_run *run, const uint64_t *candidates)
+static bool _fallback(struct worker *w, const struct eh_record_place *place, const uint64_t *candidates)
 {
 	char *cause = NULL;
 	if (eh_binxml_render(w->job->chunk, place->offset, place->size, &w->scratch, &cause) != 0 ||
@@ -241,7 +240,6 @@ static bool _fallback(struct worker *w, const struct eh_record_place *place, con
 	int row = eh_logsource_row_of(w->event.provider, w->event.event_id);
 	eh_ruleset_match(w->shared->rules, eh_logsource_normalize(row, &w->event, &w->normalized), candidates, _on_hit,
 			 w);
-	(void)p, (void)run;
 	return true;
 }
 
@@ -385,7 +383,7 @@ void worker_scan(struct worker *w, struct job *job)
 		}
 		if (eh_reader_load(w->reader, i, false, &rec, &cause) != 0) {
 			if (!carve && (size_t)live == nplaces &&
-			    _fallback(w, &w->places[i], &p, &run, candidates)) {
+			    _fallback(w, &w->places[i], candidates)) {
 				free(cause);
 				w->live_ids[w->nlive++] = w->places[i].id;
 				continue;

@@ -45,6 +45,20 @@ same() {
 	fi
 }
 
+# process_creation_rules DIR: copies every process_creation rule of
+# $SHARED/sigma (rules/, rules-threat-hunting/, rules-emerging-threats/)
+# into DIR; returns 1 when the repository is absent.
+process_creation_rules() {
+	sigma=${SHARED:-}/sigma
+	[ -d "$sigma" ] || return 1
+	mkdir -p "$1"
+	cp -r "$sigma/rules/windows/process_creation" "$1/rules"
+	cp -r "$sigma/rules-threat-hunting/windows/process_creation" "$1/threat-hunting"
+	grep -rl 'category: process_creation' "$sigma/rules-emerging-threats" | while IFS= read -r r; do
+		cp "$r" "$1/$(basename "$r")"
+	done
+}
+
 skip() {
 	echo "SKIP: $*"
 	exit 77

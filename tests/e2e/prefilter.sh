@@ -6,16 +6,7 @@
 inputs=$TESTDATA/logs
 [ -d "${SHARED:-}/samples" ] && inputs="$inputs $SHARED/samples"
 rulesets=builtin
-sigma=${SHARED:-}/sigma
-if [ -d "$sigma" ]; then
-	mkdir -p "$tmp/pc"
-	cp -r "$sigma/rules/windows/process_creation" "$tmp/pc/rules"
-	cp -r "$sigma/rules-threat-hunting/windows/process_creation" "$tmp/pc/threat-hunting"
-	grep -rl 'category: process_creation' "$sigma/rules-emerging-threats" | while IFS= read -r r; do
-		cp "$r" "$tmp/pc/$(basename "$r")"
-	done
-	rulesets="builtin $tmp/pc"
-fi
+process_creation_rules "$tmp/pc" && rulesets="builtin $tmp/pc"
 for rules in $rulesets; do
 	set --
 	[ "$rules" = builtin ] || set -- -r "$rules"

@@ -55,14 +55,7 @@ fi
 
 # Every process_creation rule of ../shared/sigma loads, and all of them run
 # over every sample without an error.
-sigma=${SHARED:-}/sigma
-if [ -d "$sigma" ]; then
-	mkdir -p "$tmp/pc"
-	cp -r "$sigma/rules/windows/process_creation" "$tmp/pc/rules"
-	cp -r "$sigma/rules-threat-hunting/windows/process_creation" "$tmp/pc/threat-hunting"
-	grep -rl 'category: process_creation' "$sigma/rules-emerging-threats" | while IFS= read -r r; do
-		cp "$r" "$tmp/pc/$(basename "$r")"
-	done
+if process_creation_rules "$tmp/pc"; then
 	run 0 "$EVTXHUNT" --check-rules -r "$tmp/pc" && pass "all process_creation rules load: $(grep loaded "$tmp/out")"
 	run 1 "$EVTXHUNT" -q -f jsonl --stats-json "$tmp/s.json" -r "$tmp/pc" "$samples/evtx-attack-samples" &&
 		pass "all process_creation rules over the attack samples: $(wc -l <"$tmp/out") hits, no error"
