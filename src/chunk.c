@@ -307,3 +307,96 @@ size_t eh_chunk_records(const uint8_t *chunk, struct eh_record_place *places, si
 	}
 	return n;
 }
+
+/* Every "fragment header, template instance" in the record's binary XML
+ * (the outer instance and those nested in its values) names a template
+ * whose GUID starts with the instance's template id. */
+static bool _instances_intact(const uint8_t *chunk, uint32_t start, uint32_t end)
+{
+	static const uint8_t pattern[6] = { 0x0f, 0x01, 0x01, 0x00, 0x0c, 0x01 };
+	for (uint32_t p = start; p + 14 <= end; p++) {
+		if (memcmp(chunk + p, pattern, sizeof pattern) != 0)
+			continue;
+		uint32_t id = le32(chunk + p + 6), def = le32(chunk + p + 10);
+		if (def < EH_CHUNK_HEADER_SIZE || def > EH_CHUNK_SIZE - 24 || le32(chunk + def + 4) != id)
+			return false;
+	}
+	return true;
+}
+
+bool eh_chunk_record_templates_intact(const uint8_t *chunk, uint64_t record_id)
+{
+	bool found = false;
+	for (uint32_t pos = EH_CHUNK_HEADER_SIZE; pos + 28 <= EH_CHUNK_SIZE; pos += 8) {
+		if (le32(chunk + pos) != RECORD_MAGIC || le64(chunk + pos + 8) != record_id)
+			continue;
+		uint32_t size = le32(chunk + pos + 4);
+		if (size < RECORD_MIN_SIZE || size > EH_CHUNK_SIZE - pos)
+			continue;
+		found = true;
+		if (_instances_intact(chunk, pos + 24, pos + size - 4))
+			return true;
+	}
+	return !found;
+}
+
+/* Whether the outer template instance of the record at POS (SIZE bytes)
+ * stays inside the record and the chunk. */
+static bool _values_sane(const uint8_t *chunk, uint32_t pos, uint32_t size)
+{
+	uint64_t b = pos + 24, end = (uint64_t)pos + size - 4;
+	if (b < end && chunk[b] == 0x0f)
+		b += 4;
+	if (b >= end || chunk[b] != 0x0c)
+		return true; /* no template instance: libevtx or binxml.c decide */
+	if (b + 10 > end)
+		return false;
+	uint64_t def = le32(chunk + b + 6), p = b + 10;
+	if (def < EH_CHUNK_HEADER_SIZE || def > EH_CHUNK_SIZE - 24)
+		return false;
+	if (def == p) { /* the definition follows inline: skip it */
+		if (p + 24 > end)
+			return false;
+		p += 24 + (uint64_t)le32(chunk + p + 20);
+	}
+	if (p + 4 > end)
+		return false;
+	uint64_t count = le32(chunk + p);
+	p += 4;
+	if (count * 4 > end - p)
+		return false;
+	uint64_t bytes = 0;
+	for (uint64_t i = 0; i < count; i++)
+		bytes += le16(chunk + p + 4 * i);
+	return bytes <= end - p - count * 4;
+}
+
+void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, uint32_t *live_at, size_t max)
+{
+	uint32_t end = le32(chunk + 48), pos = EH_CHUNK_HEADER_SIZE;
+	if (end > EH_CHUNK_SIZE)
+		end = EH_CHUNK_SIZE;
+	*live = *slack = 0;
+	/* live records: along the chain, exactly where libevtx reads them */
+	while (_record_intact(chunk, pos, end)) {
+		uint32_t size = le32(chunk + pos + 4);
+		if (!_values_sane(chunk, pos, size)) {
+			chunk[pos + 24] = 0x00; /* end of stream: nothing to read */
+			if (*live < max)
+				live_at[*live] = pos;
+			(*live)++;
+		}
+		pos += size;
+	}
+	/* slack: wherever a record may have been, on 8-byte boundaries */
+	for (pos = end < EH_CHUNK_HEADER_SIZE ? EH_CHUNK_HEADER_SIZE : (end + 7) & ~7u;
+	     pos + RECORD_MIN_SIZE <= EH_CHUNK_SIZE; pos += 8) {
+		if (le32(chunk + pos) != RECORD_MAGIC)
+			continue;
+		uint32_t size = le32(chunk + pos + 4);
+		if (size >= RECORD_MIN_SIZE && size <= EH_CHUNK_SIZE - pos && !_values_sane(chunk, pos, size)) {
+			put_le32(chunk + pos, 0);
+			(*slack)++;
+		}
+	}
+}

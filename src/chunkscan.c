@@ -344,6 +344,15 @@ void worker_scan(struct worker *w, struct job *job)
 		_report_repairs(w, info, rep, nrep);
 	}
 	size_t nplaces = eh_chunk_records(job->chunk, w->places, MAX_RECORDS_PER_CHUNK);
+	size_t defused_live, defused_slack;
+	uint32_t defused_at[MAX_REPAIRS];
+	eh_chunk_defuse(job->chunk, &defused_live, &defused_slack, defused_at, MAX_REPAIRS);
+	job->stats.recovered_unparsable += defused_slack;
+	for (size_t i = 0; i < defused_live && i < MAX_REPAIRS; i++)
+		_report(w, "warning", job->file,
+			"chunk %" PRIu64 ": record at chunk offset %" PRIu32
+			": its template values overrun the record; not given to libevtx",
+			info->index, defused_at[i]);
 	if (eh_reader_open_chunk(w->reader, job->chunk, &cause) != 0) {
 		job->stats.chunks_skipped++;
 		_report(w, "warning", job->file, "chunk %" PRIu64 " (offset %" PRIu64 "): %s; skipped", info->index,
@@ -407,6 +416,12 @@ void worker_scan(struct worker *w, struct job *job)
 		 * expected of slack, so they are not counted as unreadable. */
 		if (eh_reader_load(w->reader, i, true, &rec, &cause) != 0) {
 			free(cause);
+			job->stats.recovered_unparsable++;
+			continue;
+		}
+		/* slack whose templates were overwritten renders as nonsense:
+		 * one event's values under another's names */
+		if (!eh_chunk_record_templates_intact(job->chunk, rec.record_id)) {
 			job->stats.recovered_unparsable++;
 			continue;
 		}

@@ -99,6 +99,26 @@ size_t eh_chunk_records(const uint8_t *chunk, struct eh_record_place *places, si
  * chunk's chain, for messages; 0 when the chain is shorter. */
 uint64_t eh_chunk_record_id(const uint8_t *chunk, int index);
 
+/* Whether a record with RECORD_ID lies in the chunk (8-byte aligned, as
+ * Windows writes them) with every template instance in it naming its
+ * template right: Windows makes an instance's template id the first 32
+ * bits of the template's GUID (true of every live record measured). A
+ * record carved from slack whose templates were overwritten since fails
+ * this, and libevtx would render its values under another event's names.
+ * True when no such record is found (nothing to contradict libevtx). */
+bool eh_chunk_record_templates_intact(const uint8_t *chunk, uint64_t record_id);
+
+/* libevtx 20181227 reads past a record when its template instance
+ * declares more value bytes than the record holds (found by fuzzing: a
+ * crash). This checks, in the caller's copy of the chunk, every record
+ * found at an 8-byte boundary: an outer template instance whose definition
+ * lies outside the chunk, or whose values overrun the record, is defused.
+ * A live record (before the free space offset) keeps its framing and gets
+ * an end-of-stream token where its binary XML starts, so libevtx fails on
+ * it alone; one in slack loses its signature, so libevtx does not carve
+ * it. Counts go to *LIVE and *SLACK; LIVE_AT receives up to MAX offsets. */
+void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, uint32_t *live_at, size_t max);
+
 /* Fills HDR (EH_FILE_HEADER_SIZE bytes) with a clean file header that
  * announces one chunk whose last record id is LAST_RECORD_ID: with the
  * chunk after it, a valid EVTX file libevtx can open from memory. */

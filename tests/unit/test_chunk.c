@@ -183,3 +183,31 @@ Test(framing, wrong_size_copy_keeps_the_size)
 	cr_assert_eq(eh_chunk_record_id(c, 2), 102);
 	free(c);
 }
+
+/* A record whose template instance declares more value bytes than it
+ * holds made libevtx read past it (fuzzing). It is defused in our copy. */
+Test(defuse, values_that_overrun_the_record)
+{
+	uint32_t sizes[] = { 64, 128 };
+	uint8_t *c = make_chunk(sizes, 2);
+	uint32_t at = EH_CHUNK_HEADER_SIZE + 64; /* the second record */
+	uint8_t *x = c + at + 24;
+	x[0] = 0x0f, x[1] = 1, x[2] = 1, x[3] = 0;          /* fragment header */
+	x[4] = 0x0c, x[5] = 1;                               /* template instance */
+	put_le32(x + 6, 0x1234);                             /* template id */
+	put_le32(x + 10, EH_CHUNK_HEADER_SIZE);              /* definition elsewhere */
+	put_le32(x + 14, 2);                                 /* two values */
+	put_le16(x + 18, 8), put_le16(x + 22, 60000);        /* ...of 60008 bytes */
+	size_t live, slack;
+	uint32_t where[4];
+	eh_chunk_defuse(c, &live, &slack, where, 4);
+	cr_assert_eq(live, 1);
+	cr_assert_eq(where[0], at);
+	cr_assert_eq(c[at + 24], 0x00, "an end-of-stream token where its XML starts");
+	cr_assert_eq(eh_chunk_record_id(c, 1), 101, "its framing is kept");
+	put_le16(x + 22, 10); /* values that fit: left alone */
+	x[0] = 0x0f;
+	eh_chunk_defuse(c, &live, &slack, where, 4);
+	cr_assert_eq(live, 0);
+	free(c);
+}
