@@ -340,11 +340,15 @@ bool eh_chunk_record_templates_intact(const uint8_t *chunk, uint64_t record_id)
 	return !found;
 }
 
-/* Whether the outer template instance of the record at POS (SIZE bytes)
- * stays inside the record and the chunk. */
-static bool _values_sane(const uint8_t *chunk, uint32_t pos, uint32_t size)
+#define BINXML_VALUE 0x21 /* a substitution value that is binary XML itself */
+
+/* Whether the template instance starting at B (a fragment header is
+ * optional) stays within END and the chunk, and so do the instances nested
+ * in its binary XML values. */
+static bool _instance_sane(const uint8_t *chunk, uint64_t b, uint64_t end, int depth)
 {
-	uint64_t b = pos + 24, end = (uint64_t)pos + size - 4;
+	if (depth > 8)
+		return false;
 	if (b < end && chunk[b] == 0x0f)
 		b += 4;
 	if (b >= end || chunk[b] != 0x0c)
@@ -365,10 +369,25 @@ static bool _values_sane(const uint8_t *chunk, uint32_t pos, uint32_t size)
 	p += 4;
 	if (count * 4 > end - p)
 		return false;
-	uint64_t bytes = 0;
+	uint64_t values = p + count * 4, bytes = 0;
 	for (uint64_t i = 0; i < count; i++)
 		bytes += le16(chunk + p + 4 * i);
-	return bytes <= end - p - count * 4;
+	if (bytes > end - values)
+		return false;
+	for (uint64_t i = 0, at = values; i < count; i++) {
+		uint16_t size = le16(chunk + p + 4 * i);
+		if (chunk[p + 4 * i + 2] == BINXML_VALUE && !_instance_sane(chunk, at, at + size, depth + 1))
+			return false;
+		at += size;
+	}
+	return true;
+}
+
+/* Whether the template instances of the record at POS (SIZE bytes) stay
+ * inside the record and the chunk. */
+static bool _values_sane(const uint8_t *chunk, uint32_t pos, uint32_t size)
+{
+	return _instance_sane(chunk, pos + 24, (uint64_t)pos + size - 4, 0);
 }
 
 void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, uint32_t *live_at, size_t max)
