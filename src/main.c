@@ -98,9 +98,18 @@ static struct eh_ruleset *_load_rules(char **paths, size_t n)
 	return rs;
 }
 
-/* "file:line:column: reason" for each rule that cannot be used. */
+/* "file:line:column: reason" for each rule that cannot be used, then the
+ * YAML files that are not rules at all. */
 static void _print_rule_errors(FILE *out, const struct eh_ruleset *rs)
 {
+	for (size_t i = 0; i < eh_ruleset_not_rules(rs); i++) {
+		struct buf b;
+		buf_init(&b);
+		const char *file = eh_ruleset_not_rule_file(rs, i);
+		eh_escape_terminal(&b, file, strlen(file));
+		fprintf(out, "%s: not a Sigma rule (no title and detection); skipped\n", b.data);
+		buf_free(&b);
+	}
 	for (size_t i = 0; i < eh_ruleset_error_count(rs); i++) {
 		const struct eh_rule_error *e = eh_ruleset_error(rs, i);
 		struct buf b;
@@ -286,10 +295,10 @@ int main(int argc, char **argv)
 		eh_ruleset_free(rules);
 		return EXIT_ERROR;
 	}
-	if (eh_ruleset_error_count(rules)) {
+	if (eh_ruleset_error_count(rules) || eh_ruleset_not_rules(rules))
 		_print_rule_errors(stderr, rules);
+	if (eh_ruleset_error_count(rules))
 		status = EXIT_ERROR;
-	}
 	if (filtered && !quiet)
 		fprintf(stderr, "evtxhunt: %zu rules set aside by --min-level or --status\n", filtered);
 

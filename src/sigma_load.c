@@ -31,6 +31,9 @@ void eh_ruleset_free(struct eh_ruleset *rs)
 		free(rs->errors[i].reason);
 	}
 	free(rs->errors);
+	for (size_t i = 0; i < rs->not_rules; i++)
+		free(rs->not_rule_files[i]);
+	free(rs->not_rule_files);
 	for (size_t i = 0; i < rs->nfield_names; i++)
 		free(rs->field_names[i]);
 	free(rs->field_names);
@@ -66,7 +69,8 @@ size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char 
 	for (size_t i = 0; i < docs.n; i++) {
 		struct ynode *doc = docs.docs[i];
 		if (!sigma_looks_like_rule(doc)) {
-			rs->not_rules++;
+			rs->not_rule_files = xreallocarray(rs->not_rule_files, rs->not_rules + 1, sizeof(char *));
+			rs->not_rule_files[rs->not_rules++] = xstrdup(name);
 			continue;
 		}
 		struct eh_rule *rule;
@@ -204,6 +208,11 @@ size_t eh_ruleset_unmapped(const struct eh_ruleset *rs)
 size_t eh_ruleset_not_rules(const struct eh_ruleset *rs)
 {
 	return rs->not_rules;
+}
+
+const char *eh_ruleset_not_rule_file(const struct eh_ruleset *rs, size_t i)
+{
+	return rs->not_rule_files[i];
 }
 
 bool eh_ruleset_wants(const struct eh_ruleset *rs, const char *provider, uint32_t event_id)

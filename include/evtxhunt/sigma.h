@@ -44,8 +44,10 @@ size_t eh_ruleset_error_count(const struct eh_ruleset *rs);
 const struct eh_rule_error *eh_ruleset_error(const struct eh_ruleset *rs, size_t i);
 /* Loaded rules whose log source has no mapping yet (they never fire). */
 size_t eh_ruleset_unmapped(const struct eh_ruleset *rs);
-/* YAML files skipped because they are not Sigma rules. */
+/* YAML documents skipped because they are not Sigma rules, and the file
+ * of the I-th. */
 size_t eh_ruleset_not_rules(const struct eh_ruleset *rs);
+const char *eh_ruleset_not_rule_file(const struct eh_ruleset *rs, size_t i);
 
 /* Keeps only rules of at least level MIN_LEVEL (a rank from
  * eh_level_rank; -1: any) whose status is in STATUSES (comma-separated;

@@ -96,6 +96,7 @@ struct eh_ruleset {
 	size_t nerrors;
 	size_t unmapped;
 	size_t not_rules;
+	char **not_rule_files; /* where they were, to say so */
 	uint64_t wanted; /* union of the rules' logsource rows */
 	/* every field name the rules use, interned: id -> name, and a hash
 	 * table of ids (open addressing, -1 empty) */

@@ -1,0 +1,128 @@
+/* Prefilter: the literals each rule yields, and the chunk scan. */
+#include "config.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evtxhunt/builtin.h"
+#include "evtxhunt/chunk.h"
+#include "evtxhunt/prefilter.h"
+
+#define HEAD "title: t\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n"
+
+static struct eh_ruleset *load(const char *yaml)
+{
+	struct eh_ruleset *rs = eh_ruleset_new();
+	eh_ruleset_load_text(rs, "t.yml", yaml, strlen(yaml));
+	cr_assert_eq(eh_ruleset_error_count(rs), 0);
+	return rs;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The literals of the only rule, sorted and joined with '|'; "ANY" when
+ * it has none (always a candidate), "" when it can never fire. */
+static const char *literals(const char *detection)
+{
+	static char out[1024];
+	char yaml[2048];
+	snprintf(yaml, sizeof yaml, HEAD "%s", detection);
+	struct eh_ruleset *rs = load(yaml);
+	struct eh_prefilter *pf = eh_prefilter_build(rs);
+	bool always;
+	const char *const *l = eh_prefilter_rule_literals(pf, 0, &always);
+	out[0] = '\0';
+	if (always)
+		strcpy(out, "ANY");
+	const char *sorted[64];
+	size_t n = 0;
+	for (; l && *l && n < 64; l++)
+		sorted[n++] = *l;
+	qsort(sorted, n, sizeof *sorted, cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (out[0])
+			strcat(out, "|");
+		strcat(out, sorted[i]);
+	}
+	eh_prefilter_free(pf);
+	eh_ruleset_free(rs);
+	return out;
+}
+
+Test(literals, the_seed_rule)
+{
+	struct eh_ruleset *rs = eh_ruleset_new();
+	eh_ruleset_load_text(rs, "seed", eh_builtin_rules[0].yaml, strlen(eh_builtin_rules[0].yaml));
+	struct eh_prefilter *pf = eh_prefilter_build(rs);
+	bool always;
+	const char *const *l = eh_prefilter_rule_literals(pf, 0, &always);
+	cr_assert_not(always);
+	/* selection_image is more selective than ' /s ', ' /e '; on 4688 the
+	 * OriginalFileName branch can never hold, so it does not widen them */
+	cr_assert_str_eq(l[0], "\\regsvr32.exe");
+	cr_assert_str_eq(l[1], "regsvr32.exe");
+	cr_assert_null(l[2]);
+	eh_prefilter_free(pf);
+	eh_ruleset_free(rs);
+}
+
+Test(literals, and_keeps_the_most_selective_or_unites_not_gives_nothing)
+{
+	cr_assert_str_eq(literals("  a:\n    Image|endswith: '\\\\x.exe'\n  b:\n    CommandLine|contains: ' -q '\n"
+				  "  condition: a and b\n"),
+			 "\\x.exe");
+	cr_assert_str_eq(literals("  a:\n    Image|endswith: '\\\\x.exe'\n  b:\n    CommandLine|contains: ' -q '\n"
+				  "  condition: a or b\n"),
+			 " -q |\\x.exe");
+	cr_assert_str_eq(literals("  a:\n    Image|endswith: '\\\\x.exe'\n  condition: not a\n"), "ANY");
+}
+
+Test(literals, only_text_fields_and_literal_modifiers)
+{
+	cr_assert_str_eq(literals("  a:\n    ProcessId: 4242\n  condition: a\n"), "ANY", "binary in the record");
+	cr_assert_str_eq(literals("  a:\n    CommandLine|re: 'x+'\n  condition: a\n"), "ANY");
+	cr_assert_str_eq(literals("  a:\n    Image: 'C:\\\\*\\\\evil*.exe'\n  condition: a\n"), "\\evil",
+			 "the longest run between wildcards");
+	cr_assert_str_eq(literals("  a:\n    CommandLine|windash|contains: ' -e '\n  condition: a\n"),
+			 " -e | /e | \xe2\x80\x93" "e | \xe2\x80\x94" "e | \xe2\x80\x95" "e ");
+}
+
+/* A chunk holding one record with the UTF-16LE text TEXT. */
+static void chunk_with(uint8_t *c, const char *text)
+{
+	memset(c, 0, EH_CHUNK_SIZE);
+	memcpy(c, "ElfChnk", 8);
+	uint32_t pos = EH_CHUNK_HEADER_SIZE, size = 24 + 2 * (uint32_t)strlen(text) + 4;
+	size = (size + 7) & ~7u;
+	put_le32(c + pos, 0x00002a2a);
+	put_le32(c + pos + 4, size);
+	for (size_t i = 0; text[i]; i++)
+		c[pos + 24 + 2 * i] = (uint8_t)text[i];
+	put_le32(c + pos + size - 4, size);
+	put_le32(c + 48, pos + size);
+}
+
+Test(scan, finds_literals_caselessly_in_utf16_and_narrows_to_records)
+{
+	struct eh_ruleset *rs = eh_ruleset_new();
+	eh_ruleset_load_text(rs, "seed", eh_builtin_rules[0].yaml, strlen(eh_builtin_rules[0].yaml));
+	struct eh_prefilter *pf = eh_prefilter_build(rs);
+	struct eh_prefilter_scan *sc = eh_prefilter_scan_new(pf);
+	static uint8_t c[EH_CHUNK_SIZE];
+	chunk_with(c, "C:\\Windows\\System32\\notepad.exe");
+	cr_assert_not(eh_prefilter_scan_chunk(sc, c, EH_CHUNK_SIZE), "no literal: not parsed");
+	chunk_with(c, "x C:\\WINDOWS\\SYSTEM32\\REGSVR32.EXE /s y");
+	cr_assert(eh_prefilter_scan_chunk(sc, c, EH_CHUNK_SIZE));
+	const uint64_t *in = eh_prefilter_record_rules(sc, EH_CHUNK_HEADER_SIZE, EH_CHUNK_HEADER_SIZE + 200);
+	cr_assert_not_null(in);
+	cr_assert(in[0] & 1, "the seed rule is a candidate for that record");
+	cr_assert_null(eh_prefilter_record_rules(sc, 4096, 8192), "a record elsewhere holds no literal");
+	eh_prefilter_scan_free(sc);
+	eh_prefilter_free(pf);
+	eh_ruleset_free(rs);
+}
