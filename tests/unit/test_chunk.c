@@ -211,3 +211,31 @@ Test(defuse, values_that_overrun_the_record)
 	cr_assert_eq(live, 0);
 	free(c);
 }
+
+/* A carved record whose nested template instance (inside a binary XML
+ * value, with no fragment header of its own) names a template that was
+ * overwritten since: libevtx would render it under another's names. */
+Test(templates, a_nested_instance_must_name_its_template)
+{
+	uint32_t sizes[] = { 256 };
+	uint8_t *c = make_chunk(sizes, 1);
+	uint32_t def_outer = 2000, def_inner = 3000;
+	put_le32(c + def_outer + 4, 0xaaaa0001u); /* GUIDs: first 32 bits */
+	put_le32(c + def_inner + 4, 0xbbbb0002u);
+	uint8_t *x = c + EH_CHUNK_HEADER_SIZE + 24;
+	x[0] = 0x0f, x[1] = 1, x[2] = 1, x[3] = 0;
+	x[4] = 0x0c, x[5] = 1;
+	put_le32(x + 6, 0xaaaa0001u);
+	put_le32(x + 10, def_outer);
+	put_le32(x + 14, 1);                      /* one value: */
+	put_le16(x + 18, 10), x[20] = 0x21;       /* binary XML, 10 bytes */
+	uint8_t *v = x + 22;
+	v[0] = 0x0c, v[1] = 1;                    /* a nested instance */
+	put_le32(v + 2, 0xbbbb0002u);
+	put_le32(v + 6, def_inner);
+	cr_assert(eh_chunk_record_templates_intact(c, 100));
+	put_le32(c + def_inner + 4, 0xcccc0003u); /* the inner template overwritten */
+	cr_assert_not(eh_chunk_record_templates_intact(c, 100));
+	cr_assert(eh_chunk_record_templates_intact(c, 999), "no such record: nothing to contradict");
+	free(c);
+}
