@@ -228,11 +228,12 @@ Test(templates, a_nested_instance_must_name_its_template)
 	put_le32(x + 6, 0xaaaa0001u);
 	put_le32(x + 10, def_outer);
 	put_le32(x + 14, 1);                      /* one value: */
-	put_le16(x + 18, 10), x[20] = 0x21;       /* binary XML, 10 bytes */
+	put_le16(x + 18, 14), x[20] = 0x21;       /* binary XML, 14 bytes */
 	uint8_t *v = x + 22;
 	v[0] = 0x0c, v[1] = 1;                    /* a nested instance */
 	put_le32(v + 2, 0xbbbb0002u);
 	put_le32(v + 6, def_inner);
+	put_le32(v + 10, 0); /* its value count */
 	cr_assert(eh_chunk_record_templates_intact(c, 100));
 	put_le32(c + def_inner + 4, 0xcccc0003u); /* the inner template overwritten */
 	cr_assert_not(eh_chunk_record_templates_intact(c, 100));
