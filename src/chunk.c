@@ -309,67 +309,13 @@ size_t eh_chunk_records(const uint8_t *chunk, struct eh_record_place *places, si
 	return n;
 }
 
-/* Whether the template instance at B (a fragment header is optional) and
- * those nested in its binary XML values each name a template whose GUID
- * starts with the instance's template id (measured: all 52,261 instances
- * of the live records in the samples do). Nested instances start without
- * a fragment header, so this follows the structure rather than searching
- * for a byte pattern. */
-static bool _templates_intact(const uint8_t *chunk, uint64_t b, uint64_t end, int depth)
-{
-	if (depth > 8)
-		return false;
-	if (b < end && chunk[b] == 0x0f)
-		b += 4;
-	if (b >= end || chunk[b] != 0x0c)
-		return true;
-	if (b + 10 > end)
-		return false;
-	uint64_t id = le32(chunk + b + 2), def = le32(chunk + b + 6), p = b + 10;
-	if (def < EH_CHUNK_HEADER_SIZE || def > EH_CHUNK_SIZE - 24 || le32(chunk + def + 4) != id)
-		return false;
-	if (def == p) {
-		if (p + 24 > end)
-			return false;
-		p += 24 + (uint64_t)le32(chunk + p + 20);
-	}
-	if (p + 4 > end)
-		return false;
-	uint64_t count = le32(chunk + p);
-	p += 4;
-	if (count * 4 > end - p)
-		return false;
-	for (uint64_t i = 0, at = p + count * 4; i < count; i++) {
-		uint16_t size = le16(chunk + p + 4 * i);
-		if (at + size > end)
-			return false;
-		if (chunk[p + 4 * i + 2] == BINXML_VALUE && !_templates_intact(chunk, at, at + size, depth + 1))
-			return false;
-		at += size;
-	}
-	return true;
-}
-
-bool eh_chunk_record_templates_intact(const uint8_t *chunk, uint64_t record_id)
-{
-	bool found = false;
-	for (uint32_t pos = EH_CHUNK_HEADER_SIZE; pos + 28 <= EH_CHUNK_SIZE; pos += 8) {
-		if (le32(chunk + pos) != RECORD_MAGIC || le64(chunk + pos + 8) != record_id)
-			continue;
-		uint32_t size = le32(chunk + pos + 4);
-		if (size < RECORD_MIN_SIZE || size > EH_CHUNK_SIZE - pos)
-			continue;
-		found = true;
-		if (_templates_intact(chunk, pos + 24, (uint64_t)pos + size - 4, 0))
-			return true;
-	}
-	return !found;
-}
-
-/* Whether the template instance starting at B (a fragment header is
- * optional) stays within END and the chunk, and so do the instances nested
- * in its binary XML values. */
-static bool _instance_sane(const uint8_t *chunk, uint64_t b, uint64_t end, int depth)
+/* Walks the template instance at B (a fragment header is optional) and
+ * those nested in its binary XML values (which start without one): true
+ * when every instance, its inline definition and its values stay within
+ * END and the chunk, and, with CHECK_IDS, when each names a template whose
+ * GUID starts with the instance's template id (measured: all 52,261
+ * instances of the live records in the samples do). */
+static bool _walk_instances(const uint8_t *chunk, uint64_t b, uint64_t end, int depth, bool check_ids)
 {
 	if (depth > 8)
 		return false;
@@ -379,8 +325,10 @@ static bool _instance_sane(const uint8_t *chunk, uint64_t b, uint64_t end, int d
 		return true; /* no template instance: libevtx or binxml.c decide */
 	if (b + 10 > end)
 		return false;
-	uint64_t def = le32(chunk + b + 6), p = b + 10;
+	uint64_t id = le32(chunk + b + 2), def = le32(chunk + b + 6), p = b + 10;
 	if (def < EH_CHUNK_HEADER_SIZE || def > EH_CHUNK_SIZE - 24)
+		return false;
+	if (check_ids && le32(chunk + def + 4) != id)
 		return false;
 	if (def == p) { /* the definition follows inline: skip it */
 		if (p + 24 > end)
@@ -400,18 +348,34 @@ static bool _instance_sane(const uint8_t *chunk, uint64_t b, uint64_t end, int d
 		return false;
 	for (uint64_t i = 0, at = values; i < count; i++) {
 		uint16_t size = le16(chunk + p + 4 * i);
-		if (chunk[p + 4 * i + 2] == BINXML_VALUE && !_instance_sane(chunk, at, at + size, depth + 1))
+		if (chunk[p + 4 * i + 2] == BINXML_VALUE && !_walk_instances(chunk, at, at + size, depth + 1, check_ids))
 			return false;
 		at += size;
 	}
 	return true;
 }
 
+bool eh_chunk_record_templates_intact(const uint8_t *chunk, uint64_t record_id)
+{
+	bool found = false;
+	for (uint32_t pos = EH_CHUNK_HEADER_SIZE; pos + 28 <= EH_CHUNK_SIZE; pos += 8) {
+		if (le32(chunk + pos) != RECORD_MAGIC || le64(chunk + pos + 8) != record_id)
+			continue;
+		uint32_t size = le32(chunk + pos + 4);
+		if (size < RECORD_MIN_SIZE || size > EH_CHUNK_SIZE - pos)
+			continue;
+		found = true;
+		if (_walk_instances(chunk, pos + 24, (uint64_t)pos + size - 4, 0, true))
+			return true;
+	}
+	return !found;
+}
+
 /* Whether the template instances of the record at POS (SIZE bytes) stay
  * inside the record and the chunk. */
 static bool _values_sane(const uint8_t *chunk, uint32_t pos, uint32_t size)
 {
-	return _instance_sane(chunk, pos + 24, (uint64_t)pos + size - 4, 0);
+	return _walk_instances(chunk, pos + 24, (uint64_t)pos + size - 4, 0, false);
 }
 
 void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, uint32_t *live_at, size_t max)
