@@ -395,11 +395,17 @@ void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, uint32_t *live
 		}
 		pos += size;
 	}
-	/* slack: wherever a record may have been, on 8-byte boundaries */
-	for (pos = end < EH_CHUNK_HEADER_SIZE ? EH_CHUNK_HEADER_SIZE : (end + 7) & ~7u;
-	     pos + RECORD_MIN_SIZE <= EH_CHUNK_SIZE; pos += 8) {
-		if (le32(chunk + pos) != RECORD_MAGIC)
-			continue;
+	/* slack: wherever libevtx may carve a record, which is at any byte
+	 * offset from where the chain of live records stops (fuzzing found an
+	 * unaligned one that made it allocate 8 GiB for a value count) */
+	static const uint8_t magic[4] = { 0x2a, 0x2a, 0x00, 0x00 };
+	for (; pos + RECORD_MIN_SIZE <= EH_CHUNK_SIZE; pos++) {
+		const uint8_t *hit = memmem(chunk + pos, EH_CHUNK_SIZE - pos, magic, sizeof magic);
+		if (hit == NULL)
+			break;
+		pos = (uint32_t)(hit - chunk);
+		if (pos + RECORD_MIN_SIZE > EH_CHUNK_SIZE)
+			break;
 		uint32_t size = le32(chunk + pos + 4);
 		if (size >= RECORD_MIN_SIZE && size <= EH_CHUNK_SIZE - pos && !_values_sane(chunk, pos, size)) {
 			put_le32(chunk + pos, 0);

@@ -328,7 +328,8 @@ struct eh_prefilter *eh_prefilter_build(const struct eh_ruleset *rs)
 		}
 		free(s.lit);
 	}
-	qsort(all, nall, sizeof *all, _cmp_str);
+	if (nall > 0) /* qsort(NULL, 0) is undefined (UBSan, fuzz_rule) */
+		qsort(all, nall, sizeof *all, _cmp_str);
 	for (size_t i = 0; i < nall; i++) {
 		if (pf->nlit && strcmp(pf->lit[pf->nlit - 1].text, all[i]) == 0) {
 			free(all[i]);

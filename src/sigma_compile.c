@@ -674,7 +674,7 @@ static struct sigma_cond *_parse_primary(struct cparser *cp)
 	const char *tok;
 	size_t n = _peek(cp, &tok);
 	if (n == 0) {
-		_cfail(cp, *tok ? "unexpected '%.1s'" : "unexpected end%.*s", tok, *tok ? 1 : 0);
+		_cfail(cp, *tok ? "unexpected '%.*s'" : "unexpected end%.*s", tok, *tok ? 1 : 0);
 		return NULL;
 	}
 	if (*tok == '|') {

