@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -648,23 +649,30 @@ static void _cfail(struct cparser *cp, const char *fmt, const char *tok, size_t 
 	free(what);
 }
 
+/* Selection name patterns: '*' is the only wildcard. Greedy with one
+ * backtrack point, so O(pattern x name) whatever the stars (the recursive
+ * version was exponential in them: fuzz_rule found a rule that hung it). */
 static bool _name_match(const char *pat, size_t plen, const char *name)
 {
-	/* selection name patterns: '*' is the only wildcard */
-	size_t i = 0;
-	for (; i < plen; i++, name++) {
-		if (pat[i] == '*') {
-			for (const char *s = name;; s++) {
-				if (_name_match(pat + i + 1, plen - i - 1, s))
-					return true;
-				if (*s == '\0')
-					return false;
-			}
-		}
-		if (*name != pat[i])
+	size_t p = 0, star = SIZE_MAX;
+	const char *n = name, *resume = NULL;
+	while (*n) {
+		if (p < plen && pat[p] == '*') {
+			star = p++;
+			resume = n;
+		} else if (p < plen && pat[p] == *n) {
+			p++;
+			n++;
+		} else if (star != SIZE_MAX) {
+			p = star + 1;
+			n = ++resume;
+		} else {
 			return false;
+		}
 	}
-	return *name == '\0';
+	while (p < plen && pat[p] == '*')
+		p++;
+	return p == plen;
 }
 
 static struct sigma_cond *_parse_or(struct cparser *cp);

@@ -6,7 +6,7 @@ for kind in chunk rule; do
 	case $kind in chunk) replay=$REPLAY_CHUNK ;; rule) replay=$REPLAY_RULE ;; esac
 	for input in "$CRASHERS/$kind"/*; do
 		[ -f "$input" ] || continue
-		if "$replay" "$input" >"$tmp/out" 2>"$tmp/err"; then
+		if timeout 120 "$replay" "$input" >"$tmp/out" 2>"$tmp/err"; then
 			pass "$kind: $(basename "$input")"
 		else
 			fail "$kind: $(basename "$input") (exit $?)"

@@ -193,6 +193,36 @@ Test(conditions, one_of_all_of_and_them)
 	cr_assert_not(holds(d, "C", "1", "A", "1", NULL));
 }
 
+Test(conditions, selection_patterns_with_several_stars)
+{
+	const char *sels = "  sel_a_x:\n    A: '1'\n  sel_b_y:\n    B: '1'\n";
+	char d[512];
+	snprintf(d, sizeof d, "%s  condition: 1 of s*_*_x\n", sels);
+	cr_assert(holds(d, "A", "1", NULL));
+	cr_assert_not(holds(d, "B", "1", NULL));
+	snprintf(d, sizeof d, "%s  condition: all of *e*_*\n", sels);
+	cr_assert(holds(d, "A", "1", "B", "1", NULL));
+	cr_assert_not(holds(d, "A", "1", NULL));
+	snprintf(d, sizeof d, "%s  condition: 1 of sel_a_x*\n", sels);
+	cr_assert(holds(d, "A", "1", NULL), "a trailing star matches nothing too");
+}
+
+/* The recursive matcher took exponential time in the stars (fuzz_rule). */
+Test(conditions, many_stars_take_linear_time, .timeout = 10)
+{
+	char d[1024];
+	snprintf(d, sizeof d, "  sel_%s:\n    A: '1'\n  condition: all of sel_%s\n",
+		 "jjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjjj",
+		 "**j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*j*x");
+	struct eh_ruleset *rs;
+	char yaml[2048];
+	snprintf(yaml, sizeof yaml, HEAD "%s", d);
+	const struct eh_rule_error *e = rejection(&rs, yaml);
+	cr_assert(strstr(e->reason, "no selection matches") != NULL, "%s",
+		  e->reason);
+	eh_ruleset_free(rs);
+}
+
 Test(conditions, list_of_conditions_is_or)
 {
 	const char *d = "  a:\n    A: '1'\n  b:\n    B: '1'\n  condition:\n    - a\n    - b\n";
