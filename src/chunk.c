@@ -21,10 +21,11 @@ struct eh_evtx_file {
 };
 
 /* O_NOATIME keeps evidence access times as found; it is refused for files
- * we do not own, so fall back to a plain read-only open. */
+ * we do not own, so fall back to a plain read-only open. O_NONBLOCK: a
+ * FIFO must not hang the run waiting for a writer (it is refused next). */
 static int _open_readonly(const char *path)
 {
-	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY;
+	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 #ifdef O_NOATIME
 	int fd = open(path, flags | O_NOATIME);
 	if (fd >= 0 || errno != EPERM)
@@ -35,10 +36,17 @@ static int _open_readonly(const char *path)
 
 static bool _all_zero(const uint8_t *p, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return false;
-	return true;
+	return len == 0 || (p[0] == 0 && memcmp(p, p + 1, len - 1) == 0);
+}
+
+static const char *_file_kind(mode_t mode)
+{
+	return S_ISDIR(mode)    ? "is a directory"
+	       : S_ISFIFO(mode) ? "not a regular file (a FIFO)"
+	       : S_ISCHR(mode)  ? "not a regular file (a character device)"
+	       : S_ISBLK(mode)  ? "not a regular file (a block device)"
+	       : S_ISSOCK(mode) ? "not a regular file (a socket)"
+				: "not a regular file";
 }
 
 static int _pread_full(int fd, uint8_t *buf, size_t len, uint64_t off, size_t *got)
@@ -72,8 +80,8 @@ struct eh_evtx_file *eh_evtx_open(const char *path, char **cause)
 		*cause = xasprintf("cannot stat: %s", strerror(errno));
 		goto fail;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		*cause = xstrdup("is a directory");
+	if (!S_ISREG(st.st_mode)) { /* a device could be endless, a FIFO read once */
+		*cause = xstrdup(_file_kind(st.st_mode));
 		goto fail;
 	}
 	if (_pread_full(fd, hdr, sizeof hdr, 0, &got) != 0) {
@@ -155,6 +163,7 @@ void eh_chunk_inspect(const uint8_t *chunk, size_t len, struct eh_chunk_info *in
 	info->signature_restored = info->holds_records = false;
 	info->first_record_id = info->last_record_id = 0;
 	info->free_space_offset = 0;
+	info->bytes_read = len < EH_CHUNK_SIZE ? (uint32_t)len : EH_CHUNK_SIZE;
 	if (len < EH_CHUNK_SIZE) {
 		info->state = EH_CHUNK_TRUNCATED;
 		return;
@@ -185,6 +194,25 @@ void eh_chunk_check_data(const uint8_t *chunk, struct eh_chunk_info *info)
 			    eh_crc32(0, chunk + EH_CHUNK_HEADER_SIZE, end - EH_CHUNK_HEADER_SIZE) == le32(chunk + 52);
 }
 
+uint64_t eh_evtx_skip_holes(const struct eh_evtx_file *f, uint64_t index)
+{
+#ifdef SEEK_DATA
+	uint64_t offset = EH_FILE_HEADER_SIZE + index * EH_CHUNK_SIZE;
+	off_t data = lseek(f->fd, (off_t)offset, SEEK_DATA);
+	if (data < 0)
+		return errno == ENXIO ? eh_evtx_chunk_slots(f) : index; /* ENXIO: holes to the end */
+	if ((uint64_t)data >= offset + EH_CHUNK_SIZE)
+		return ((uint64_t)data - EH_FILE_HEADER_SIZE) / EH_CHUNK_SIZE;
+#endif
+	return index;
+}
+
+int64_t eh_evtx_size_now(const struct eh_evtx_file *f)
+{
+	struct stat st;
+	return fstat(f->fd, &st) == 0 ? (int64_t)st.st_size : -1;
+}
+
 void eh_evtx_read_chunk(const struct eh_evtx_file *f, uint64_t index, uint8_t *buf,
 			struct eh_chunk_info *info, char **cause)
 {
@@ -197,7 +225,18 @@ void eh_evtx_read_chunk(const struct eh_evtx_file *f, uint64_t index, uint8_t *b
 				   strerror(errno));
 		return;
 	}
-	eh_chunk_inspect(buf, got, info);
+	uint64_t expected = f->size > info->offset ? f->size - info->offset : 0;
+	if (expected > EH_CHUNK_SIZE)
+		expected = EH_CHUNK_SIZE;
+	if (got < expected) { /* less than the file held when it was opened */
+		info->state = EH_CHUNK_GONE;
+		info->bytes_read = (uint32_t)got;
+		return;
+	}
+	/* the records before a cut are intact: read the chunk as zero-filled */
+	memset(buf + got, 0, EH_CHUNK_SIZE - got);
+	eh_chunk_inspect(buf, EH_CHUNK_SIZE, info);
+	info->bytes_read = (uint32_t)got;
 	if (info->signature_restored)
 		memcpy(buf, chunk_magic, 8);
 }

@@ -327,7 +327,9 @@ void worker_scan(struct worker *w, struct job *job)
 	 * checksum is taken before the framing repair touches anything */
 	if (!carve) {
 		eh_chunk_check_data(job->chunk, info);
-		if (!info->header_crc_ok || !info->data_crc_ok) {
+		/* a chunk cut by the end of the file fails its checksums: the
+		 * driver said so already */
+		if (info->bytes_read == EH_CHUNK_SIZE && (!info->header_crc_ok || !info->data_crc_ok)) {
 			job->stats.chunks_checksum_bad++;
 			_report(w, "warning", job->file,
 				"chunk %" PRIu64 " (offset %" PRIu64 "): %s checksum mismatch; reading its records anyway",
@@ -337,6 +339,11 @@ void worker_scan(struct worker *w, struct job *job)
 									 : "data");
 		}
 	}
+	/* records end where the file was cut: in our copy, the used space ends
+	 * there too, so a record the cut goes through is framed to it and
+	 * counted as unreadable, and the zeros behind are not searched */
+	if (info->bytes_read < EH_CHUNK_SIZE && le32(job->chunk + 48) > info->bytes_read)
+		put_le32(job->chunk + 48, info->bytes_read);
 	struct eh_framing_repair rep[MAX_REPAIRS];
 	size_t nrep = carve ? 0 : eh_chunk_repair_framing(job->chunk, rep, MAX_REPAIRS);
 	if (nrep) {
@@ -440,6 +447,7 @@ void worker_scan(struct worker *w, struct job *job)
 			" records carved from it (marked recovered), %" PRIu64 " more found but not parsable",
 			info->index, info->offset, job->stats.records_recovered - carved_before,
 			job->stats.recovered_unparsable - unparsable_before);
+	job->stats.regex_limit_hits += eh_match_take_regex_limit_hits();
 	eh_reader_close_chunk(w->reader);
 }
 

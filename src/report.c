@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "evtxhunt/output.h"
@@ -22,6 +23,14 @@ void eh_report_summary(FILE *out, const struct eh_run *run)
 		" recovered records (%" PRIu64 " more carving candidates not parsable)\n",
 		st->files, st->files_failed, st->chunks, st->chunks_skipped, st->chunks_checksum_bad, st->records,
 		st->records_unreadable, st->records_recovered, st->recovered_unparsable);
+	if (st->chunks_truncated)
+		fprintf(out, "evtxhunt: %" PRIu64 " chunks cut short by the end of their file: read up to the cut\n",
+			st->chunks_truncated);
+	if (st->regex_limit_hits)
+		fprintf(out,
+			"evtxhunt: %" PRIu64 " regular-expression tests stopped at the match limit (a pattern that "
+			"backtracks too much): counted as not matching\n",
+			st->regex_limit_hits);
 	if (st->records_prefiltered)
 		fprintf(out, "evtxhunt: prefilter: %" PRIu64 " chunks and %" PRIu64 " records hold no rule literal: not parsed\n",
 			st->chunks_prefiltered, st->records_prefiltered);
@@ -44,20 +53,30 @@ void eh_report_summary(FILE *out, const struct eh_run *run)
 			eh_timeline_spilled_runs(run->timeline));
 }
 
+/* The counters of --stats-json, in output order. */
+static const struct {
+	const char *name;
+	size_t offset;
+} stat_fields[] = {
+#define F(x) { #x, offsetof(struct eh_stats, x) }
+	F(files), F(files_failed), F(bytes), F(chunks), F(chunks_skipped), F(chunks_empty),
+	F(chunks_checksum_bad), F(chunks_truncated), F(record_headers_repaired), F(chunks_prefiltered),
+	F(records_prefiltered), F(records), F(records_unreadable), F(records_rendered_by_evtxhunt),
+	F(records_recovered), F(recovered_duplicates), F(recovered_unparsable), F(events_matched), F(hits),
+	F(regex_limit_hits),
+#undef F
+};
+
 void eh_report_stats_json(FILE *out, const struct eh_run *run)
 {
 	const struct eh_stats *st = run->stats;
+	const char *sep = "{";
+	for (size_t i = 0; i < sizeof stat_fields / sizeof stat_fields[0]; i++, sep = ",")
+		fprintf(out, "%s\"%s\":%" PRIu64, sep, stat_fields[i].name,
+			*(const uint64_t *)((const char *)st + stat_fields[i].offset));
 	fprintf(out,
-		"{\"files\":%" PRIu64 ",\"files_failed\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"chunks\":%" PRIu64
-		",\"chunks_skipped\":%" PRIu64 ",\"chunks_empty\":%" PRIu64 ",\"chunks_checksum_bad\":%" PRIu64
-		",\"record_headers_repaired\":%" PRIu64 ",\"chunks_prefiltered\":%" PRIu64
-		",\"records_prefiltered\":%" PRIu64 ",\"records\":%" PRIu64 ",\"records_unreadable\":%" PRIu64 ",\"records_rendered_by_evtxhunt\":%" PRIu64 ",\"records_recovered\":%" PRIu64
-		",\"recovered_duplicates\":%" PRIu64 ",\"recovered_unparsable\":%" PRIu64 ",\"events_matched\":%" PRIu64 ",\"hits\":%" PRIu64
 		",\"rules_loaded\":%zu,\"rules_rejected\":%zu,\"rules_unmapped\":%zu,\"warnings\":%" PRIu64
 		",\"errors\":%" PRIu64 ",\"seconds\":%.3f}\n",
-		st->files, st->files_failed, st->bytes, st->chunks, st->chunks_skipped, st->chunks_empty,
-		st->chunks_checksum_bad, st->record_headers_repaired, st->chunks_prefiltered, st->records_prefiltered, st->records, st->records_unreadable, st->records_rendered_by_evtxhunt, st->records_recovered,
-		st->recovered_duplicates, st->recovered_unparsable, st->events_matched, st->hits, eh_ruleset_count(run->rules),
-		eh_ruleset_error_count(run->rules), eh_ruleset_unmapped(run->rules), st->warnings, st->errors,
-		run->seconds);
+		eh_ruleset_count(run->rules), eh_ruleset_error_count(run->rules), eh_ruleset_unmapped(run->rules),
+		st->warnings, st->errors, run->seconds);
 }

@@ -305,10 +305,26 @@ static void _scan_file(struct eh_scanner *s, const char *path)
 		_report(s, "warning", s->file, "file header: no ElfFile signature; reading the chunks behind it");
 	else if (!h->crc_ok)
 		_report(s, "warning", s->file, "file header: checksum mismatch; reading the chunks behind it");
-	uint64_t slots = eh_evtx_chunk_slots(f);
+	uint64_t slots = eh_evtx_chunk_slots(f), size = eh_evtx_size(f);
+	if (h->signature_ok && h->chunk_count > slots)
+		_report(s, "warning", s->file, "file header: %u chunks counted, the file holds %" PRIu64 "; reading those",
+			h->chunk_count, slots);
 	for (uint64_t i = 0; i < slots; i++) {
+		uint64_t next = eh_evtx_skip_holes(f, i); /* a sparse file's holes are empty chunks */
+		s->stats.chunks_empty += next - i;
+		if ((i = next) >= slots)
+			break;
 		struct eh_chunk_info info;
 		eh_evtx_read_chunk(f, i, s->stage, &info, &cause);
+		bool cut = info.state != EH_CHUNK_IO_ERROR && info.state != EH_CHUNK_GONE && info.bytes_read < EH_CHUNK_SIZE;
+		if (cut) {
+			_flush_bad(s);
+			s->stats.chunks_truncated++;
+			bool records = info.state == EH_CHUNK_OK || info.holds_records;
+			_report(s, "warning", path, "chunk %" PRIu64 " (offset %" PRIu64 "): file ends inside the chunk (%" PRIu32
+				" of %u bytes); %s", i, info.offset, info.bytes_read, EH_CHUNK_SIZE,
+				records ? "reading the records before the cut" : "no records before the cut");
+		}
 		if (info.state == EH_CHUNK_OK || (info.state == EH_CHUNK_BAD_MAGIC && info.holds_records)) {
 			_flush_bad(s); /* its message goes before this chunk's */
 			struct job *job = _push_slot(s);
@@ -326,16 +342,21 @@ static void _scan_file(struct eh_scanner *s, const char *path)
 			s->stats.chunks_empty++;
 			break;
 		case EH_CHUNK_BAD_MAGIC:
-			s->stats.chunks_skipped++;
-			if (s->bad_count++ == 0)
-				s->bad_first = info;
-			break;
 		case EH_CHUNK_TRUNCATED:
 			s->stats.chunks_skipped++;
-			_flush_bad(s);
-			_report(s, "warning", path, "chunk %" PRIu64 " (offset %" PRIu64 "): file ends inside the chunk (%" PRIu64 " of %u bytes); skipped",
-				i, info.offset, eh_evtx_size(f) - info.offset, EH_CHUNK_SIZE);
+			if (!cut && s->bad_count++ == 0)
+				s->bad_first = info;
 			break;
+		case EH_CHUNK_GONE: {
+			_flush_bad(s);
+			int64_t now = eh_evtx_size_now(f);
+			s->stats.chunks_skipped += slots - i;
+			_report(s, "error", path,
+				"the file shrank while being read (from %" PRIu64 " to %" PRId64 " bytes): chunks %" PRIu64
+				" to %" PRIu64 " are gone; skipped", size, now, i, slots - 1);
+			i = slots;
+			break;
+		}
 		case EH_CHUNK_IO_ERROR:
 			s->stats.chunks_skipped++;
 			_flush_bad(s);
@@ -347,6 +368,11 @@ static void _scan_file(struct eh_scanner *s, const char *path)
 			break;
 		}
 	}
+	int64_t now = eh_evtx_size_now(f);
+	if (now > (int64_t)size)
+		_report(s, "warning", path,
+			"the file grew while being read (from %" PRIu64 " to %" PRId64 " bytes); what was added was not read",
+			size, now);
 	_flush_bad(s);
 	eh_evtx_close(f);
 }

@@ -53,14 +53,37 @@ static bool _glob(const uint16_t *g, size_t gn, const char *s, size_t len)
 }
 
 /* One match-data block per thread, made once: a single pair is enough to
- * tell a match from none, whatever the pattern's groups. */
+ * tell a match from none, whatever the pattern's groups. The match limit
+ * bounds a pattern that backtracks catastrophically (PCRE2's default lets
+ * one test run for seconds); a test it stops counts as no match and is
+ * counted, never silent. A legitimate rule's pattern over a 32 KiB command
+ * line stays far below it. */
+#define RE_MATCH_LIMIT 1000000u
+#define RE_DEPTH_LIMIT 10000u
 static _Thread_local pcre2_match_data *thread_match_data;
+static _Thread_local pcre2_match_context *thread_match_context;
+static _Thread_local uint64_t thread_regex_limit_hits;
 
 static bool _re(const pcre2_code *re, const char *s, size_t len)
 {
-	if (thread_match_data == NULL)
+	if (thread_match_data == NULL) {
 		thread_match_data = pcre2_match_data_create(1, NULL);
-	return pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, thread_match_data, NULL) >= 0;
+		thread_match_context = pcre2_match_context_create(NULL);
+		pcre2_set_match_limit(thread_match_context, RE_MATCH_LIMIT);
+		pcre2_set_depth_limit(thread_match_context, RE_DEPTH_LIMIT);
+	}
+	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, thread_match_data, thread_match_context);
+	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+	    rc == PCRE2_ERROR_JIT_STACKLIMIT)
+		thread_regex_limit_hits++;
+	return rc >= 0;
+}
+
+uint64_t eh_match_take_regex_limit_hits(void)
+{
+	uint64_t n = thread_regex_limit_hits;
+	thread_regex_limit_hits = 0;
+	return n;
 }
 
 static bool _cidr(const struct sigma_value *v, const char *s, size_t len)
@@ -254,6 +277,8 @@ void eh_match_thread_done(void)
 {
 	pcre2_match_data_free(thread_match_data);
 	thread_match_data = NULL;
+	pcre2_match_context_free(thread_match_context);
+	thread_match_context = NULL;
 	free(scratch.slot);
 	buf_free(&scratch.folded);
 	free(scratch.folded_at);

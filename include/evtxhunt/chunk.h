@@ -18,7 +18,8 @@ enum eh_chunk_state {
 	EH_CHUNK_OK,        /* signature right; see the CRC flags */
 	EH_CHUNK_EMPTY,     /* all zeros: space Windows preallocated, not damage */
 	EH_CHUNK_BAD_MAGIC, /* not a chunk: skipped */
-	EH_CHUNK_TRUNCATED, /* the file ends inside this chunk: skipped */
+	EH_CHUNK_TRUNCATED, /* eh_chunk_inspect: fewer than EH_CHUNK_SIZE bytes */
+	EH_CHUNK_GONE,      /* the file shrank below this chunk while being read */
 	EH_CHUNK_IO_ERROR,
 };
 
@@ -35,6 +36,8 @@ struct eh_chunk_info {
 	uint64_t first_record_id;
 	uint64_t last_record_id;
 	uint32_t free_space_offset;
+	uint32_t bytes_read; /* < EH_CHUNK_SIZE: the file ends inside the chunk
+			      * (the rest of the buffer is zeros) */
 };
 
 struct eh_file_header_info {
@@ -54,8 +57,19 @@ const struct eh_file_header_info *eh_evtx_header(const struct eh_evtx_file *f);
 uint64_t eh_evtx_size(const struct eh_evtx_file *f);
 /* Number of chunk positions in the file, a truncated last one included. */
 uint64_t eh_evtx_chunk_slots(const struct eh_evtx_file *f);
+/* The first chunk slot from INDEX on that is not wholly a hole of a sparse
+ * file (holes read as zeros: empty chunks); INDEX when the file system
+ * cannot tell. Lets a sparse 5 GiB file with a few chunks be read fast. */
+uint64_t eh_evtx_skip_holes(const struct eh_evtx_file *f, uint64_t index);
+/* The file's size now, to notice it grew or shrank while being read;
+ * -1 when it cannot be known. */
+int64_t eh_evtx_size_now(const struct eh_evtx_file *f);
 
 /* Reads chunk slot INDEX into BUF (EH_CHUNK_SIZE bytes) and classifies it.
+ * A chunk the file ends inside (as it was opened) is zero-filled and
+ * classified like a whole one, its bytes_read telling where it was cut:
+ * the records before the cut are worth reading. A chunk that was there
+ * when the file was opened but is not any more is EH_CHUNK_GONE.
  * Safe to call from several threads on one file (pread). On
  * EH_CHUNK_IO_ERROR, *cause is set. */
 void eh_evtx_read_chunk(const struct eh_evtx_file *f, uint64_t index, uint8_t *buf,

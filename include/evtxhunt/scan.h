@@ -19,6 +19,7 @@ struct eh_stats {
 	uint64_t chunks_skipped;
 	uint64_t chunks_empty;
 	uint64_t chunks_checksum_bad;
+	uint64_t chunks_truncated; /* the file ends inside them: read up to the cut */
 	uint64_t record_headers_repaired;
 	uint64_t chunks_prefiltered;  /* no rule literal in them: not parsed */
 	uint64_t records_prefiltered; /* counted by header, not parsed */
@@ -30,6 +31,7 @@ struct eh_stats {
 	uint64_t recovered_unparsable; /* carving candidates libevtx cannot parse */
 	uint64_t events_matched;
 	uint64_t hits;
+	uint64_t regex_limit_hits; /* evaluations stopped by PCRE2's match limit */
 	uint64_t warnings;
 	uint64_t errors; /* inputs that could not be opened or read */
 };

@@ -65,6 +65,11 @@ typedef void (*eh_hit_fn)(const struct eh_rule *rule, const struct eh_event *ev,
 size_t eh_ruleset_match(const struct eh_ruleset *rs, const struct eh_event *ev, const uint64_t *candidates,
 			eh_hit_fn on_hit, void *user);
 
+/* Regular-expression tests this thread stopped at the match limit (a
+ * catastrophically backtracking pattern) since the last call; they count
+ * as no match. */
+uint64_t eh_match_take_regex_limit_hits(void);
+
 /* Frees what matching keeps per thread; call when a thread is done. */
 void eh_match_thread_done(void);
 
