@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "evtxhunt/builtin.h"
+#include "evtxhunt/outfile.h"
 #include "evtxhunt/output.h"
 #include "evtxhunt/report.h"
 #include "evtxhunt/scan.h"
@@ -122,72 +123,14 @@ static void _print_rule_errors(FILE *out, const struct eh_ruleset *rs)
 	}
 }
 
-/* An output file is written beside its final name and renamed into place
- * once complete, so a reader never sees half a report. */
-struct output_file {
-	const char *path;
-	char *tmp;
-	FILE *fp;
-};
-
-static int _output_open(struct output_file *o, const char *path, bool force)
-{
-	struct stat st;
-	o->path = path;
-	o->tmp = NULL;
-	o->fp = stdout;
-	if (path == NULL)
-		return 0;
-	if (!force && lstat(path, &st) == 0) {
-		fprintf(stderr, "evtxhunt: %s exists; use --force to replace it\n", path);
-		return -1;
-	}
-	const char *slash = strrchr(path, '/');
-	o->tmp = slash ? xasprintf("%.*s/.evtxhunt-XXXXXX", (int)(slash - path), path) : xstrdup(".evtxhunt-XXXXXX");
-	int fd = mkstemp(o->tmp);
-	if (fd < 0 || (o->fp = fdopen(fd, "w")) == NULL) {
-		fprintf(stderr, "evtxhunt: cannot create a temporary file beside %s: %s\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		free(o->tmp);
-		o->tmp = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static int _output_close(struct output_file *o)
-{
-	int rc = 0;
-	if (o->tmp == NULL)
-		return fflush(stdout) == 0 ? 0 : -1;
-	if (fflush(o->fp) != 0 || fsync(fileno(o->fp)) != 0)
-		rc = -1;
-	if (fclose(o->fp) != 0)
-		rc = -1;
-	if (rc == 0 && rename(o->tmp, o->path) != 0)
-		rc = -1;
-	if (rc != 0) {
-		fprintf(stderr, "evtxhunt: cannot write %s: %s\n", o->path, strerror(errno));
-		unlink(o->tmp);
-	}
-	free(o->tmp);
-	return rc;
-}
-
+/* The counters as JSON, complete or absent like the report. */
 static int _write_stats(const char *path, const struct eh_run *run)
 {
-	FILE *f = fopen(path, "w");
-	if (f == NULL) {
-		fprintf(stderr, "evtxhunt: cannot write %s: %s\n", path, strerror(errno));
+	struct eh_outfile *f = eh_outfile_open(path, true);
+	if (f == NULL)
 		return -1;
-	}
-	eh_report_stats_json(f, run);
-	if (fclose(f) != 0) {
-		fprintf(stderr, "evtxhunt: cannot write %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	eh_report_stats_json(eh_outfile_stream(f), run);
+	return eh_outfile_commit(f);
 }
 
 int main(int argc, char **argv)
@@ -302,8 +245,8 @@ int main(int argc, char **argv)
 	if (filtered && !quiet)
 		fprintf(stderr, "evtxhunt: %zu rules set aside by --min-level or --status\n", filtered);
 
-	struct output_file out;
-	if (_output_open(&out, output, force) != 0) {
+	struct eh_outfile *out = NULL;
+	if (output && (out = eh_outfile_open(output, force)) == NULL) {
 		eh_ruleset_free(rules);
 		return EXIT_ERROR;
 	}
@@ -315,12 +258,16 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		eh_scan_path(scanner, argv[i]);
 	eh_scanner_finish(scanner);
-	if (eh_output_timeline(out.fp, &out_opt, &tl) != 0) {
-		fprintf(stderr, "evtxhunt: cannot read spilled hits back: %s\n", strerror(errno));
+	if (eh_output_timeline(out ? eh_outfile_stream(out) : stdout, &out_opt, &tl) != 0) {
+		fprintf(stderr, "evtxhunt: cannot read spilled hits back: %s; no report written\n", strerror(errno));
+		status = EXIT_ERROR;
+		if (out)
+			eh_outfile_abandon(out);
+	} else if (out ? eh_outfile_commit(out) != 0 : fflush(stdout) != 0 || ferror(stdout)) {
+		if (!out)
+			fprintf(stderr, "evtxhunt: cannot write the report: %s\n", strerror(errno));
 		status = EXIT_ERROR;
 	}
-	if (_output_close(&out) != 0)
-		status = EXIT_ERROR;
 
 	const struct eh_stats *st = eh_scanner_stats(scanner);
 	struct eh_run run = { st, rules, &tl, _now() - start };
