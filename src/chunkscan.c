@@ -28,6 +28,7 @@ struct worker {
 	struct eh_prefilter_scan *pscan;
 	struct eh_record_place *places; /* the chunk's records */
 	uint64_t *live_ids;             /* record ids of the chunk's live records */
+	uint32_t *defused_at;           /* live records kept from libevtx */
 	size_t nlive, cap_live;
 	struct buf scratch;
 };
@@ -45,6 +46,7 @@ struct worker *worker_new(const struct chunkscan_shared *shared)
 	eh_event_init(&w->event);
 	eh_event_init(&w->normalized);
 	w->places = xcalloc(MAX_RECORDS_PER_CHUNK, sizeof *w->places);
+	w->defused_at = xcalloc(MAX_RECORDS_PER_CHUNK, sizeof *w->defused_at);
 	if (shared->prefilter)
 		w->pscan = eh_prefilter_scan_new(shared->prefilter);
 	buf_init(&w->scratch);
@@ -64,6 +66,7 @@ void worker_free(struct worker *w)
 	eh_prefilter_scan_free(w->pscan);
 	eh_match_thread_done();
 	free(w->places);
+	free(w->defused_at);
 	free(w->live_ids);
 	buf_free(&w->scratch);
 	free(w);
@@ -352,14 +355,17 @@ void worker_scan(struct worker *w, struct job *job)
 	}
 	size_t nplaces = eh_chunk_records(job->chunk, w->places, MAX_RECORDS_PER_CHUNK);
 	size_t defused_live, defused_slack;
-	uint32_t defused_at[MAX_REPAIRS];
-	eh_chunk_defuse(job->chunk, &defused_live, &defused_slack, defused_at, MAX_REPAIRS);
+	eh_chunk_defuse(job->chunk, &defused_live, &defused_slack, w->defused_at, MAX_RECORDS_PER_CHUNK);
 	job->stats.recovered_unparsable += defused_slack;
 	for (size_t i = 0; i < defused_live && i < MAX_REPAIRS; i++)
 		_report(w, "warning", job->file,
-			"chunk %" PRIu64 ": record at chunk offset %" PRIu32
-			": its template values overrun the record; not given to libevtx",
-			info->index, defused_at[i]);
+			"chunk %" PRIu64 ": record %" PRIu64 " (chunk offset %" PRIu32
+			"): its template lies outside the chunk or its values overrun the record; unreadable",
+			info->index, le64(job->chunk + w->defused_at[i] + 8), w->defused_at[i]);
+	if (defused_live > MAX_REPAIRS)
+		_report(w, "warning", job->file, "chunk %" PRIu64 ": %zu more such records; unreadable", info->index,
+			defused_live - MAX_REPAIRS);
+	size_t next_defused = 0; /* defused records are met in chain order */
 	if (eh_reader_open_chunk(w->reader, job->chunk, &cause) != 0) {
 		job->stats.chunks_skipped++;
 		_report(w, "warning", job->file, "chunk %" PRIu64 " (offset %" PRIu64 "): %s; skipped", info->index,
@@ -387,6 +393,12 @@ void worker_scan(struct worker *w, struct job *job)
 	for (int i = 0; i < live; i++) {
 		struct place p = { info->index, i, carve };
 		const uint64_t *candidates = chunk_rules;
+		if (!carve && next_defused < defused_live && (size_t)live == nplaces &&
+		    w->places[i].offset == w->defused_at[next_defused]) {
+			next_defused++;
+			job->stats.records_unreadable++;
+			continue;
+		}
 		if (narrow) {
 			candidates = eh_prefilter_record_rules(w->pscan, w->places[i].offset,
 							       w->places[i].offset + w->places[i].size);

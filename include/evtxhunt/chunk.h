@@ -124,13 +124,16 @@ bool eh_chunk_record_templates_intact(const uint8_t *chunk, uint64_t record_id);
 
 /* libevtx 20181227 reads past a record when its template instance
  * declares more value bytes than the record holds (found by fuzzing: a
- * crash). This checks, in the caller's copy of the chunk, every record
- * found at an 8-byte boundary: an outer template instance whose definition
- * lies outside the chunk, or whose values overrun the record, is defused.
- * A live record (before the free space offset) keeps its framing and gets
- * an end-of-stream token where its binary XML starts, so libevtx fails on
- * it alone; one in slack loses its signature, so libevtx does not carve
- * it. Counts go to *LIVE and *SLACK; LIVE_AT receives up to MAX offsets. */
+ * crash), and allocates whatever a value count says (8 GiB, fuzzing
+ * again). This checks, in the caller's copy of the chunk, the chain of
+ * live records and every record signature in the slack behind it, at any
+ * byte offset (where libevtx carves): a template instance, outer or
+ * nested, whose definition lies outside the chunk, or whose values overrun
+ * the record, is defused. A live record keeps its framing and gets an
+ * end-of-stream token where its binary XML starts (the caller must count
+ * it unreadable: libevtx then reads it as empty); one in slack loses its
+ * signature, so libevtx does not carve it. Counts go to *LIVE and *SLACK;
+ * LIVE_AT receives the offsets of up to MAX live ones, in chain order. */
 void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, uint32_t *live_at, size_t max);
 
 /* Fills HDR (EH_FILE_HEADER_SIZE bytes) with a clean file header that
