@@ -306,7 +306,10 @@ static void _scan_file(struct eh_scanner *s, const char *path)
 	else if (!h->crc_ok)
 		_report(s, "warning", s->file, "file header: checksum mismatch; reading the chunks behind it");
 	uint64_t slots = eh_evtx_chunk_slots(f), size = eh_evtx_size(f);
-	if (h->signature_ok && h->chunk_count > slots)
+	if (size < EH_FILE_HEADER_SIZE)
+		_report(s, "warning", s->file, "file ends inside its header (%" PRIu64 " of %u bytes): no chunks", size,
+			EH_FILE_HEADER_SIZE);
+	if (h->signature_ok && size >= EH_FILE_HEADER_SIZE && h->chunk_count > slots)
 		_report(s, "warning", s->file, "file header: %u chunks counted, the file holds %" PRIu64 "; reading those",
 			h->chunk_count, slots);
 	for (uint64_t i = 0; i < slots; i++) {

@@ -589,11 +589,18 @@ static void _compile_selection(struct cc *cc, struct sigma_selection *sel, const
 
 /* ---- conditions ----------------------------------------------------- */
 
+/* Bounds on a condition: parsing and evaluation recurse along its nesting,
+ * and a rule file must not be able to overflow the stack (a condition of
+ * 100,000 parentheses did). Real rules stay far below both. */
+#define MAX_COND_DEPTH 64
+#define MAX_COND_OPERANDS 1000
+
 struct cparser {
 	struct cc *cc;
 	const struct ynode *at; /* the condition scalar, for error positions */
 	const char *s, *p;
 	const struct sigma_rule_body *body;
+	int depth, operands;
 };
 
 static void _skip_space(struct cparser *cp)
@@ -763,16 +770,23 @@ static struct sigma_cond *_parse_not(struct cparser *cp)
 {
 	const char *tok;
 	size_t n = _peek(cp, &tok);
+	if (cp->depth >= MAX_COND_DEPTH || ++cp->operands > MAX_COND_OPERANDS) {
+		_cfail(cp, cp->depth >= MAX_COND_DEPTH ? "nested too deeply%.*s" : "too long%.*s", tok, 0);
+		return NULL;
+	}
+	cp->depth++;
+	struct sigma_cond *c;
 	if (_word_is(tok, n, "not")) {
 		cp->p += n;
 		struct sigma_cond *a = _parse_not(cp);
-		if (a == NULL)
-			return NULL;
-		struct sigma_cond *c = _cnode(C_NOT);
-		c->a = a;
-		return c;
+		c = a ? _cnode(C_NOT) : NULL;
+		if (c)
+			c->a = a;
+	} else {
+		c = _parse_primary(cp);
 	}
-	return _parse_primary(cp);
+	cp->depth--;
+	return c;
 }
 
 static struct sigma_cond *_parse_binary(struct cparser *cp, const char *word, enum cond_op op,
@@ -836,7 +850,7 @@ static struct sigma_cond *_compile_condition(struct cc *cc, const struct ynode *
 		_fail(cc, n, "the condition must be a string");
 		return NULL;
 	}
-	struct cparser cp = { cc, n, n->text, n->text, body };
+	struct cparser cp = { .cc = cc, .at = n, .s = n->text, .p = n->text, .body = body };
 	struct sigma_cond *c = _parse_or(&cp);
 	if (c == NULL)
 		return NULL;
