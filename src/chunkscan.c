@@ -206,6 +206,10 @@ static void _match_record(struct worker *w, const struct eh_record *rec, const s
 	w->event.recovered = rec->recovered;
 	if (w->event.time < 0) /* no TimeCreated: the record header's time */
 		w->event.time = (int64_t)rec->written_time;
+	if (w->shared->filter && !eh_filter_event_passes(w->shared->filter, &w->event)) {
+		w->job->stats.records_filtered++;
+		return;
+	}
 	if (w->shared->every_event)
 		w->shared->every_event(&w->event, w->job->file, w->shared->user);
 	if (!eh_ruleset_wants(w->shared->rules, rec->provider, rec->event_id))
@@ -302,6 +306,17 @@ static void _report_repairs(struct worker *w, const struct eh_chunk_info *info,
 /* Reads one chunk. CARVE: the chunk lost its header (no signature, the
  * checksum does not vouch for it), so everything libevtx finds in it is
  * carved and marked recovered. */
+/* Whether any record of the chain was written near the filter's range
+ * (the record header's time: no parsing). */
+static bool _some_record_in_range(const uint8_t *chunk, const struct eh_record_place *places, size_t n,
+				  const struct eh_filter *filter)
+{
+	for (size_t i = 0; i < n; i++)
+		if (eh_filter_record_may_pass(filter, le64(chunk + places[i].offset + 16)))
+			return true;
+	return n == 0;
+}
+
 void worker_scan(struct worker *w, struct job *job)
 {
 	struct eh_chunk_info *info = &job->info;
@@ -354,6 +369,14 @@ void worker_scan(struct worker *w, struct job *job)
 		_report_repairs(w, info, rep, nrep);
 	}
 	size_t nplaces = eh_chunk_records(job->chunk, w->places, MAX_RECORDS_PER_CHUNK);
+	const struct eh_filter *filter = w->shared->filter;
+	if (filter && eh_filter_has_time(filter) && !carve && !_some_record_in_range(job->chunk, w->places, nplaces, filter)) {
+		job->stats.chunks++;
+		job->stats.records += nplaces;
+		job->stats.chunks_filtered++;
+		job->stats.records_filtered += nplaces;
+		return;
+	}
 	size_t defused_live, defused_slack;
 	eh_chunk_defuse(job->chunk, &defused_live, &defused_slack, w->defused_at, MAX_RECORDS_PER_CHUNK);
 	job->stats.recovered_unparsable += defused_slack;
@@ -397,6 +420,13 @@ void worker_scan(struct worker *w, struct job *job)
 		    w->places[i].offset == w->defused_at[next_defused]) {
 			next_defused++;
 			job->stats.records_unreadable++;
+			continue;
+		}
+		if (filter && (size_t)live == nplaces && !carve &&
+		    !eh_filter_record_may_pass(filter, le64(job->chunk + w->places[i].offset + 16))) {
+			job->stats.records++;
+			job->stats.records_filtered++;
+			w->live_ids[w->nlive++] = w->places[i].id;
 			continue;
 		}
 		if (narrow) {

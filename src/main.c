@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "evtxhunt/builtin.h"
+#include "evtxhunt/filter.h"
 #include "evtxhunt/outfile.h"
 #include "evtxhunt/output.h"
 #include "evtxhunt/report.h"
@@ -25,7 +26,10 @@
 /* Exit status, as virus scanners use it in sweeps. */
 enum exit_status { EXIT_NO_HITS = 0, EXIT_HITS = 1, EXIT_ERROR = 2 };
 
-enum long_only { OPT_CHECK_RULES = 256, OPT_FORCE, OPT_NO_PREFILTER, OPT_STATS_JSON, OPT_WIDE, OPT_MIN_LEVEL, OPT_STATUS };
+enum long_only {
+	OPT_CHECK_RULES = 256, OPT_FORCE, OPT_NO_PREFILTER, OPT_STATS_JSON, OPT_WIDE, OPT_MIN_LEVEL, OPT_STATUS,
+	OPT_FROM, OPT_TO, OPT_COMPUTER,
+};
 
 static const struct option long_options[] = {
 	{ "rules", required_argument, NULL, 'r' },
@@ -39,6 +43,9 @@ static const struct option long_options[] = {
 	{ "wide", no_argument, NULL, OPT_WIDE },
 	{ "min-level", required_argument, NULL, OPT_MIN_LEVEL },
 	{ "status", required_argument, NULL, OPT_STATUS },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "computer", required_argument, NULL, OPT_COMPUTER },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -57,9 +64,13 @@ static void _usage(FILE *out)
 	      "      --min-level LEVEL  only rules of at least LEVEL (informational, low, medium,\n"
 	      "                         high, critical)\n"
 	      "      --status LIST      only rules whose status is in LIST (e.g. stable,test)\n"
+	      "      --from TIME        only events from TIME on: ISO-8601 UTC (2024-03-01,\n"
+	      "                         2024-03-01T10:00:00Z) or relative (90s, 30m, 24h, 7d, 2w)\n"
+	      "      --to TIME          only events up to TIME (a bare date: its whole day)\n"
+	      "      --computer NAME    only events of computer NAME (repeatable; any case)\n"
 	      "  -f, --format FORMAT    table (default), csv or jsonl\n"
-	      "  -o, --output FILE      write the timeline to FILE (atomically: temporary file, then\n"
-	      "                         rename); an existing FILE is kept unless --force\n"
+	      "  -o, --output FILE      write the timeline to FILE, complete or not at all; an\n"
+	      "                         existing FILE is kept unless --force\n"
 	      "      --force            replace an existing output file\n"
 	      "      --wide             table: do not cut long values at 80 columns\n"
 	      "  -j, --threads N        worker threads (default: one per core); the output is the\n"
@@ -143,6 +154,10 @@ int main(int argc, char **argv)
 	const char *output = NULL, *stats_json = NULL;
 	struct eh_output_options out_opt = { EH_FORMAT_TABLE, false, 80 };
 	struct eh_scan_options scan_opt = { .diag = stderr };
+	struct eh_filter filter;
+	eh_filter_init(&filter);
+	int64_t now = eh_filetime_now();
+	char *cause = NULL;
 	int c, status = EXIT_NO_HITS;
 
 	while ((c = getopt_long(argc, argv, "r:f:o:j:qhV", long_options, NULL)) != -1) {
@@ -199,6 +214,18 @@ int main(int argc, char **argv)
 		case OPT_STATUS:
 			statuses = optarg;
 			break;
+		case OPT_FROM:
+		case OPT_TO:
+			if (eh_filter_parse_time(optarg, now, c == OPT_TO, c == OPT_FROM ? &filter.from : &filter.to,
+						 &cause) != 0) {
+				fprintf(stderr, "evtxhunt: --%s: %s\n", c == OPT_FROM ? "from" : "to", cause);
+				free(cause);
+				return EXIT_ERROR;
+			}
+			break;
+		case OPT_COMPUTER:
+			eh_filter_add_computer(&filter, optarg);
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -254,6 +281,12 @@ int main(int argc, char **argv)
 	double start = _now();
 	struct eh_timeline tl;
 	eh_timeline_init(&tl, 0);
+	if (filter.from > filter.to) {
+		fprintf(stderr, "evtxhunt: --from is after --to: nothing could match\n");
+		eh_ruleset_free(rules);
+		return EXIT_ERROR;
+	}
+	scan_opt.filter = &filter;
 	struct eh_scanner *scanner = eh_scanner_new(rules, &scan_opt, &tl);
 	for (int i = optind; i < argc; i++)
 		eh_scan_path(scanner, argv[i]);
@@ -283,6 +316,7 @@ int main(int argc, char **argv)
 	eh_scanner_free(scanner);
 	eh_timeline_release(&tl);
 	eh_ruleset_free(rules);
+	eh_filter_release(&filter);
 	xmlCleanupParser();
 	return status;
 }

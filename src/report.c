@@ -31,6 +31,9 @@ void eh_report_summary(FILE *out, const struct eh_run *run)
 			"evtxhunt: %" PRIu64 " regular-expression tests stopped at the match limit (a pattern that "
 			"backtracks too much): counted as not matching\n",
 			st->regex_limit_hits);
+	if (st->records_filtered)
+		fprintf(out, "evtxhunt: filters: %" PRIu64 " records outside --from/--to/--computer (%" PRIu64
+			" whole chunks not parsed)\n", st->records_filtered, st->chunks_filtered);
 	if (st->records_prefiltered)
 		fprintf(out, "evtxhunt: prefilter: %" PRIu64 " chunks and %" PRIu64 " records hold no rule literal: not parsed\n",
 			st->chunks_prefiltered, st->records_prefiltered);
@@ -61,7 +64,7 @@ static const struct {
 #define F(x) { #x, offsetof(struct eh_stats, x) }
 	F(files), F(files_failed), F(bytes), F(chunks), F(chunks_skipped), F(chunks_empty),
 	F(chunks_checksum_bad), F(chunks_truncated), F(record_headers_repaired), F(chunks_prefiltered),
-	F(records_prefiltered), F(records), F(records_unreadable), F(records_rendered_by_evtxhunt),
+	F(records_prefiltered), F(chunks_filtered), F(records_filtered), F(records), F(records_unreadable), F(records_rendered_by_evtxhunt),
 	F(records_recovered), F(recovered_duplicates), F(recovered_unparsable), F(events_matched), F(hits),
 	F(regex_limit_hits),
 #undef F

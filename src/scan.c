@@ -193,6 +193,7 @@ struct eh_scanner *eh_scanner_new(const struct eh_ruleset *rules, const struct e
 	s->shared.prefilter = s->prefilter;
 	s->shared.diag = opt->diag != NULL;
 	s->shared.every_event = opt->every_event;
+	s->shared.filter = opt->filter && eh_filter_active(opt->filter) ? opt->filter : NULL;
 	s->shared.user = opt->user;
 	int threads = opt->threads > 0 ? opt->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	/* the every-event callback runs on the calling thread, in order */

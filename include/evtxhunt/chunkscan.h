@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "evtxhunt/chunk.h"
+#include "evtxhunt/filter.h"
 #include "evtxhunt/prefilter.h"
 #include "evtxhunt/scan.h"
 #include "evtxhunt/sigma.h"
@@ -38,6 +39,7 @@ struct job {
 struct chunkscan_shared {
 	const struct eh_ruleset *rules;
 	const struct eh_prefilter *prefilter; /* NULL: parse every record */
+	const struct eh_filter *filter;       /* NULL: every event */
 	bool diag;                            /* keep messages */
 	eh_event_fn every_event;
 	void *user;

@@ -23,6 +23,8 @@ struct eh_stats {
 	uint64_t record_headers_repaired;
 	uint64_t chunks_prefiltered;  /* no rule literal in them: not parsed */
 	uint64_t records_prefiltered; /* counted by header, not parsed */
+	uint64_t chunks_filtered;     /* no record in the --from/--to range: not parsed */
+	uint64_t records_filtered;    /* outside --from/--to/--computer: not matched */
 	uint64_t records;
 	uint64_t records_unreadable;
 	uint64_t records_rendered_by_evtxhunt; /* template-less: libevtx cannot */
@@ -44,6 +46,7 @@ struct eh_scan_options {
 	bool no_prefilter;
 	int threads;
 	eh_event_fn every_event; /* NULL: only events rules want are mapped */
+	const struct eh_filter *filter; /* NULL: every event */
 	void *user;
 };
 
