@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <libevtx.h>
 #include <libxml/parser.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "evtxhunt/builtin.h"
 #include "evtxhunt/filter.h"
+#include "evtxhunt/merge.h"
 #include "evtxhunt/outfile.h"
 #include "evtxhunt/output.h"
 #include "evtxhunt/report.h"
@@ -28,7 +30,7 @@ enum exit_status { EXIT_NO_HITS = 0, EXIT_HITS = 1, EXIT_ERROR = 2 };
 
 enum long_only {
 	OPT_CHECK_RULES = 256, OPT_FORCE, OPT_NO_PREFILTER, OPT_STATS_JSON, OPT_WIDE, OPT_MIN_LEVEL, OPT_STATUS,
-	OPT_FROM, OPT_TO, OPT_COMPUTER,
+	OPT_FROM, OPT_TO, OPT_COMPUTER, OPT_SHARD, OPT_MERGE,
 };
 
 static const struct option long_options[] = {
@@ -46,6 +48,8 @@ static const struct option long_options[] = {
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "to", required_argument, NULL, OPT_TO },
 	{ "computer", required_argument, NULL, OPT_COMPUTER },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -78,6 +82,10 @@ static void _usage(FILE *out)
 	      "      --no-prefilter     parse every record, also those holding none of the rules'\n"
 	      "                         literals (slower; reports damage everywhere)\n"
 	      "      --stats-json FILE  write the run's counters to FILE as one JSON object\n"
+	      "      --shard K/N        read only the logs of shard K of N (1 <= K <= N), split by\n"
+	      "                         path: N runs given the same PATHs share them out\n"
+	      "      --merge FILE...    read JSON Lines of earlier runs (the shards' -f jsonl\n"
+	      "                         outputs) and write them as one timeline, in any format\n"
 	      "  -q, --quiet            no summary on stderr\n"
 	      "  -h, --help             this help\n"
 	      "  -V, --version          version and library versions\n"
@@ -144,6 +152,58 @@ static int _write_stats(const char *path, const struct eh_run *run)
 	return eh_outfile_commit(f);
 }
 
+/* --merge: JSON Lines of earlier runs into one timeline. */
+static int _merge(int n, char **files, const struct eh_output_options *out_opt, const char *output, bool force,
+		  bool quiet)
+{
+	if (n == 0) {
+		fprintf(stderr, "evtxhunt: --merge: no FILE given\n");
+		return EXIT_ERROR;
+	}
+	int status = EXIT_NO_HITS;
+	struct eh_outfile *out = NULL;
+	if (output && (out = eh_outfile_open(output, force)) == NULL)
+		return EXIT_ERROR;
+	struct eh_timeline tl;
+	eh_timeline_init(&tl, 0);
+	struct eh_merger *m = eh_merger_new();
+	long total = 0;
+	for (int i = 0; i < n; i++) {
+		long added = eh_merge_file(m, files[i], &tl, stderr);
+		if (added < 0)
+			status = EXIT_ERROR;
+		else
+			total += added;
+	}
+	if (eh_merger_bad_lines(m))
+		status = EXIT_ERROR;
+	if (eh_output_timeline(out ? eh_outfile_stream(out) : stdout, out_opt, &tl) != 0) {
+		fprintf(stderr, "evtxhunt: cannot read spilled hits back: %s; no report written\n", strerror(errno));
+		status = EXIT_ERROR;
+		if (out)
+			eh_outfile_abandon(out);
+	} else if (out ? eh_outfile_commit(out) != 0 : fflush(stdout) != 0 || ferror(stdout)) {
+		status = EXIT_ERROR;
+	}
+	if (!quiet) {
+		fprintf(stderr, "evtxhunt: merged %ld hits from %d files (%zu lines unreadable)\n", total, n,
+			eh_merger_bad_lines(m));
+		for (size_t i = 0; i < eh_merger_rules(m); i++) {
+			const struct eh_rule *rule = eh_merger_rule(m, i);
+			struct buf b;
+			buf_init(&b);
+			eh_escape_terminal(&b, rule->title, strlen(rule->title));
+			fprintf(stderr, "evtxhunt: %8" PRIu64 "  %s\n", eh_timeline_rule_hits(&tl, rule), b.data);
+			buf_free(&b);
+		}
+	}
+	if (status != EXIT_ERROR && total > 0)
+		status = EXIT_HITS;
+	eh_timeline_release(&tl);
+	eh_merger_free(m);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	char **rule_paths = NULL;
@@ -158,6 +218,7 @@ int main(int argc, char **argv)
 	eh_filter_init(&filter);
 	int64_t now = eh_filetime_now();
 	char *cause = NULL;
+	bool merge = false;
 	int c, status = EXIT_NO_HITS;
 
 	while ((c = getopt_long(argc, argv, "r:f:o:j:qhV", long_options, NULL)) != -1) {
@@ -226,6 +287,20 @@ int main(int argc, char **argv)
 		case OPT_COMPUTER:
 			eh_filter_add_computer(&filter, optarg);
 			break;
+		case OPT_SHARD: {
+			unsigned k, n;
+			char extra;
+			if (sscanf(optarg, "%u/%u%c", &k, &n, &extra) != 2 || n < 1 || k < 1 || k > n || n > 1000000) {
+				fprintf(stderr, "evtxhunt: --shard takes K/N with 1 <= K <= N (e.g. 3/8)\n");
+				return EXIT_ERROR;
+			}
+			scan_opt.shard = k - 1;
+			scan_opt.shards = n;
+			break;
+		}
+		case OPT_MERGE:
+			merge = true;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -242,6 +317,11 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (merge) {
+		free(rule_paths);
+		eh_filter_release(&filter);
+		return _merge(argc - optind, argv + optind, &out_opt, output, force, quiet);
+	}
 	struct eh_ruleset *rules = _load_rules(rule_paths, nrule_paths);
 	free(rule_paths);
 	size_t filtered = eh_ruleset_filter(rules, min_level, statuses);

@@ -297,6 +297,18 @@ static void _jsonl_hit(struct buf *out, const struct eh_hit *h)
 	buf_addc(out, '{');
 	_json_key(out, "timestamp", true);
 	eh_escape_json(out, when, strlen(when));
+	/* Timesketch's three required keys, so the file imports as it is */
+	_json_str(out, "datetime", when);
+	_json_str(out, "timestamp_desc", "Event Time");
+	struct buf msg;
+	buf_init(&msg);
+	const char *cmd = eh_event_get(ev, "CommandLine", NULL);
+	buf_addf(&msg, "%s [%s] on %s", h->rule->title, h->rule->level ? h->rule->level : "-",
+		 ev->computer ? ev->computer : "-");
+	if (cmd)
+		buf_addf(&msg, ": %s", cmd);
+	_json_str(out, "message", msg.data);
+	buf_free(&msg);
 	_json_str(out, "file", h->file);
 	_json_key(out, "record_id", false);
 	buf_addf(out, "%" PRIu64, ev->record_id);

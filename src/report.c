@@ -23,6 +23,8 @@ void eh_report_summary(FILE *out, const struct eh_run *run)
 		" recovered records (%" PRIu64 " more carving candidates not parsable)\n",
 		st->files, st->files_failed, st->chunks, st->chunks_skipped, st->chunks_checksum_bad, st->records,
 		st->records_unreadable, st->records_recovered, st->recovered_unparsable);
+	if (st->files_other_shards)
+		fprintf(out, "evtxhunt: --shard: %" PRIu64 " logs left to the other shards\n", st->files_other_shards);
 	if (st->chunks_truncated)
 		fprintf(out, "evtxhunt: %" PRIu64 " chunks cut short by the end of their file: read up to the cut\n",
 			st->chunks_truncated);
@@ -62,7 +64,7 @@ static const struct {
 	size_t offset;
 } stat_fields[] = {
 #define F(x) { #x, offsetof(struct eh_stats, x) }
-	F(files), F(files_failed), F(bytes), F(chunks), F(chunks_skipped), F(chunks_empty),
+	F(files), F(files_failed), F(files_other_shards), F(bytes), F(chunks), F(chunks_skipped), F(chunks_empty),
 	F(chunks_checksum_bad), F(chunks_truncated), F(record_headers_repaired), F(chunks_prefiltered),
 	F(records_prefiltered), F(chunks_filtered), F(records_filtered), F(records), F(records_unreadable), F(records_rendered_by_evtxhunt),
 	F(records_recovered), F(recovered_duplicates), F(recovered_unparsable), F(events_matched), F(hits),

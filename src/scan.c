@@ -287,9 +287,25 @@ static void _flush_bad(struct eh_scanner *s)
 	s->bad_count = 0;
 }
 
+/* --shard: a log belongs to one shard, by a hash of its path as given or
+ * walked (FNV-1a), the same on every machine given the same paths. */
+static bool _in_my_shard(const struct eh_scanner *s, const char *path)
+{
+	if (s->opt.shards <= 1)
+		return true;
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+		h = (h ^ *p) * UINT64_C(0x100000001b3);
+	return h % s->opt.shards == s->opt.shard;
+}
+
 static void _scan_file(struct eh_scanner *s, const char *path)
 {
 	char *cause = NULL;
+	if (!_in_my_shard(s, path)) {
+		s->stats.files_other_shards++;
+		return;
+	}
 	s->stats.files++;
 	struct eh_evtx_file *f = eh_evtx_open(path, &cause);
 	if (f == NULL) {
@@ -421,7 +437,9 @@ static void _walk(struct eh_scanner *s, const char *path, struct ancestors *up)
 		char *child = xasprintf("%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
 		struct stat st;
 		if (stat(child, &st) != 0) {
-			if (_is_evtx_name(names[i])) {
+			if (_is_evtx_name(names[i]) && !_in_my_shard(s, child)) {
+				s->stats.files_other_shards++;
+			} else if (_is_evtx_name(names[i])) {
 				s->stats.files++;
 				s->stats.files_failed++;
 				_report(s, "error", child, "cannot stat: %s", strerror(errno));
@@ -458,6 +476,10 @@ void eh_scan_path(struct eh_scanner *s, const char *path)
 {
 	struct stat st;
 	if (stat(path, &st) != 0) {
+		if (!_in_my_shard(s, path)) {
+			s->stats.files_other_shards++;
+			return;
+		}
 		s->stats.files++;
 		s->stats.files_failed++;
 		_report(s, "error", path, "cannot open: %s", strerror(errno));

@@ -14,6 +14,7 @@
 struct eh_stats {
 	uint64_t files;
 	uint64_t files_failed;
+	uint64_t files_other_shards; /* --shard: logs left to the other shards */
 	uint64_t bytes;
 	uint64_t chunks;
 	uint64_t chunks_skipped;
@@ -47,6 +48,8 @@ struct eh_scan_options {
 	int threads;
 	eh_event_fn every_event; /* NULL: only events rules want are mapped */
 	const struct eh_filter *filter; /* NULL: every event */
+	unsigned shard, shards;         /* read only input logs of shard SHARD (0-based) of
+					 * SHARDS, split by path; shards <= 1: all */
 	void *user;
 };
 
