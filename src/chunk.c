@@ -18,6 +18,7 @@ struct eh_evtx_file {
 	int fd;
 	uint64_t size;
 	struct eh_file_header_info header;
+	struct eh_file_identity identity;
 };
 
 /* O_NOATIME keeps evidence access times as found; it is refused for files
@@ -91,6 +92,10 @@ struct eh_evtx_file *eh_evtx_open(const char *path, char **cause)
 	struct eh_evtx_file *f = xcalloc(1, sizeof *f);
 	f->fd = fd;
 	f->size = (uint64_t)st.st_size;
+	f->identity.size = f->size;
+	f->identity.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	f->identity.ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+	f->identity.header_hash = eh_hash64(hdr, got, 0);
 	if (got >= 128 && memcmp(hdr, file_magic, 8) == 0) {
 		f->header.signature_ok = true;
 		f->header.crc_ok = eh_crc32(0, hdr, 120) == le32(hdr + 124);
@@ -128,6 +133,11 @@ void eh_evtx_close(struct eh_evtx_file *f)
 const struct eh_file_header_info *eh_evtx_header(const struct eh_evtx_file *f)
 {
 	return &f->header;
+}
+
+const struct eh_file_identity *eh_evtx_identity(const struct eh_evtx_file *f)
+{
+	return &f->identity;
 }
 
 uint64_t eh_evtx_size(const struct eh_evtx_file *f)

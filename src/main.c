@@ -22,6 +22,7 @@
 #include "evtxhunt/report.h"
 #include "evtxhunt/scan.h"
 #include "evtxhunt/sigma.h"
+#include "evtxhunt/state.h"
 #include "evtxhunt/timeline.h"
 #include "evtxhunt/util.h"
 
@@ -30,7 +31,7 @@ enum exit_status { EXIT_NO_HITS = 0, EXIT_HITS = 1, EXIT_ERROR = 2 };
 
 enum long_only {
 	OPT_CHECK_RULES = 256, OPT_FORCE, OPT_NO_PREFILTER, OPT_STATS_JSON, OPT_WIDE, OPT_MIN_LEVEL, OPT_STATUS,
-	OPT_FROM, OPT_TO, OPT_COMPUTER, OPT_SHARD, OPT_MERGE,
+	OPT_FROM, OPT_TO, OPT_COMPUTER, OPT_SHARD, OPT_MERGE, OPT_STATE, OPT_STATE_REPORT,
 };
 
 static const struct option long_options[] = {
@@ -50,6 +51,8 @@ static const struct option long_options[] = {
 	{ "computer", required_argument, NULL, OPT_COMPUTER },
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "merge", no_argument, NULL, OPT_MERGE },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "state-report", required_argument, NULL, OPT_STATE_REPORT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -82,6 +85,10 @@ static void _usage(FILE *out)
 	      "      --no-prefilter     parse every record, also those holding none of the rules'\n"
 	      "                         literals (slower; reports damage everywhere)\n"
 	      "      --stats-json FILE  write the run's counters to FILE as one JSON object\n"
+	      "      --state FILE       remember in FILE (SQLite) what was scanned and reported:\n"
+	      "                         a rerun scans only new or changed chunks and reports only\n"
+	      "                         new hits\n"
+	      "      --state-report FILE  what the state FILE knows: runs, logs, hits per rule\n"
 	      "      --shard K/N        read only the logs of shard K of N (1 <= K <= N), split by\n"
 	      "                         path: N runs given the same PATHs share them out\n"
 	      "      --merge FILE...    read JSON Lines of earlier runs (the shards' -f jsonl\n"
@@ -219,6 +226,7 @@ int main(int argc, char **argv)
 	int64_t now = eh_filetime_now();
 	char *cause = NULL;
 	bool merge = false;
+	const char *state_path = NULL;
 	int c, status = EXIT_NO_HITS;
 
 	while ((c = getopt_long(argc, argv, "r:f:o:j:qhV", long_options, NULL)) != -1) {
@@ -301,6 +309,11 @@ int main(int argc, char **argv)
 		case OPT_MERGE:
 			merge = true;
 			break;
+		case OPT_STATE:
+			state_path = optarg;
+			break;
+		case OPT_STATE_REPORT:
+			return eh_state_report(optarg, stdout, stderr) == 0 ? EXIT_NO_HITS : EXIT_ERROR;
 		case 'q':
 			quiet = true;
 			break;
@@ -367,10 +380,23 @@ int main(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	scan_opt.filter = &filter;
+	if (state_path && (scan_opt.state = eh_state_open(state_path, rules, &cause)) == NULL) {
+		struct buf b;
+		buf_init(&b);
+		eh_escape_terminal(&b, state_path, strlen(state_path));
+		fprintf(stderr, "evtxhunt: --state %s: %s\n", b.data, cause);
+		buf_free(&b);
+		free(cause);
+		if (out)
+			eh_outfile_abandon(out);
+		eh_ruleset_free(rules);
+		return EXIT_ERROR;
+	}
 	struct eh_scanner *scanner = eh_scanner_new(rules, &scan_opt, &tl);
 	for (int i = optind; i < argc; i++)
 		eh_scan_path(scanner, argv[i]);
 	eh_scanner_finish(scanner);
+	bool delivered = false;
 	if (eh_output_timeline(out ? eh_outfile_stream(out) : stdout, &out_opt, &tl) != 0) {
 		fprintf(stderr, "evtxhunt: cannot read spilled hits back: %s; no report written\n", strerror(errno));
 		status = EXIT_ERROR;
@@ -380,9 +406,23 @@ int main(int argc, char **argv)
 		if (!out)
 			fprintf(stderr, "evtxhunt: cannot write the report: %s\n", strerror(errno));
 		status = EXIT_ERROR;
+	} else {
+		delivered = true;
 	}
 
 	const struct eh_stats *st = eh_scanner_stats(scanner);
+	/* the state learns the run only once its report is out: a report that
+	 * failed is reported again by the next run */
+	if (scan_opt.state) {
+		if (!delivered)
+			fprintf(stderr, "evtxhunt: --state: not updated, the report was not written\n");
+		else if (eh_state_commit(scan_opt.state, st->hits, &cause) != 0) {
+			fprintf(stderr, "evtxhunt: --state: %s; the next run reports these hits again\n", cause);
+			free(cause);
+			status = EXIT_ERROR;
+		}
+		eh_state_close(scan_opt.state);
+	}
 	struct eh_run run = { st, rules, &tl, _now() - start };
 	if (!quiet)
 		eh_report_summary(stderr, &run);

@@ -23,6 +23,11 @@ void eh_report_summary(FILE *out, const struct eh_run *run)
 		" recovered records (%" PRIu64 " more carving candidates not parsable)\n",
 		st->files, st->files_failed, st->chunks, st->chunks_skipped, st->chunks_checksum_bad, st->records,
 		st->records_unreadable, st->records_recovered, st->recovered_unparsable);
+	if (st->files_unchanged || st->chunks_unchanged || st->hits_known)
+		fprintf(out,
+			"evtxhunt: state: %" PRIu64 " files and %" PRIu64 " more chunks as at the last run (not read again), %" PRIu64
+			" hits reported before (not again)\n",
+			st->files_unchanged, st->chunks_unchanged, st->hits_known);
 	if (st->files_other_shards)
 		fprintf(out, "evtxhunt: --shard: %" PRIu64 " logs left to the other shards\n", st->files_other_shards);
 	if (st->chunks_truncated)
@@ -64,7 +69,7 @@ static const struct {
 	size_t offset;
 } stat_fields[] = {
 #define F(x) { #x, offsetof(struct eh_stats, x) }
-	F(files), F(files_failed), F(files_other_shards), F(bytes), F(chunks), F(chunks_skipped), F(chunks_empty),
+	F(files), F(files_failed), F(files_other_shards), F(files_unchanged), F(chunks_unchanged), F(hits_known), F(bytes), F(chunks), F(chunks_skipped), F(chunks_empty),
 	F(chunks_checksum_bad), F(chunks_truncated), F(record_headers_repaired), F(chunks_prefiltered),
 	F(records_prefiltered), F(chunks_filtered), F(records_filtered), F(records), F(records_unreadable), F(records_rendered_by_evtxhunt),
 	F(records_recovered), F(recovered_duplicates), F(recovered_unparsable), F(events_matched), F(hits),

@@ -66,11 +66,19 @@ static void _retire(struct eh_scanner *s, struct job *job)
 {
 	if (job->messages.len && s->opt.diag)
 		fwrite(job->messages.data, 1, job->messages.len, s->opt.diag);
-	_add_stats(&s->stats, &job->stats);
+	struct eh_state *state = job->is_chunk ? s->opt.state : NULL;
 	for (size_t i = 0; i < job->nhits; i++) {
+		if (state && !eh_state_hit_is_new(state, job->log, job->hits[i].rule, job->hits[i].event)) {
+			job->stats.hits--;
+			job->stats.hits_known++;
+			continue; /* job_reset frees it */
+		}
 		eh_timeline_add_owned(s->tl, job->hits[i].rule, job->hits[i].event, job->file);
 		job->hits[i].event = NULL;
 	}
+	if (state)
+		eh_state_chunk_scanned(state, job->log, job->info.index, job->fingerprint);
+	_add_stats(&s->stats, &job->stats);
 	job->nhits = 0;
 	job_reset(job);
 }
@@ -323,6 +331,18 @@ static void _scan_file(struct eh_scanner *s, const char *path)
 	else if (!h->crc_ok)
 		_report(s, "warning", s->file, "file header: checksum mismatch; reading the chunks behind it");
 	uint64_t slots = eh_evtx_chunk_slots(f), size = eh_evtx_size(f);
+	int64_t log = -1;
+	uint64_t known_before = 0, known_now = 0, scanned = 0;
+	if (s->opt.state) {
+		bool unchanged;
+		log = eh_state_log(s->opt.state, path, eh_evtx_identity(f), &unchanged, &known_before);
+		if (unchanged) { /* as at the last run, which scanned it all */
+			s->stats.files_unchanged++;
+			eh_evtx_close(f);
+			return;
+		}
+	}
+	bool complete = true;
 	if (size < EH_FILE_HEADER_SIZE)
 		_report(s, "warning", s->file, "file ends inside its header (%" PRIu64 " of %u bytes): no chunks", size,
 			EH_FILE_HEADER_SIZE);
@@ -347,7 +367,19 @@ static void _scan_file(struct eh_scanner *s, const char *path)
 		}
 		if (info.state == EH_CHUNK_OK || (info.state == EH_CHUNK_BAD_MAGIC && info.holds_records)) {
 			_flush_bad(s); /* its message goes before this chunk's */
+			uint64_t fingerprint = 0;
+			if (s->opt.state) {
+				fingerprint = eh_state_chunk_fingerprint(s->stage);
+				if (eh_state_chunk_known(s->opt.state, log, i, fingerprint)) {
+					s->stats.chunks_unchanged++;
+					known_now++;
+					continue;
+				}
+				scanned++;
+			}
 			struct job *job = _push_slot(s);
+			job->log = log;
+			job->fingerprint = fingerprint;
 			uint8_t *spare = job->chunk; /* hand the bytes over, no copy */
 			job->chunk = s->stage;
 			s->stage = spare;
@@ -375,6 +407,7 @@ static void _scan_file(struct eh_scanner *s, const char *path)
 				"the file shrank while being read (from %" PRIu64 " to %" PRId64 " bytes): chunks %" PRIu64
 				" to %" PRIu64 " are gone; skipped", size, now, i, slots - 1);
 			i = slots;
+			complete = false;
 			break;
 		}
 		case EH_CHUNK_IO_ERROR:
@@ -383,11 +416,17 @@ static void _scan_file(struct eh_scanner *s, const char *path)
 			_report(s, "error", path, "chunk %" PRIu64 ": %s", i, cause);
 			free(cause);
 			cause = NULL;
+			complete = false;
 			break;
 		case EH_CHUNK_OK:
 			break;
 		}
 	}
+	if (s->opt.state && known_before > 0 && known_now == 0 && scanned > 0)
+		_report(s, "warning", path,
+			"none of its chunks is as at the last run: the log was cleared, replaced or wrapped all the way round");
+	if (s->opt.state && complete)
+		eh_state_log_done(s->opt.state, log, eh_evtx_identity(f));
 	int64_t now = eh_evtx_size_now(f);
 	if (now > (int64_t)size)
 		_report(s, "warning", path,

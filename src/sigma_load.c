@@ -79,6 +79,7 @@ size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char 
 			_error(rs, name, err.line, err.column, err.reason);
 			continue;
 		}
+		rule->content_hash = eh_hash64(text, len, UINT64_C(0x9e3779b97f4a7c15) * (i + 1));
 		sigma_intern_rule(rs, rule);
 		rs->rules = xreallocarray(rs->rules, rs->nrules + 1, sizeof *rs->rules);
 		rs->rules[rs->nrules++] = rule;

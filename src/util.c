@@ -179,3 +179,12 @@ uint32_t eh_crc32(uint32_t crc, const void *data, size_t len)
 		crc = crc_tables[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return ~crc;
 }
+
+uint64_t eh_hash64(const void *data, size_t len, uint64_t seed)
+{
+	const unsigned char *p = data;
+	uint64_t h = UINT64_C(0xcbf29ce484222325) ^ seed;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * UINT64_C(0x100000001b3);
+	return h;
+}

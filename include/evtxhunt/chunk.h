@@ -48,12 +48,21 @@ struct eh_file_header_info {
 	uint16_t major, minor;
 };
 
+/* What tells a file from its earlier self, for --state: a change of any
+ * of these means the file was written since. */
+struct eh_file_identity {
+	uint64_t size;
+	int64_t mtime_ns, ctime_ns;
+	uint64_t header_hash; /* of the bytes of the file header */
+};
+
 /* Opens PATH read-only. Returns NULL and sets *cause (caller frees) when
  * it cannot be opened or is not an EVTX file at all. */
 struct eh_evtx_file *eh_evtx_open(const char *path, char **cause);
 void eh_evtx_close(struct eh_evtx_file *f);
 
 const struct eh_file_header_info *eh_evtx_header(const struct eh_evtx_file *f);
+const struct eh_file_identity *eh_evtx_identity(const struct eh_evtx_file *f);
 uint64_t eh_evtx_size(const struct eh_evtx_file *f);
 /* Number of chunk positions in the file, a truncated last one included. */
 uint64_t eh_evtx_chunk_slots(const struct eh_evtx_file *f);

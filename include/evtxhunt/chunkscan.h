@@ -28,6 +28,8 @@ struct job {
 	bool carve;    /* no signature: carve records from it */
 	bool is_chunk; /* false: messages only */
 	const char *file;
+	int64_t log;          /* --state: the file's id there */
+	uint64_t fingerprint; /* --state: of the chunk's bytes as read */
 	/* output */
 	struct eh_stats stats;
 	struct buf messages;

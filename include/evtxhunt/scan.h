@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "evtxhunt/state.h"
 #include <stdio.h>
 
 #include "evtxhunt/sigma.h"
@@ -15,6 +17,9 @@ struct eh_stats {
 	uint64_t files;
 	uint64_t files_failed;
 	uint64_t files_other_shards; /* --shard: logs left to the other shards */
+	uint64_t files_unchanged;    /* --state: as at the last run: not read */
+	uint64_t chunks_unchanged;   /* --state: as at the last run: not scanned */
+	uint64_t hits_known;         /* --state: reported by an earlier run */
 	uint64_t bytes;
 	uint64_t chunks;
 	uint64_t chunks_skipped;
@@ -48,6 +53,7 @@ struct eh_scan_options {
 	int threads;
 	eh_event_fn every_event; /* NULL: only events rules want are mapped */
 	const struct eh_filter *filter; /* NULL: every event */
+	struct eh_state *state;         /* --state; NULL: none */
 	unsigned shard, shards;         /* read only input logs of shard SHARD (0-based) of
 					 * SHARDS, split by path; shards <= 1: all */
 	void *user;

@@ -19,6 +19,8 @@ struct eh_rule {
 	size_t ntags;
 	char *file;
 	uint64_t sources; /* bit per row of the logsource table; 0: unmapped */
+	uint64_t content_hash; /* of its YAML text and place in it: a rule that
+				* changes in any way is another rule (--state) */
 	struct sigma_rule_body *body;
 };
 

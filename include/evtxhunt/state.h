@@ -1,0 +1,66 @@
+/* --state: what earlier sweeps scanned and reported, in an SQLite file, so
+ * a nightly run over a growing log share scans only chunks that are new or
+ * changed and reports only hits not reported before.
+ *
+ * Per input log (by path) it keeps the file's identity (size, times, a
+ * hash of its header) and, per chunk, a 64-bit fingerprint of its bytes
+ * and the rule set it was scanned with; every hit reported is kept by
+ * (log, rule, record, time). A file whose identity is unchanged and whose
+ * chunks were all scanned with rules covering today's is skipped without
+ * reading its chunks; otherwise each chunk whose fingerprint is unchanged
+ * is skipped, the others scanned (a log that wrapped, was cleared or
+ * replaced gets its overwritten chunks rescanned). A rule set that gained
+ * a rule, or a rule that changed, makes the chunks scanned without it due
+ * again; one that only lost rules does not.
+ *
+ * Everything a run learns is one transaction, committed after the report
+ * is complete: a run killed at any point leaves the state as it was, and
+ * the next run redoes it all, losing and duplicating nothing. The window
+ * left is between the report being named and the commit (a duplicate, not
+ * a loss, if the run dies in it). A second run on the same state file is
+ * refused with a message while the first holds it. */
+#ifndef EVTXHUNT_STATE_H
+#define EVTXHUNT_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "evtxhunt/chunk.h"
+#include "evtxhunt/event.h"
+#include "evtxhunt/sigma.h"
+
+struct eh_state;
+
+/* Opens (creating) the state at PATH for a run with RULES; NULL with
+ * *CAUSE set (caller frees) when it cannot, or another run holds it. */
+struct eh_state *eh_state_open(const char *path, const struct eh_ruleset *rules, char **cause);
+/* Commits what the run learnt; -1 with *CAUSE on failure. */
+int eh_state_commit(struct eh_state *st, uint64_t hits_reported, char **cause);
+/* Closes; what was not committed is dropped. */
+void eh_state_close(struct eh_state *st);
+
+/* Starts a log: returns its id; *UNCHANGED when the whole file can be
+ * skipped (same identity, scanned with rules covering the run's);
+ * *KNOWN_CHUNKS, how many of its chunks the state holds. The returned id
+ * goes with the file's chunks and hits; -1 on a database error. */
+int64_t eh_state_log(struct eh_state *st, const char *path, const struct eh_file_identity *id, bool *unchanged,
+		     uint64_t *known_chunks);
+/* Records the file as scanned to its end with the run's rules. */
+void eh_state_log_done(struct eh_state *st, int64_t log, const struct eh_file_identity *id);
+
+/* Fingerprint of a chunk's bytes. */
+uint64_t eh_state_chunk_fingerprint(const uint8_t *chunk);
+/* Whether chunk INDEX of LOG was scanned, with these bytes, by rules
+ * covering the run's. */
+bool eh_state_chunk_known(struct eh_state *st, int64_t log, uint64_t index, uint64_t fingerprint);
+void eh_state_chunk_scanned(struct eh_state *st, int64_t log, uint64_t index, uint64_t fingerprint);
+
+/* Whether a hit is new; a new one is recorded (reported by this run). */
+bool eh_state_hit_is_new(struct eh_state *st, int64_t log, const struct eh_rule *rule, const struct eh_event *ev);
+
+/* --state-report: logs, runs and hits per rule per day. Returns 0, or -1
+ * with a message on OUT's error stream. */
+int eh_state_report(const char *path, FILE *out, FILE *err);
+
+#endif
