@@ -2,8 +2,8 @@
  * shrink or grow, or the run die, at a chosen moment, deterministically.
  * When a pread of the file named by RESIZE_PATH first reaches offset
  * RESIZE_AT or beyond, the file is truncated (or extended with zeros) to
- * RESIZE_TO bytes, then the read goes ahead; RESIZE_TO=kill or term sends
- * the process SIGKILL or SIGTERM instead. */
+ * RESIZE_TO bytes, then the read goes ahead; RESIZE_TO=kill, term or stop
+ * sends the process SIGKILL, SIGTERM or SIGSTOP instead. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <signal.h>
@@ -24,8 +24,8 @@ static void _maybe_resize(int fd, off_t offset)
 	if (fstat(fd, &a) != 0 || stat(path, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
 		return;
 	done = 1;
-	if (strcmp(to, "kill") == 0 || strcmp(to, "term") == 0) {
-		kill(getpid(), to[0] == 'k' ? SIGKILL : SIGTERM);
+	if (strcmp(to, "kill") == 0 || strcmp(to, "term") == 0 || strcmp(to, "stop") == 0) {
+		kill(getpid(), to[0] == 'k' ? SIGKILL : to[0] == 't' ? SIGTERM : SIGSTOP);
 		return;
 	}
 	char *end;
