@@ -392,7 +392,10 @@ int main(int argc, char **argv)
 		eh_ruleset_free(rules);
 		return EXIT_ERROR;
 	}
+	scan_opt.progress = !quiet && isatty(STDERR_FILENO);
 	struct eh_scanner *scanner = eh_scanner_new(rules, &scan_opt, &tl);
+	for (int i = optind; i < argc; i++)
+		eh_scan_plan(scanner, argv[i]);
 	for (int i = optind; i < argc; i++)
 		eh_scan_path(scanner, argv[i]);
 	eh_scanner_finish(scanner);

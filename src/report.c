@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "evtxhunt/output.h"
@@ -11,6 +12,14 @@
 static double _mbps(const struct eh_run *run)
 {
 	return run->seconds > 0 ? (double)run->stats->bytes / 1e6 / run->seconds : 0.0;
+}
+
+static int _by_count(const void *a, const void *b)
+{
+	const struct computer_count *x = *(const struct computer_count *const *)a, *y = *(const struct computer_count *const *)b;
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
 void eh_report_summary(FILE *out, const struct eh_run *run)
@@ -47,6 +56,8 @@ void eh_report_summary(FILE *out, const struct eh_run *run)
 	fprintf(out, "evtxhunt: %" PRIu64 " events matched against %zu rules, %" PRIu64 " hits in %.2f s (%.1f MB/s)\n",
 		st->events_matched, nrules, st->hits, run->seconds, _mbps(run));
 	/* hits per rule, in load order */
+	if (st->hits)
+		fprintf(out, "evtxhunt: hits per rule:\n");
 	for (size_t i = 0; i < nrules; i++) {
 		const struct eh_rule *rule = eh_ruleset_rule(run->rules, i);
 		uint64_t n = eh_timeline_rule_hits(run->timeline, rule);
@@ -57,6 +68,25 @@ void eh_report_summary(FILE *out, const struct eh_run *run)
 		eh_escape_terminal(&b, rule->title, strlen(rule->title));
 		fprintf(out, "evtxhunt: %8" PRIu64 "  %s\n", n, b.data);
 		buf_free(&b);
+	}
+	/* hits per computer, most first (up to 20) */
+	size_t nc = eh_timeline_computers(run->timeline);
+	if (nc > 0) {
+		const struct computer_count **order = xcalloc(nc, sizeof *order);
+		for (size_t i = 0; i < nc; i++)
+			order[i] = eh_timeline_computer(run->timeline, i);
+		qsort(order, nc, sizeof *order, _by_count);
+		fprintf(out, "evtxhunt: hits per computer:\n");
+		for (size_t i = 0; i < nc && i < 20; i++) {
+			struct buf b;
+			buf_init(&b);
+			eh_escape_terminal(&b, order[i]->name, strlen(order[i]->name));
+			fprintf(out, "evtxhunt: %8" PRIu64 "  %s\n", order[i]->n, *order[i]->name ? b.data : "(none)");
+			buf_free(&b);
+		}
+		if (nc > 20)
+			fprintf(out, "evtxhunt: and %zu more computers\n", nc - 20);
+		free(order);
 	}
 	if (eh_timeline_spilled_runs(run->timeline))
 		fprintf(out, "evtxhunt: hits spilled to a temporary file in %zu sorted runs, merged for the output\n",

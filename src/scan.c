@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,7 +50,57 @@ struct eh_scanner {
 	struct eh_chunk_info bad_first;
 	uint64_t bad_count;
 	uint8_t *stage; /* a chunk is read here, then swapped into its job */
+	/* --progress: totals from a walk before the scan, what is done so far */
+	bool planning;
+	uint64_t plan_files, plan_bytes, done_files, done_bytes;
+	double progress_at, started_at;
+	bool progress_shown;
 };
+
+static double _monotonic(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void _duration(char *out, size_t cap, double secs)
+{
+	long t = (long)(secs + 0.5);
+	if (t >= 3600)
+		snprintf(out, cap, "%ldh%02ldm", t / 3600, t / 60 % 60);
+	else if (t >= 60)
+		snprintf(out, cap, "%ldm%02lds", t / 60, t % 60);
+	else
+		snprintf(out, cap, "%lds", t);
+}
+
+/* The progress line on a terminal's stderr, at most four times a second;
+ * FINAL clears it. */
+static void _progress(struct eh_scanner *s, bool final)
+{
+	if (!s->opt.progress || s->planning)
+		return;
+	double now = _monotonic();
+	if (final) {
+		if (s->progress_shown)
+			fputs("\r\033[K", s->opt.diag);
+		s->progress_shown = false;
+		return;
+	}
+	if (now - s->progress_at < 0.25)
+		return;
+	s->progress_at = now;
+	double secs = now - s->started_at, rate = secs > 0 ? (double)s->done_bytes / secs : 0;
+	char eta[32] = "-";
+	if (rate > 0 && s->plan_bytes > s->done_bytes)
+		_duration(eta, sizeof eta, (double)(s->plan_bytes - s->done_bytes) / rate);
+	fprintf(s->opt.diag, "\r\033[Kevtxhunt: %" PRIu64 "/%" PRIu64 " files, %.1f/%.1f MB, %.0f MB/s, ETA %s, %" PRIu64 " hits",
+		s->done_files, s->plan_files, (double)s->done_bytes / 1e6, (double)s->plan_bytes / 1e6, rate / 1e6, eta,
+		s->stats.hits);
+	fflush(s->opt.diag);
+	s->progress_shown = true;
+}
 
 static struct job *_push_slot(struct eh_scanner *s);
 
@@ -64,8 +115,11 @@ static void _add_stats(struct eh_stats *to, const struct eh_stats *from)
 /* Hands a finished job to the run: messages, counters, hits. */
 static void _retire(struct eh_scanner *s, struct job *job)
 {
-	if (job->messages.len && s->opt.diag)
+	if (job->messages.len && s->opt.diag) {
+		if (s->progress_shown) /* messages go above the progress line */
+			fputs("\r\033[K", s->opt.diag), s->progress_shown = false;
 		fwrite(job->messages.data, 1, job->messages.len, s->opt.diag);
+	}
 	struct eh_state *state = job->is_chunk ? s->opt.state : NULL;
 	for (size_t i = 0; i < job->nhits; i++) {
 		if (state && !eh_state_hit_is_new(state, job->log, job->hits[i].rule, job->hits[i].event)) {
@@ -79,6 +133,7 @@ static void _retire(struct eh_scanner *s, struct job *job)
 	if (state)
 		eh_state_chunk_scanned(state, job->log, job->info.index, job->fingerprint);
 	_add_stats(&s->stats, &job->stats);
+	_progress(s, false);
 	job->nhits = 0;
 	job_reset(job);
 }
@@ -158,6 +213,8 @@ static void _report(struct eh_scanner *s, const char *kind, const char *path, co
 	__attribute__((format(printf, 4, 5)));
 static void _report(struct eh_scanner *s, const char *kind, const char *path, const char *fmt, ...)
 {
+	if (s->planning)
+		return;
 	va_list ap;
 	va_start(ap, fmt);
 	char *msg = xvasprintf(fmt, ap);
@@ -273,6 +330,7 @@ void eh_scanner_free(struct eh_scanner *s)
 void eh_scanner_finish(struct eh_scanner *s)
 {
 	_drain(s);
+	_progress(s, true);
 }
 
 const struct eh_stats *eh_scanner_stats(struct eh_scanner *s)
@@ -307,7 +365,28 @@ static bool _in_my_shard(const struct eh_scanner *s, const char *path)
 	return h % s->opt.shards == s->opt.shard;
 }
 
+static void _plan_file(struct eh_scanner *s, const char *path, const struct stat *st)
+{
+	if (!_in_my_shard(s, path))
+		return;
+	s->plan_files++;
+	s->plan_bytes += (uint64_t)st->st_size;
+}
+
+static void _scan_file_inner(struct eh_scanner *s, const char *path);
+
 static void _scan_file(struct eh_scanner *s, const char *path)
+{
+	uint64_t before = s->done_bytes;
+	struct stat st;
+	_scan_file_inner(s, path);
+	if (stat(path, &st) == 0 && s->done_bytes < before + (uint64_t)st.st_size)
+		s->done_bytes = before + (uint64_t)st.st_size; /* unchanged or skipped parts count as done */
+	s->done_files++;
+	_progress(s, false);
+}
+
+static void _scan_file_inner(struct eh_scanner *s, const char *path)
 {
 	char *cause = NULL;
 	if (!_in_my_shard(s, path)) {
@@ -356,6 +435,7 @@ static void _scan_file(struct eh_scanner *s, const char *path)
 			break;
 		struct eh_chunk_info info;
 		eh_evtx_read_chunk(f, i, s->stage, &info, &cause);
+		s->done_bytes += EH_CHUNK_SIZE;
 		bool cut = info.state != EH_CHUNK_IO_ERROR && info.state != EH_CHUNK_GONE && info.bytes_read < EH_CHUNK_SIZE;
 		if (cut) {
 			_flush_bad(s);
@@ -501,7 +581,7 @@ static void _walk(struct eh_scanner *s, const char *path, struct ancestors *up)
 			}
 		} else if (_is_evtx_name(names[i])) {
 			if (S_ISREG(st.st_mode))
-				_scan_file(s, child);
+				s->planning ? _plan_file(s, child, &st) : _scan_file(s, child);
 			else
 				_report(s, "warning", child, "not a regular file; skipped");
 		}
@@ -509,6 +589,18 @@ static void _walk(struct eh_scanner *s, const char *path, struct ancestors *up)
 		free(names[i]);
 	}
 	free(names);
+}
+
+void eh_scan_plan(struct eh_scanner *s, const char *path)
+{
+	if (!s->opt.progress)
+		return;
+	struct eh_stats saved = s->stats; /* the walk counts what it meets */
+	s->planning = true;
+	eh_scan_path(s, path);
+	s->planning = false;
+	s->stats = saved;
+	s->started_at = _monotonic();
 }
 
 void eh_scan_path(struct eh_scanner *s, const char *path)
@@ -530,6 +622,6 @@ void eh_scan_path(struct eh_scanner *s, const char *path)
 		up.ino[0] = st.st_ino;
 		_walk(s, path, &up);
 	} else {
-		_scan_file(s, path);
+		s->planning ? _plan_file(s, path, &st) : _scan_file(s, path);
 	}
 }

@@ -46,6 +46,10 @@ void eh_timeline_release(struct eh_timeline *tl)
 		fclose(tl->spill);
 	free(tl->runs);
 	free(tl->counts);
+	for (size_t i = 0; i < tl->ncomputers; i++)
+		free(tl->computers[i].name);
+	free(tl->computers);
+	free(tl->computer_slots);
 	memset(tl, 0, sizeof *tl);
 }
 
@@ -103,6 +107,45 @@ static void _count(struct eh_timeline *tl, const struct eh_rule *rule)
 		tl->ncounts++;
 	}
 	tl->counts[k].n++;
+}
+
+static void _count_computer(struct eh_timeline *tl, const char *name)
+{
+	if (name == NULL)
+		name = "";
+	if (2 * (tl->ncomputers + 1) > tl->capslots) {
+		free(tl->computer_slots);
+		tl->capslots = tl->capslots ? tl->capslots * 2 : 64;
+		tl->computer_slots = xcalloc(tl->capslots, sizeof *tl->computer_slots);
+		for (size_t i = 0; i < tl->ncomputers; i++) {
+			size_t k = eh_hash64(tl->computers[i].name, strlen(tl->computers[i].name), 0) % tl->capslots;
+			while (tl->computer_slots[k])
+				k = (k + 1) % tl->capslots;
+			tl->computer_slots[k] = i + 1;
+		}
+	}
+	size_t k = eh_hash64(name, strlen(name), 0) % tl->capslots;
+	while (tl->computer_slots[k]) {
+		struct computer_count *c = &tl->computers[tl->computer_slots[k] - 1];
+		if (strcmp(c->name, name) == 0) {
+			c->n++;
+			return;
+		}
+		k = (k + 1) % tl->capslots;
+	}
+	tl->computers = xreallocarray(tl->computers, tl->ncomputers + 1, sizeof *tl->computers);
+	tl->computers[tl->ncomputers] = (struct computer_count){ xstrdup(name), 1 };
+	tl->computer_slots[k] = ++tl->ncomputers;
+}
+
+size_t eh_timeline_computers(const struct eh_timeline *tl)
+{
+	return tl->ncomputers;
+}
+
+const struct computer_count *eh_timeline_computer(const struct eh_timeline *tl, size_t i)
+{
+	return &tl->computers[i];
 }
 
 uint64_t eh_timeline_rule_hits(const struct eh_timeline *tl, const struct eh_rule *rule)
@@ -213,6 +256,7 @@ void eh_timeline_add_owned(struct eh_timeline *tl, const struct eh_rule *rule, s
 	h->file = file;
 	h->seq = tl->total++;
 	_count(tl, rule);
+	_count_computer(tl, ev->computer);
 	tl->bytes += sizeof *h + sizeof *ev + ev->arena.len + ev->nfields * sizeof *ev->fields;
 	if (tl->bytes > tl->limit && _spill(tl) != 0) {
 		/* no room on disk either: keep the hits in memory and say so once */

@@ -54,6 +54,7 @@ struct eh_scan_options {
 	eh_event_fn every_event; /* NULL: only events rules want are mapped */
 	const struct eh_filter *filter; /* NULL: every event */
 	struct eh_state *state;         /* --state; NULL: none */
+	bool progress;                  /* a progress line on DIAG (a terminal) */
 	unsigned shard, shards;         /* read only input logs of shard SHARD (0-based) of
 					 * SHARDS, split by path; shards <= 1: all */
 	void *user;
@@ -64,6 +65,10 @@ struct eh_scanner;
 struct eh_scanner *eh_scanner_new(const struct eh_ruleset *rules, const struct eh_scan_options *opt,
 				  struct eh_timeline *tl);
 void eh_scanner_free(struct eh_scanner *s);
+
+/* With the progress option: walks PATH first, without reading, for the
+ * totals the progress line shows. Call for every PATH before scanning. */
+void eh_scan_plan(struct eh_scanner *s, const char *path);
 
 /* Scans PATH: a file (read whatever its name), or a directory walked
  * recursively for files named *.evtx in any case. */

@@ -21,6 +21,10 @@ struct eh_hit {
 
 struct spill_run;
 struct rule_count;
+struct computer_count {
+	char *name;
+	uint64_t n;
+};
 
 struct eh_timeline {
 	struct eh_hit *hits; /* in memory, not yet spilled */
@@ -34,6 +38,10 @@ struct eh_timeline {
 	size_t nruns;
 	struct rule_count *counts; /* hits per rule (open addressing) */
 	size_t ncounts, capcounts;
+	struct computer_count *computers; /* hits per computer, in order seen */
+	size_t ncomputers;
+	size_t *computer_slots; /* open addressing over COMPUTERS, +1; 0: free */
+	size_t capslots;
 };
 
 /* LIMIT: bytes of hits kept in memory before spilling (0: the default,
@@ -55,5 +63,8 @@ int eh_timeline_each(struct eh_timeline *tl, void (*fn)(const struct eh_hit *hit
 uint64_t eh_timeline_rule_hits(const struct eh_timeline *tl, const struct eh_rule *rule);
 /* Sorted runs written to the spill file so far. */
 size_t eh_timeline_spilled_runs(const struct eh_timeline *tl);
+/* Hits per computer: the I-th computer met, and its count. */
+size_t eh_timeline_computers(const struct eh_timeline *tl);
+const struct computer_count *eh_timeline_computer(const struct eh_timeline *tl, size_t i);
 
 #endif

@@ -61,6 +61,17 @@ run 2 "$EVTXHUNT" -q --merge -f jsonl "$tmp/bad.jsonl" "$tmp/good.jsonl" && same
 grep -q 'bad.jsonl: line 1, column [0-9]*: not an evtxhunt hit' "$tmp/err" && grep -q 'bad.jsonl: line 2, column 1:' "$tmp/err" &&
 	pass "bad lines named with line and column"
 
+# --- progress: on a terminal only, never with -q ---------------------------------------
+run 1 "$EVTXHUNT" -f jsonl "$TESTDATA/logs" && ! grep -q "files, " "$tmp/err" && pass "no progress line when stderr is not a terminal"
+grep -q "hits per computer:" "$tmp/err" && grep -q "HOST-0" "$tmp/err" && pass "the summary lists hits per computer"
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$EVTXHUNT' -f jsonl -o '$tmp/p.jsonl' '$TESTDATA/logs'" /dev/null >"$tmp/tty" 2>&1 || true
+	grep -aq "evtxhunt: [0-9]*/14 files, .* MB, .* MB/s, ETA .*, [0-9]* hits" "$tmp/tty" && pass "a progress line on a terminal" ||
+		fail "no progress line on a terminal: $(head -c 300 "$tmp/tty")"
+	script -qec "'$EVTXHUNT' -q -f jsonl -o '$tmp/q.jsonl' '$TESTDATA/logs'" /dev/null >"$tmp/tty" 2>&1 || true
+	! grep -aq "files, " "$tmp/tty" && pass "none with -q"
+fi
+
 # --- Timesketch: message, datetime, timestamp_desc on every line ------------------------
 run 1 "$EVTXHUNT" -q -f jsonl "$log"
 if command -v python3 >/dev/null 2>&1; then
