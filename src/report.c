@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #include "evtxhunt/output.h"
@@ -114,9 +115,11 @@ void eh_report_stats_json(FILE *out, const struct eh_run *run)
 	for (size_t i = 0; i < sizeof stat_fields / sizeof stat_fields[0]; i++, sep = ",")
 		fprintf(out, "%s\"%s\":%" PRIu64, sep, stat_fields[i].name,
 			*(const uint64_t *)((const char *)st + stat_fields[i].offset));
+	struct rusage ru;
+	long peak_kb = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
 	fprintf(out,
 		",\"rules_loaded\":%zu,\"rules_rejected\":%zu,\"rules_unmapped\":%zu,\"warnings\":%" PRIu64
-		",\"errors\":%" PRIu64 ",\"seconds\":%.3f}\n",
+		",\"errors\":%" PRIu64 ",\"seconds\":%.3f,\"peak_rss_kb\":%ld}\n",
 		eh_ruleset_count(run->rules), eh_ruleset_error_count(run->rules), eh_ruleset_unmapped(run->rules),
-		st->warnings, st->errors, run->seconds);
+		st->warnings, st->errors, run->seconds, peak_kb);
 }

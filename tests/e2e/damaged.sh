@@ -31,6 +31,14 @@ said() {
 		sed 's/^/  stderr: /' "$tmp/err" | head -5 >&2
 	fi
 }
+# bounded WHAT: the last run's peak memory stayed under 512 MB (ASan
+# builds included), from --stats-json
+bounded() {
+	kb=$(grep -o '"peak_rss_kb":[0-9]*' "$tmp/stats.json" | cut -d: -f2)
+	if [ -n "$kb" ] && [ "$kb" -lt 524288 ]; then pass "$1: peak memory $((kb / 1024)) MB"; else
+		fail "$1: peak memory ${kb:-unknown} kB"
+	fi
+}
 # counts WHAT KEY=VALUE...: --stats-json counters
 counts() {
 	what=$1
@@ -74,6 +82,7 @@ rm "$tmp/random.bin"
 hunt 1 "$tmp/random-tail.evtx" && expect_hits "a log followed by 100 MB of random bytes" "$all"
 said "random chunks" 'chunks 13 to 1612 (offset 856064): no ElfChnk signature and no records; skipped'
 counts "random chunks" chunks=13 chunks_skipped=1600
+bounded "100 MB of random chunks"
 rm "$tmp/random-tail.evtx"
 
 # --- the file header ----------------------------------------------------------
@@ -123,6 +132,7 @@ if dd if="$tmp/mixed.evtx" of="$tmp/sparse.evtx" bs=65536 count=1 iflag=skip_byt
 	oflag=seek_bytes seek=$((4096 + 65536 * 70000)) conv=notrunc status=none 2>/dev/null; then
 	hunt 1 "$tmp/sparse.evtx" && expect_hits "a chunk past 4 GiB of a sparse file" "1 1 302 603 904 1205 1506 1807"
 	counts "sparse file" chunks=14 chunks_empty=69987
+	bounded "a 4.6 GB sparse file"
 fi
 rm -f "$tmp/sparse.evtx"
 
@@ -174,6 +184,7 @@ for i in range(10000):
 	run 1 timeout 300 "$EVTXHUNT" -q -f csv --stats-json "$tmp/stats.json" "$tmp/many"
 ) && [ "$(wc -l <"$tmp/out")" -eq 10001 ] && pass "10,000 logs: 10,000 hits with 32 descriptors"
 counts "10,000 logs" files=10000 hits=10000
+bounded "10,000 logs"
 rm -rf "$tmp/many"
 
 # --- a file that shrinks or grows while it is read ----------------------------------
