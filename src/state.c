@@ -29,7 +29,7 @@ struct eh_state {
 	int64_t ruleset; /* hash of the run's rules */
 	struct coverage *cov;
 	size_t ncov;
-	sqlite3_stmt *get_log, *add_log, *log_done, *get_chunk, *put_chunk, *add_hit, *count_chunks, *covers;
+	sqlite3_stmt *get_log, *add_log, *log_done, *get_chunk, *put_chunk, *add_hit, *count_chunks, *covers, *get_copy;
 	bool failed;
 	char *error;
 };
@@ -40,9 +40,12 @@ static const char schema[] =
 	" mtime_ns INTEGER, ctime_ns INTEGER, header_hash INTEGER, ruleset INTEGER, last_scan TEXT);"
 	"CREATE TABLE IF NOT EXISTS chunks(log INTEGER NOT NULL, idx INTEGER NOT NULL, fingerprint INTEGER,"
 	" ruleset INTEGER, PRIMARY KEY(log, idx)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS hits(log INTEGER NOT NULL, rule TEXT NOT NULL, record INTEGER NOT NULL,"
-	" time INTEGER NOT NULL, rule_title TEXT, computer TEXT, run INTEGER,"
-	" PRIMARY KEY(log, rule, record, time)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS chunks_by_fingerprint ON chunks(fingerprint);"
+	/* an event is itself wherever it is stored: a rotated log's archive
+	 * copy holds the same events under another name */
+	"CREATE TABLE IF NOT EXISTS hits(rule TEXT NOT NULL, computer TEXT NOT NULL, channel TEXT NOT NULL,"
+	" record INTEGER NOT NULL, time INTEGER NOT NULL, rule_title TEXT, log INTEGER, run INTEGER,"
+	" PRIMARY KEY(rule, computer, channel, record, time)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, started TEXT, finished TEXT, rules INTEGER,"
 	" hits INTEGER);"
 	"CREATE TABLE IF NOT EXISTS rulesets(ruleset INTEGER NOT NULL, rule INTEGER NOT NULL,"
@@ -138,7 +141,8 @@ struct eh_state *eh_state_open(const char *path, const struct eh_ruleset *rules,
 				 " last_scan = ? WHERE id = ?" },
 		{ &st->get_chunk, "SELECT fingerprint, ruleset FROM chunks WHERE log = ? AND idx = ?" },
 		{ &st->put_chunk, "INSERT OR REPLACE INTO chunks VALUES(?, ?, ?, ?)" },
-		{ &st->add_hit, "INSERT OR IGNORE INTO hits VALUES(?, ?, ?, ?, ?, ?, ?)" },
+		{ &st->add_hit, "INSERT OR IGNORE INTO hits VALUES(?, ?, ?, ?, ?, ?, ?, ?)" },
+		{ &st->get_copy, "SELECT ruleset FROM chunks WHERE fingerprint = ?" },
 		{ &st->count_chunks, "SELECT count(*) FROM chunks WHERE log = ?" },
 		{ &st->covers, "SELECT count(*) = (SELECT count(*) FROM current_rules) FROM rulesets r"
 			       " JOIN current_rules c ON r.rule = c.rule WHERE r.ruleset = ?" },
@@ -164,8 +168,8 @@ void eh_state_close(struct eh_state *st)
 {
 	if (st == NULL)
 		return;
-	sqlite3_stmt *all[] = { st->get_log, st->add_log, st->log_done, st->get_chunk,
-				st->put_chunk, st->add_hit, st->count_chunks, st->covers };
+	sqlite3_stmt *all[] = { st->get_log, st->add_log, st->log_done, st->get_chunk, st->put_chunk,
+				st->add_hit, st->count_chunks, st->covers, st->get_copy };
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		sqlite3_finalize(all[i]);
 	if (st->db) {
@@ -309,6 +313,14 @@ bool eh_state_chunk_known(struct eh_state *st, int64_t log, uint64_t index, uint
 	if (sqlite3_step(s) == SQLITE_ROW)
 		known = (uint64_t)sqlite3_column_int64(s, 0) == fingerprint && _covers(st, sqlite3_column_int64(s, 1));
 	sqlite3_reset(s);
+	if (known)
+		return true;
+	/* the same bytes scanned under another name: a rotated log's archive */
+	s = st->get_copy;
+	sqlite3_bind_int64(s, 1, (int64_t)fingerprint);
+	while (!known && sqlite3_step(s) == SQLITE_ROW)
+		known = _covers(st, sqlite3_column_int64(s, 0));
+	sqlite3_reset(s);
 	return known;
 }
 
@@ -327,13 +339,14 @@ void eh_state_chunk_scanned(struct eh_state *st, int64_t log, uint64_t index, ui
 bool eh_state_hit_is_new(struct eh_state *st, int64_t log, const struct eh_rule *rule, const struct eh_event *ev)
 {
 	sqlite3_stmt *s = st->add_hit;
-	sqlite3_bind_int64(s, 1, log);
-	sqlite3_bind_text(s, 2, rule->id ? rule->id : rule->title, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, (int64_t)ev->record_id);
-	sqlite3_bind_int64(s, 4, ev->time);
-	sqlite3_bind_text(s, 5, rule->title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, ev->computer ? ev->computer : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, st->run);
+	sqlite3_bind_text(s, 1, rule->id ? rule->id : rule->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, ev->computer ? ev->computer : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, ev->channel ? ev->channel : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, (int64_t)ev->record_id);
+	sqlite3_bind_int64(s, 5, ev->time);
+	sqlite3_bind_text(s, 6, rule->title, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, log);
+	sqlite3_bind_int64(s, 8, st->run);
 	bool added = false;
 	if (sqlite3_step(s) == SQLITE_DONE)
 		added = sqlite3_changes(st->db) > 0;

@@ -5,7 +5,9 @@
  * Per input log (by path) it keeps the file's identity (size, times, a
  * hash of its header) and, per chunk, a 64-bit fingerprint of its bytes
  * and the rule set it was scanned with; every hit reported is kept by
- * (log, rule, record, time). A file whose identity is unchanged and whose
+ * rule and event (computer, channel, record id, time), so the archive copy
+ * of a rotated log reports nothing twice (and its chunks, found by
+ * fingerprint under the old name, are not even scanned). A file whose identity is unchanged and whose
  * chunks were all scanned with rules covering today's is skipped without
  * reading its chunks; otherwise each chunk whose fingerprint is unchanged
  * is skipped, the others scanned (a log that wrapped, was cleared or
@@ -51,8 +53,8 @@ void eh_state_log_done(struct eh_state *st, int64_t log, const struct eh_file_id
 
 /* Fingerprint of a chunk's bytes. */
 uint64_t eh_state_chunk_fingerprint(const uint8_t *chunk);
-/* Whether chunk INDEX of LOG was scanned, with these bytes, by rules
- * covering the run's. */
+/* Whether chunk INDEX of LOG, or any chunk with these bytes, was scanned
+ * by rules covering the run's. */
 bool eh_state_chunk_known(struct eh_state *st, int64_t log, uint64_t index, uint64_t fingerprint);
 void eh_state_chunk_scanned(struct eh_state *st, int64_t log, uint64_t index, uint64_t fingerprint);
 

@@ -46,7 +46,19 @@ cp "$TESTDATA/logs/security_4688.evtx" "$log"
 hunt 1 "$log" && grep -q "none of its chunks is as at the last run: the log was cleared" "$tmp/err" &&
 	pass "a cleared log is recognised, its new hits reported: $(hits)"
 
+# (each scenario below on a state of its own: they reuse the same events)
+# rotation: the full log archived under another name, a new one begun
+state=$tmp/rotation.db
+"$EVTXGEN" "$desc" "$tmp/rot.evtx"
+hunt 1 "$tmp/rot.evtx" && expect "before rotation" "1 302 603 904 1205 1506 1807"
+mv "$tmp/rot.evtx" "$tmp/Archive-rot-2024-03-08.evtx"
+"$EVTXGEN" "$TESTDATA/fixtures/seed_rule.txt" "$tmp/rot.evtx"
+hunt 1 "$tmp/Archive-rot-2024-03-08.evtx" "$tmp/rot.evtx" && ! hits | grep -qw 1807 &&
+	pass "rotated: the archive reports nothing again, the new log its hits"
+counts "rotated" chunks_unchanged=13
+
 # rules: one more rule rescans, fewer rules do not
+state=$tmp/rules.db
 "$EVTXGEN" "$desc" "$tmp/rules.evtx"
 hunt 1 "$tmp/rules.evtx" && expect "a new log" "1 302 603 904 1205 1506 1807"
 mkdir "$tmp/rules"
@@ -57,6 +69,7 @@ hunt 0 "$tmp/rules.evtx" && counts "a rule removed" files_unchanged=1 && pass "a
 
 # a run killed mid-scan changes nothing; the next one reports everything once
 if [ -f "${RESIZE_PRELOAD:-}" ]; then
+	state=$tmp/killed.db
 	"$EVTXGEN" "$desc" "$tmp/killed.evtx"
 	set +e
 	RESIZE_PATH=$tmp/killed.evtx RESIZE_AT=$((4096 + 65536 * 8)) RESIZE_TO=kill LD_PRELOAD=$RESIZE_PRELOAD \
@@ -69,6 +82,7 @@ if [ -f "${RESIZE_PRELOAD:-}" ]; then
 	hunt 0 "$tmp/killed.evtx" && expect "and then none" ""
 
 	# a second run while the first holds the state
+	state=$tmp/busy.db
 	"$EVTXGEN" "$desc" "$tmp/busy.evtx"
 	RESIZE_PATH=$tmp/busy.evtx RESIZE_AT=$((4096 + 65536 * 8)) RESIZE_TO=stop LD_PRELOAD=$RESIZE_PRELOAD \
 		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
@@ -91,7 +105,7 @@ if [ -f "${RESIZE_PRELOAD:-}" ]; then
 	hunt 0 "$tmp/busy.evtx" && expect "its hits are known" ""
 fi
 
-run 0 "$EVTXHUNT" --state-report "$state"
+run 0 "$EVTXHUNT" --state-report "$tmp/state.db"
 grep -q "Security.evtx" "$tmp/out" && grep -q "Regsvr32.EXE Calling of DllRegisterServer" "$tmp/out" &&
 	grep -q '^runs' "$tmp/out" && pass "--state-report: logs, runs, hits per rule"
 printf 'not a database' >"$tmp/junk.db"
