@@ -125,7 +125,9 @@ static void _retire(struct eh_scanner *s, struct job *job)
 		if (state && !eh_state_hit_is_new(state, job->log, job->hits[i].rule, job->hits[i].event)) {
 			job->stats.hits--;
 			job->stats.hits_known++;
-			continue; /* job_reset frees it */
+			eh_event_free(job->hits[i].event);
+			job->hits[i].event = NULL;
+			continue;
 		}
 		eh_timeline_add_owned(s->tl, job->hits[i].rule, job->hits[i].event, job->file);
 		job->hits[i].event = NULL;
