@@ -159,6 +159,24 @@ static int _write_stats(const char *path, const struct eh_run *run)
 	return eh_outfile_commit(f);
 }
 
+struct carry {
+	struct eh_merger *merger;
+	struct eh_timeline *tl;
+	size_t added;
+};
+
+static void _carry(const char *line, size_t len, void *user)
+{
+	struct carry *c = user;
+	const char *err;
+	size_t column;
+	if (eh_merge_line(c->merger, line, len, c->tl, &err, &column))
+		c->added++;
+	else
+		fprintf(stderr, "evtxhunt: --state: a pending hit cannot be read back (%s at column %zu); skipped\n", err,
+			column);
+}
+
 /* --merge: JSON Lines of earlier runs into one timeline. */
 static int _merge(int n, char **files, const struct eh_output_options *out_opt, const char *output, bool force,
 		  bool quiet)
@@ -393,6 +411,11 @@ int main(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	scan_opt.progress = !quiet && isatty(STDERR_FILENO);
+	/* hits an interrupted run found but never reported go in this report */
+	struct carry carry = { eh_merger_new(), &tl, 0 };
+	if (scan_opt.state && eh_state_pending(scan_opt.state, _carry, &carry) && !quiet)
+		fprintf(stderr, "evtxhunt: --state: %zu hits found by an interrupted run, not reported then, are in this report\n",
+			carry.added);
 	struct eh_scanner *scanner = eh_scanner_new(rules, &scan_opt, &tl);
 	for (int i = optind; i < argc; i++)
 		eh_scan_plan(scanner, argv[i]);
@@ -433,11 +456,12 @@ int main(int argc, char **argv)
 		status = EXIT_ERROR;
 	if (st->errors || st->files_failed)
 		status = EXIT_ERROR;
-	else if (status != EXIT_ERROR && st->hits)
+	else if (status != EXIT_ERROR && (st->hits || carry.added))
 		status = EXIT_HITS;
 
 	eh_scanner_free(scanner);
 	eh_timeline_release(&tl);
+	eh_merger_free(carry.merger);
 	eh_ruleset_free(rules);
 	eh_filter_release(&filter);
 	xmlCleanupParser();

@@ -406,6 +406,24 @@ static bool _parse_hit(struct eh_merger *m, struct jp *j, struct hit_line *h)
 	return true;
 }
 
+bool eh_merge_line(struct eh_merger *m, const char *line, size_t len, struct eh_timeline *tl, const char **err,
+		   size_t *column)
+{
+	struct jp j = { line, line + len, NULL };
+	struct hit_line h = { 0 };
+	bool ok = _parse_hit(m, &j, &h);
+	if (ok) {
+		const struct eh_rule *rule = _intern_rule(m, &h);
+		eh_timeline_add(tl, rule, &m->ev, eh_timeline_file(tl, h.file));
+	} else {
+		m->bad_lines++;
+		*err = j.err ? j.err : "not JSON";
+		*column = (size_t)(j.p - line) + 1;
+	}
+	_hit_line_free(&h);
+	return ok;
+}
+
 long eh_merge_file(struct eh_merger *m, const char *path, struct eh_timeline *tl, FILE *diag)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
@@ -425,22 +443,17 @@ long eh_merge_file(struct eh_merger *m, const char *path, struct eh_timeline *tl
 	long added = 0, lineno = 0;
 	while ((n = getline(&line, &cap, f)) > 0) {
 		lineno++;
-		struct jp j = { line, line + n, NULL };
-		struct hit_line h = { 0 };
-		if (_parse_hit(m, &j, &h)) {
-			const struct eh_rule *rule = _intern_rule(m, &h);
-			eh_timeline_add(tl, rule, &m->ev, eh_timeline_file(tl, h.file));
+		const char *err;
+		size_t column;
+		if (eh_merge_line(m, line, (size_t)n, tl, &err, &column)) {
 			added++;
-		} else {
-			m->bad_lines++;
-			buf_reset(&msg);
-			buf_adds(&msg, "evtxhunt: error: ");
-			eh_escape_terminal(&msg, path, strlen(path));
-			buf_addf(&msg, ": line %ld, column %ld: %s; line skipped\n", lineno, (long)(j.p - line) + 1,
-				 j.err ? j.err : "not JSON");
-			fputs(msg.data, diag);
+			continue;
 		}
-		_hit_line_free(&h);
+		buf_reset(&msg);
+		buf_adds(&msg, "evtxhunt: error: ");
+		eh_escape_terminal(&msg, path, strlen(path));
+		buf_addf(&msg, ": line %ld, column %zu: %s; line skipped\n", lineno, column, err);
+		fputs(msg.data, diag);
 	}
 	bool failed = ferror(f);
 	free(line);

@@ -289,7 +289,7 @@ static void _json_str(struct buf *out, const char *key, const char *value)
 		buf_adds(out, "null");
 }
 
-static void _jsonl_hit(struct buf *out, const struct eh_hit *h)
+void eh_output_jsonl_hit(struct buf *out, const struct eh_hit *h)
 {
 	const struct eh_event *ev = h->event;
 	char when[48];
@@ -359,7 +359,7 @@ static void _write_hit(const struct eh_hit *hit, void *user)
 		_csv_hit(&w->b, hit);
 		break;
 	case EH_FORMAT_JSONL:
-		_jsonl_hit(&w->b, hit);
+		eh_output_jsonl_hit(&w->b, hit);
 		break;
 	}
 	if (w->b.len > 65536) {

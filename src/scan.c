@@ -122,7 +122,7 @@ static void _retire(struct eh_scanner *s, struct job *job)
 	}
 	struct eh_state *state = job->is_chunk ? s->opt.state : NULL;
 	for (size_t i = 0; i < job->nhits; i++) {
-		if (state && !eh_state_hit_is_new(state, job->log, job->hits[i].rule, job->hits[i].event)) {
+		if (state && !eh_state_hit_is_new(state, job->log, job->hits[i].rule, job->hits[i].event, job->file)) {
 			job->stats.hits--;
 			job->stats.hits_known++;
 			eh_event_free(job->hits[i].event);
@@ -132,8 +132,10 @@ static void _retire(struct eh_scanner *s, struct job *job)
 		eh_timeline_add_owned(s->tl, job->hits[i].rule, job->hits[i].event, job->file);
 		job->hits[i].event = NULL;
 	}
-	if (state)
+	if (state) {
 		eh_state_chunk_scanned(state, job->log, job->info.index, job->fingerprint);
+		eh_state_checkpoint(state);
+	}
 	_add_stats(&s->stats, &job->stats);
 	_progress(s, false);
 	job->nhits = 0;

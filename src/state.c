@@ -16,6 +16,7 @@
 #include "evtxhunt/util.h"
 
 #define SCHEMA_VERSION "1"
+#define CHECKPOINT_SECONDS 5.0 /* work a killed run keeps: at most this much is redone */
 
 struct coverage {
 	int64_t ruleset;
@@ -32,6 +33,9 @@ struct eh_state {
 	sqlite3_stmt *get_log, *add_log, *log_done, *get_chunk, *put_chunk, *add_hit, *count_chunks, *covers, *get_copy;
 	bool failed;
 	char *error;
+	struct buf line;
+	uint64_t since_checkpoint, checkpoint_every; /* chunks; 0: by time */
+	double checkpoint_at;
 };
 
 static const char schema[] =
@@ -45,7 +49,9 @@ static const char schema[] =
 	 * copy holds the same events under another name */
 	"CREATE TABLE IF NOT EXISTS hits(rule TEXT NOT NULL, computer TEXT NOT NULL, channel TEXT NOT NULL,"
 	" record INTEGER NOT NULL, time INTEGER NOT NULL, rule_title TEXT, log INTEGER, run INTEGER,"
+	" delivered INTEGER NOT NULL DEFAULT 0, line TEXT,"
 	" PRIMARY KEY(rule, computer, channel, record, time)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS hits_pending ON hits(delivered) WHERE delivered = 0;"
 	"CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, started TEXT, finished TEXT, rules INTEGER,"
 	" hits INTEGER);"
 	"CREATE TABLE IF NOT EXISTS rulesets(ruleset INTEGER NOT NULL, rule INTEGER NOT NULL,"
@@ -63,6 +69,13 @@ static void _now_iso(char out[32])
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static double _seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int _cmp_u64(const void *a, const void *b)
@@ -116,6 +129,10 @@ struct eh_state *eh_state_open(const char *path, const struct eh_ruleset *rules,
 	}
 	struct eh_state *st = xcalloc(1, sizeof *st);
 	st->lock_fd = fd;
+	buf_init(&st->line);
+	const char *every = getenv("EVTXHUNT_STATE_CHECKPOINT"); /* for tests: chunks between commits */
+	st->checkpoint_every = every ? strtoull(every, NULL, 10) : 0;
+	st->checkpoint_at = _seconds();
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		*cause = _db_error(st->db, "cannot open the database");
 		eh_state_close(st);
@@ -141,7 +158,7 @@ struct eh_state *eh_state_open(const char *path, const struct eh_ruleset *rules,
 				 " last_scan = ? WHERE id = ?" },
 		{ &st->get_chunk, "SELECT fingerprint, ruleset FROM chunks WHERE log = ? AND idx = ?" },
 		{ &st->put_chunk, "INSERT OR REPLACE INTO chunks VALUES(?, ?, ?, ?)" },
-		{ &st->add_hit, "INSERT OR IGNORE INTO hits VALUES(?, ?, ?, ?, ?, ?, ?, ?)" },
+		{ &st->add_hit, "INSERT OR IGNORE INTO hits VALUES(?, ?, ?, ?, ?, ?, ?, ?, 0, ?)" },
 		{ &st->get_copy, "SELECT ruleset FROM chunks WHERE fingerprint = ?" },
 		{ &st->count_chunks, "SELECT count(*) FROM chunks WHERE log = ?" },
 		{ &st->covers, "SELECT count(*) = (SELECT count(*) FROM current_rules) FROM rulesets r"
@@ -181,6 +198,7 @@ void eh_state_close(struct eh_state *st)
 		close(st->lock_fd);
 	free(st->cov);
 	free(st->error);
+	buf_free(&st->line);
 	free(st);
 }
 
@@ -207,11 +225,42 @@ int eh_state_commit(struct eh_state *st, uint64_t hits_reported, char **cause)
 		sqlite3_step(s);
 		sqlite3_finalize(s);
 	}
-	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(st->db, "UPDATE hits SET delivered = 1, line = NULL WHERE delivered = 0", NULL, NULL, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		*cause = _db_error(st->db, "cannot commit");
 		return -1;
 	}
 	return 0;
+}
+
+void eh_state_checkpoint(struct eh_state *st)
+{
+	st->since_checkpoint++;
+	if (st->failed || (st->checkpoint_every ? st->since_checkpoint < st->checkpoint_every
+						: _seconds() - st->checkpoint_at < CHECKPOINT_SECONDS))
+		return;
+	if (sqlite3_exec(st->db, "COMMIT; BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		_fail(st);
+	st->since_checkpoint = 0;
+	st->checkpoint_at = _seconds();
+}
+
+size_t eh_state_pending(struct eh_state *st, void (*fn)(const char *line, size_t len, void *user), void *user)
+{
+	sqlite3_stmt *s;
+	size_t n = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT line FROM hits WHERE delivered = 0 AND line IS NOT NULL", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		_fail(st);
+		return 0;
+	}
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		fn((const char *)sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0), user);
+		n++;
+	}
+	sqlite3_finalize(s);
+	return n;
 }
 
 /* Whether rules recorded as RULESET include every rule of this run. */
@@ -336,8 +385,14 @@ void eh_state_chunk_scanned(struct eh_state *st, int64_t log, uint64_t index, ui
 	sqlite3_reset(s);
 }
 
-bool eh_state_hit_is_new(struct eh_state *st, int64_t log, const struct eh_rule *rule, const struct eh_event *ev)
+bool eh_state_hit_is_new(struct eh_state *st, int64_t log, const struct eh_rule *rule, const struct eh_event *ev,
+			 const char *file)
 {
+	/* kept as its JSON line, to be delivered by the next run if this one
+	 * dies after a checkpoint and before its report */
+	struct eh_hit hit = { .rule = rule, .event = (struct eh_event *)ev, .file = file };
+	buf_reset(&st->line);
+	eh_output_jsonl_hit(&st->line, &hit);
 	sqlite3_stmt *s = st->add_hit;
 	sqlite3_bind_text(s, 1, rule->id ? rule->id : rule->title, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, ev->computer ? ev->computer : "", -1, SQLITE_STATIC);
@@ -347,6 +402,7 @@ bool eh_state_hit_is_new(struct eh_state *st, int64_t log, const struct eh_rule 
 	sqlite3_bind_text(s, 6, rule->title, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 7, log);
 	sqlite3_bind_int64(s, 8, st->run);
+	sqlite3_bind_text(s, 9, st->line.data, (int)st->line.len, SQLITE_STATIC);
 	bool added = false;
 	if (sqlite3_step(s) == SQLITE_DONE)
 		added = sqlite3_changes(st->db) > 0;

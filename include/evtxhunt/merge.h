@@ -5,6 +5,7 @@
 #ifndef EVTXHUNT_MERGE_H
 #define EVTXHUNT_MERGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -21,6 +22,10 @@ void eh_merger_free(struct eh_merger *m);
  * line and counted; the others are still read. Returns the hits added, or
  * -1 when PATH cannot be read at all (reported too). */
 long eh_merge_file(struct eh_merger *m, const char *path, struct eh_timeline *tl, FILE *diag);
+/* Adds the hit of one JSON line to TL; false (counted as a bad line) with
+ * *ERR and *COLUMN set when it is not one. */
+bool eh_merge_line(struct eh_merger *m, const char *line, size_t len, struct eh_timeline *tl, const char **err,
+		   size_t *column);
 /* Lines that could not be read, over every file. */
 size_t eh_merger_bad_lines(const struct eh_merger *m);
 size_t eh_merger_rules(const struct eh_merger *m);

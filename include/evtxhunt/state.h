@@ -15,11 +15,14 @@
  * a rule, or a rule that changed, makes the chunks scanned without it due
  * again; one that only lost rules does not.
  *
- * Everything a run learns is one transaction, committed after the report
- * is complete: a run killed at any point leaves the state as it was, and
- * the next run redoes it all, losing and duplicating nothing. The window
- * left is between the report being named and the commit (a duplicate, not
- * a loss, if the run dies in it). A second run on the same state file is
+ * A run commits what it learnt every few seconds (checkpoints), its new
+ * hits kept as their JSON lines, marked undelivered; once its report is
+ * written it marks them delivered. A run killed at any point loses only
+ * the work since its last checkpoint, which the next run redoes, and the
+ * next run also delivers the hits the killed one found but never reported:
+ * nothing is lost, nothing doubled. The window left is between the report
+ * being named and the last commit (a duplicate, not a loss, if the run
+ * dies in it). A second run on the same state file is
  * refused with a message while the first holds it. */
 #ifndef EVTXHUNT_STATE_H
 #define EVTXHUNT_STATE_H
@@ -59,7 +62,15 @@ bool eh_state_chunk_known(struct eh_state *st, int64_t log, uint64_t index, uint
 void eh_state_chunk_scanned(struct eh_state *st, int64_t log, uint64_t index, uint64_t fingerprint);
 
 /* Whether a hit is new; a new one is recorded (reported by this run). */
-bool eh_state_hit_is_new(struct eh_state *st, int64_t log, const struct eh_rule *rule, const struct eh_event *ev);
+bool eh_state_hit_is_new(struct eh_state *st, int64_t log, const struct eh_rule *rule, const struct eh_event *ev,
+			 const char *file);
+/* After each chunk: commits what was learnt every few seconds, so a run
+ * killed late redoes little. */
+void eh_state_checkpoint(struct eh_state *st);
+/* Hits found by earlier runs that died before their report was written
+ * (after a checkpoint): each as its JSON line, for this run to deliver.
+ * Returns how many. */
+size_t eh_state_pending(struct eh_state *st, void (*fn)(const char *line, size_t len, void *user), void *user);
 
 /* --state-report: logs, runs and hits per rule per day. Returns 0, or -1
  * with a message on OUT's error stream. */

@@ -81,6 +81,25 @@ if [ -f "${RESIZE_PRELOAD:-}" ]; then
 	hunt 1 "$tmp/killed.evtx" && expect "after the kill: every hit, once" "1 302 603 904 1205 1506 1807"
 	hunt 0 "$tmp/killed.evtx" && expect "and then none" ""
 
+	# killed after checkpoints (one per chunk here): the next run redoes only
+	# what was not committed and delivers the hits the killed run found
+	state=$tmp/checkpoint.db
+	"$EVTXGEN" "$desc" "$tmp/checkpoint.evtx"
+	set +e
+	EVTXHUNT_STATE_CHECKPOINT=1 RESIZE_PATH=$tmp/checkpoint.evtx RESIZE_AT=$((4096 + 65536 * 10)) RESIZE_TO=kill \
+		LD_PRELOAD=$RESIZE_PRELOAD ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+		"$EVTXHUNT" -q -j1 -f jsonl --state "$state" "$tmp/checkpoint.evtx" >"$tmp/out" 2>&1
+	st=$?
+	set -e
+	[ "$st" -eq 137 ] && [ ! -s "$tmp/out" ] && pass "killed after checkpoints: nothing printed"
+	run 1 "$EVTXHUNT" -f jsonl --state "$state" --stats-json "$tmp/s.json" "$tmp/checkpoint.evtx" &&
+		expect "the next run: every hit, once" "1 302 603 904 1205 1506 1807"
+	grep -q '"chunks_unchanged":[1-9]' "$tmp/s.json" && pass "the committed chunks were not scanned again" ||
+		fail "all chunks scanned again: $(cat "$tmp/s.json")"
+	grep -q "hits found by an interrupted run, not reported then, are in this report" "$tmp/err" &&
+		pass "the killed run's hits delivered, and said so"
+	hunt 0 "$tmp/checkpoint.evtx" && expect "and then none" ""
+
 	# a second run while the first holds the state
 	state=$tmp/busy.db
 	"$EVTXGEN" "$desc" "$tmp/busy.evtx"
