@@ -11,13 +11,13 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "evtxhunt/chunkscan.h"
 #include "evtxhunt/fieldmap.h"
+#include "evtxhunt/progress.h"
 #include "evtxhunt/reader.h"
 #include "evtxhunt/scan.h"
 #include "evtxhunt/util.h"
@@ -52,54 +52,18 @@ struct eh_scanner {
 	uint8_t *stage; /* a chunk is read here, then swapped into its job */
 	/* --progress: totals from a walk before the scan, what is done so far */
 	bool planning;
-	uint64_t plan_files, plan_bytes, done_files, done_bytes;
-	double progress_at, started_at;
-	bool progress_shown;
+	struct eh_progress progress;
 };
 
-static double _monotonic(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void _duration(char *out, size_t cap, double secs)
-{
-	long t = (long)(secs + 0.5);
-	if (t >= 3600)
-		snprintf(out, cap, "%ldh%02ldm", t / 3600, t / 60 % 60);
-	else if (t >= 60)
-		snprintf(out, cap, "%ldm%02lds", t / 60, t % 60);
-	else
-		snprintf(out, cap, "%lds", t);
-}
-
-/* The progress line on a terminal's stderr, at most four times a second;
- * FINAL clears it. */
+/* The progress line, not while walking for its totals; FINAL clears it. */
 static void _progress(struct eh_scanner *s, bool final)
 {
-	if (!s->opt.progress || s->planning)
+	if (s->planning)
 		return;
-	double now = _monotonic();
-	if (final) {
-		if (s->progress_shown)
-			fputs("\r\033[K", s->opt.diag);
-		s->progress_shown = false;
-		return;
-	}
-	if (now - s->progress_at < 0.25)
-		return;
-	s->progress_at = now;
-	double secs = now - s->started_at, rate = secs > 0 ? (double)s->done_bytes / secs : 0;
-	char eta[32] = "-";
-	if (rate > 0 && s->plan_bytes > s->done_bytes)
-		_duration(eta, sizeof eta, (double)(s->plan_bytes - s->done_bytes) / rate);
-	fprintf(s->opt.diag, "\r\033[Kevtxhunt: %" PRIu64 "/%" PRIu64 " files, %.1f/%.1f MB, %.0f MB/s, ETA %s, %" PRIu64 " hits",
-		s->done_files, s->plan_files, (double)s->done_bytes / 1e6, (double)s->plan_bytes / 1e6, rate / 1e6, eta,
-		s->stats.hits);
-	fflush(s->opt.diag);
-	s->progress_shown = true;
+	if (final)
+		eh_progress_clear(&s->progress);
+	else
+		eh_progress_update(&s->progress, s->stats.hits);
 }
 
 static struct job *_push_slot(struct eh_scanner *s);
@@ -116,8 +80,7 @@ static void _add_stats(struct eh_stats *to, const struct eh_stats *from)
 static void _retire(struct eh_scanner *s, struct job *job)
 {
 	if (job->messages.len && s->opt.diag) {
-		if (s->progress_shown) /* messages go above the progress line */
-			fputs("\r\033[K", s->opt.diag), s->progress_shown = false;
+		eh_progress_clear(&s->progress); /* messages go above the progress line */
 		fwrite(job->messages.data, 1, job->messages.len, s->opt.diag);
 	}
 	struct eh_state *state = job->is_chunk ? s->opt.state : NULL;
@@ -254,6 +217,7 @@ struct eh_scanner *eh_scanner_new(const struct eh_ruleset *rules, const struct e
 {
 	struct eh_scanner *s = xcalloc(1, sizeof *s);
 	s->opt = *opt;
+	eh_progress_init(&s->progress, opt->progress ? opt->diag : NULL);
 	s->tl = tl;
 	/* every record must be read when every event is asked for */
 	if (!opt->no_prefilter && opt->every_event == NULL)
@@ -373,20 +337,21 @@ static void _plan_file(struct eh_scanner *s, const char *path, const struct stat
 {
 	if (!_in_my_shard(s, path))
 		return;
-	s->plan_files++;
-	s->plan_bytes += (uint64_t)st->st_size;
+	s->progress.plan_files++;
+	s->progress.plan_bytes += (uint64_t)st->st_size;
 }
 
 static void _scan_file_inner(struct eh_scanner *s, const char *path);
 
 static void _scan_file(struct eh_scanner *s, const char *path)
 {
-	uint64_t before = s->done_bytes;
+	struct eh_progress *p = &s->progress;
+	uint64_t before = p->done_bytes;
 	struct stat st;
 	_scan_file_inner(s, path);
-	if (stat(path, &st) == 0 && s->done_bytes < before + (uint64_t)st.st_size)
-		s->done_bytes = before + (uint64_t)st.st_size; /* unchanged or skipped parts count as done */
-	s->done_files++;
+	if (stat(path, &st) == 0 && p->done_bytes < before + (uint64_t)st.st_size)
+		p->done_bytes = before + (uint64_t)st.st_size; /* unchanged or skipped parts count as done */
+	p->done_files++;
 	_progress(s, false);
 }
 
@@ -439,7 +404,7 @@ static void _scan_file_inner(struct eh_scanner *s, const char *path)
 			break;
 		struct eh_chunk_info info;
 		eh_evtx_read_chunk(f, i, s->stage, &info, &cause);
-		s->done_bytes += EH_CHUNK_SIZE;
+		s->progress.done_bytes += EH_CHUNK_SIZE;
 		bool cut = info.state != EH_CHUNK_IO_ERROR && info.state != EH_CHUNK_GONE && info.bytes_read < EH_CHUNK_SIZE;
 		if (cut) {
 			_flush_bad(s);
@@ -597,14 +562,14 @@ static void _walk(struct eh_scanner *s, const char *path, struct ancestors *up)
 
 void eh_scan_plan(struct eh_scanner *s, const char *path)
 {
-	if (!s->opt.progress)
+	if (s->progress.out == NULL)
 		return;
 	struct eh_stats saved = s->stats; /* the walk counts what it meets */
 	s->planning = true;
 	eh_scan_path(s, path);
 	s->planning = false;
 	s->stats = saved;
-	s->started_at = _monotonic();
+	eh_progress_start(&s->progress);
 }
 
 void eh_scan_path(struct eh_scanner *s, const char *path)
