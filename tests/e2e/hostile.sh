@@ -27,6 +27,22 @@ if grep -q "HYPERLINK" "$tmp/out"; then
 		pass "csv: formulas neutralized"
 fi
 
+# CSV: one row per hit, whatever CR, LF, NUL, quotes and commas the values
+# hold (CR LF ends rows, as RFC 4180 says; none inside a row)
+[ "$(wc -l <"$tmp/out")" -eq 7 ] && [ "$(grep -c "$(printf '\r$')" "$tmp/out")" -eq 7 ] &&
+	[ "$(tr -cd '\r' <"$tmp/out" | wc -c)" -eq 7 ] && pass "csv: one line per hit, CR only ending rows"
+if command -v python3 >/dev/null 2>&1; then
+	python3 -c '
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
+assert len(rows) == 7 and all(len(r) == len(rows[0]) for r in rows), [len(r) for r in rows]
+' "$tmp/out" && pass "csv: a CSV reader sees 6 rows of hits, every one complete"
+fi
+for format in table jsonl; do
+	run 1 "$EVTXHUNT" -q --wide -f "$format" "$f"
+	[ "$(grep -c "$(printf '\r')" "$tmp/out" || true)" -eq 0 ] && pass "$format: no raw CR (it would rewrite the line on a terminal)"
+done
+
 run 1 "$EVTXHUNT" -q -f jsonl "$f"
 if command -v python3 >/dev/null 2>&1; then
 	python3 -c '
