@@ -411,6 +411,8 @@ int main(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	scan_opt.progress = !quiet && isatty(STDERR_FILENO);
+	if (scan_opt.state && eh_filter_active(&filter))
+		eh_state_partial(scan_opt.state);
 	/* hits an interrupted run found but never reported go in this report */
 	struct carry carry = { eh_merger_new(), &tl, 0 };
 	if (scan_opt.state && eh_state_pending(scan_opt.state, _carry, &carry) && !quiet)

@@ -34,6 +34,7 @@ struct eh_state {
 	bool failed;
 	char *error;
 	struct buf line;
+	bool partial; /* events were filtered: scans cover nothing */
 	uint64_t since_checkpoint, checkpoint_every; /* chunks; 0: by time */
 	double checkpoint_at;
 };
@@ -317,8 +318,15 @@ int64_t eh_state_log(struct eh_state *st, const char *path, const struct eh_file
 	return log;
 }
 
+void eh_state_partial(struct eh_state *st)
+{
+	st->partial = true;
+}
+
 void eh_state_log_done(struct eh_state *st, int64_t log, const struct eh_file_identity *id)
 {
+	if (st->partial)
+		return;
 	char now[32];
 	_now_iso(now);
 	sqlite3_stmt *s = st->log_done;
@@ -375,6 +383,8 @@ bool eh_state_chunk_known(struct eh_state *st, int64_t log, uint64_t index, uint
 
 void eh_state_chunk_scanned(struct eh_state *st, int64_t log, uint64_t index, uint64_t fingerprint)
 {
+	if (st->partial)
+		return;
 	sqlite3_stmt *s = st->put_chunk;
 	sqlite3_bind_int64(s, 1, log);
 	sqlite3_bind_int64(s, 2, (int64_t)index);

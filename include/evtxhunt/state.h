@@ -40,6 +40,10 @@ struct eh_state;
 /* Opens (creating) the state at PATH for a run with RULES; NULL with
  * *CAUSE set (caller frees) when it cannot, or another run holds it. */
 struct eh_state *eh_state_open(const char *path, const struct eh_ruleset *rules, char **cause);
+/* The run filters events (--from, --to, --computer): its hits are kept,
+ * but what it scanned is not recorded as covered, so a later run without
+ * the filters still scans it. */
+void eh_state_partial(struct eh_state *st);
 /* Commits what the run learnt; -1 with *CAUSE on failure. */
 int eh_state_commit(struct eh_state *st, uint64_t hits_reported, char **cause);
 /* Closes; what was not committed is dropped. */

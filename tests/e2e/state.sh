@@ -47,6 +47,13 @@ hunt 1 "$log" && grep -q "none of its chunks is as at the last run: the log was 
 	pass "a cleared log is recognised, its new hits reported: $(hits)"
 
 # (each scenario below on a state of its own: they reuse the same events)
+# a filtered run reports its hits but covers nothing: the full run after
+# it still scans everything and reports the rest
+state=$tmp/filtered.db
+"$EVTXGEN" "$desc" "$tmp/filtered.evtx"
+hunt 1 --from 2024-03-06 "$tmp/filtered.evtx" && expect "a filtered run" "1506 1807"
+hunt 1 "$tmp/filtered.evtx" && expect "then an unfiltered one: the rest" "1 302 603 904 1205"
+
 # rotation: the full log archived under another name, a new one begun
 state=$tmp/rotation.db
 "$EVTXGEN" "$desc" "$tmp/rot.evtx"
