@@ -59,18 +59,8 @@ static void _utf16(struct bx *b, const uint8_t *p, size_t units, bool escape)
 			c = 0xfffd; /* a lone surrogate */
 		if (escape && (c == '<' || c == '>' || c == '&' || c == '"')) {
 			buf_adds(b->out, c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : "&quot;");
-		} else if (c < 0x80) {
-			buf_addc(b->out, (char)c);
-		} else if (c < 0x800) {
-			char u[2] = { (char)(0xc0 | c >> 6), (char)(0x80 | (c & 0x3f)) };
-			buf_add(b->out, u, 2);
-		} else if (c < 0x10000) {
-			char u[3] = { (char)(0xe0 | c >> 12), (char)(0x80 | ((c >> 6) & 0x3f)), (char)(0x80 | (c & 0x3f)) };
-			buf_add(b->out, u, 3);
 		} else {
-			char u[4] = { (char)(0xf0 | c >> 18), (char)(0x80 | ((c >> 12) & 0x3f)),
-				      (char)(0x80 | ((c >> 6) & 0x3f)), (char)(0x80 | (c & 0x3f)) };
-			buf_add(b->out, u, 4);
+			buf_add_utf8(b->out, c);
 		}
 	}
 }

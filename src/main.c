@@ -106,13 +106,6 @@ static void _usage(FILE *out)
 	      out);
 }
 
-static double _now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static struct eh_ruleset *_load_rules(char **paths, size_t n)
 {
 	struct eh_ruleset *rs = eh_ruleset_new();
@@ -215,11 +208,7 @@ static int _merge(int n, char **files, const struct eh_output_options *out_opt, 
 			eh_merger_bad_lines(m));
 		for (size_t i = 0; i < eh_merger_rules(m); i++) {
 			const struct eh_rule *rule = eh_merger_rule(m, i);
-			struct buf b;
-			buf_init(&b);
-			eh_escape_terminal(&b, rule->title, strlen(rule->title));
-			fprintf(stderr, "evtxhunt: %8" PRIu64 "  %s\n", eh_timeline_rule_hits(&tl, rule), b.data);
-			buf_free(&b);
+			eh_report_count(stderr, eh_timeline_rule_hits(&tl, rule), rule->title);
 		}
 	}
 	if (status != EXIT_ERROR && total > 0)
@@ -389,7 +378,7 @@ int main(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 
-	double start = _now();
+	double start = eh_monotonic();
 	struct eh_timeline tl;
 	eh_timeline_init(&tl, 0);
 	if (filter.from > filter.to) {
@@ -451,7 +440,7 @@ int main(int argc, char **argv)
 		}
 		eh_state_close(scan_opt.state);
 	}
-	struct eh_run run = { st, rules, &tl, _now() - start };
+	struct eh_run run = { st, rules, &tl, eh_monotonic() - start };
 	if (!quiet)
 		eh_report_summary(stderr, &run);
 	if (stats_json && _write_stats(stats_json, &run) != 0)

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,24 +92,6 @@ static bool _lit(struct jp *j, char c)
 	return false;
 }
 
-static void _utf8(struct buf *b, uint32_t cp)
-{
-	char u[4];
-	if (cp < 0x80) {
-		buf_addc(b, (char)cp);
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3f));
-		buf_add(b, u, 2);
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | cp >> 12), u[1] = (char)(0x80 | ((cp >> 6) & 0x3f)), u[2] = (char)(0x80 | (cp & 0x3f));
-		buf_add(b, u, 3);
-	} else {
-		u[0] = (char)(0xf0 | cp >> 18), u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), u[3] = (char)(0x80 | (cp & 0x3f));
-		buf_add(b, u, 4);
-	}
-}
-
 static bool _hex4(struct jp *j, uint32_t *v)
 {
 	*v = 0;
@@ -161,7 +144,7 @@ static bool _string(struct jp *j, struct buf *out)
 				}
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 			}
-			_utf8(out, cp);
+			buf_add_utf8(out, cp);
 			break;
 		}
 		default:
@@ -286,14 +269,6 @@ static const struct eh_rule *_intern_rule(struct eh_merger *m, struct hit_line *
 	return r;
 }
 
-static char *_dup_str(const struct buf *b)
-{
-	char *s = xmalloc(b->len + 1);
-	memcpy(s, b->data, b->len);
-	s[b->len] = '\0';
-	return s;
-}
-
 /* Parses one line into M->ev and H; false with J->err set. */
 static bool _parse_hit(struct eh_merger *m, struct jp *j, struct hit_line *h)
 {
@@ -346,7 +321,7 @@ static bool _parse_hit(struct eh_merger *m, struct jp *j, struct hit_line *h)
 			if (!_string(j, &m->str))
 				return false;
 			free(*to);
-			*to = _dup_str(&m->str);
+			*to = xstrndup(m->str.data, m->str.len);
 			have_rule |= to == &h->rule_id;
 		} else if (strcmp(k, "tags") == 0) {
 			if (!_lit(j, '[')) {
@@ -358,7 +333,7 @@ static bool _parse_hit(struct eh_merger *m, struct jp *j, struct hit_line *h)
 					if (!_string(j, &m->str))
 						return false;
 					h->tags = xreallocarray(h->tags, h->ntags + 1, sizeof *h->tags);
-					h->tags[h->ntags++] = _dup_str(&m->str);
+					h->tags[h->ntags++] = xstrndup(m->str.data, m->str.len);
 				} while (_lit(j, ','));
 				if (!_lit(j, ']')) {
 					j->err = "tags: unterminated";
@@ -424,17 +399,32 @@ bool eh_merge_line(struct eh_merger *m, const char *line, size_t len, struct eh_
 	return ok;
 }
 
+/* "evtxhunt: error: PATH: message" on DIAG, the path escaped (a file name
+ * is evidence too). */
+static void _error(FILE *diag, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void _error(FILE *diag, const char *path, const char *fmt, ...)
+{
+	struct buf msg;
+	buf_init(&msg);
+	buf_adds(&msg, "evtxhunt: error: ");
+	eh_escape_terminal(&msg, path, strlen(path));
+	buf_adds(&msg, ": ");
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = xvasprintf(fmt, ap);
+	va_end(ap);
+	buf_adds(&msg, text);
+	buf_addc(&msg, '\n');
+	fputs(msg.data, diag);
+	free(text);
+	buf_free(&msg);
+}
+
 long eh_merge_file(struct eh_merger *m, const char *path, struct eh_timeline *tl, FILE *diag)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
-	struct buf msg;
-	buf_init(&msg);
 	if (f == NULL) {
-		buf_adds(&msg, "evtxhunt: error: ");
-		eh_escape_terminal(&msg, path, strlen(path));
-		buf_addf(&msg, ": cannot open: %s\n", strerror(errno));
-		fputs(msg.data, diag);
-		buf_free(&msg);
+		_error(diag, path, "cannot open: %s", strerror(errno));
 		return -1;
 	}
 	char *line = NULL;
@@ -445,29 +435,18 @@ long eh_merge_file(struct eh_merger *m, const char *path, struct eh_timeline *tl
 		lineno++;
 		const char *err;
 		size_t column;
-		if (eh_merge_line(m, line, (size_t)n, tl, &err, &column)) {
+		if (eh_merge_line(m, line, (size_t)n, tl, &err, &column))
 			added++;
-			continue;
-		}
-		buf_reset(&msg);
-		buf_adds(&msg, "evtxhunt: error: ");
-		eh_escape_terminal(&msg, path, strlen(path));
-		buf_addf(&msg, ": line %ld, column %zu: %s; line skipped\n", lineno, column, err);
-		fputs(msg.data, diag);
+		else
+			_error(diag, path, "line %ld, column %zu: %s; line skipped", lineno, column, err);
 	}
 	bool failed = ferror(f);
 	free(line);
 	if (f != stdin)
 		fclose(f);
 	if (failed) {
-		buf_reset(&msg);
-		buf_adds(&msg, "evtxhunt: error: ");
-		eh_escape_terminal(&msg, path, strlen(path));
-		buf_adds(&msg, ": read error\n");
-		fputs(msg.data, diag);
-		buf_free(&msg);
+		_error(diag, path, "read error");
 		return -1;
 	}
-	buf_free(&msg);
 	return added;
 }

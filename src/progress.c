@@ -2,16 +2,9 @@
 #include "config.h"
 
 #include <inttypes.h>
-#include <time.h>
 
 #include "evtxhunt/progress.h"
-
-static double _now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "evtxhunt/util.h"
 
 static void _duration(char *out, size_t cap, double secs)
 {
@@ -31,14 +24,14 @@ void eh_progress_init(struct eh_progress *p, FILE *out)
 
 void eh_progress_start(struct eh_progress *p)
 {
-	p->started = _now();
+	p->started = eh_monotonic();
 }
 
 void eh_progress_update(struct eh_progress *p, uint64_t hits)
 {
 	if (p->out == NULL)
 		return;
-	double now = _now();
+	double now = eh_monotonic();
 	if (now - p->drawn_at < 0.25)
 		return;
 	p->drawn_at = now;

@@ -23,6 +23,15 @@ static int _by_count(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+void eh_report_count(FILE *out, uint64_t count, const char *label)
+{
+	struct buf b;
+	buf_init(&b);
+	eh_escape_terminal(&b, label, strlen(label));
+	fprintf(out, "evtxhunt: %8" PRIu64 "  %s\n", count, b.data);
+	buf_free(&b);
+}
+
 void eh_report_summary(FILE *out, const struct eh_run *run)
 {
 	const struct eh_stats *st = run->stats;
@@ -64,11 +73,7 @@ void eh_report_summary(FILE *out, const struct eh_run *run)
 		uint64_t n = eh_timeline_rule_hits(run->timeline, rule);
 		if (n == 0)
 			continue;
-		struct buf b;
-		buf_init(&b);
-		eh_escape_terminal(&b, rule->title, strlen(rule->title));
-		fprintf(out, "evtxhunt: %8" PRIu64 "  %s\n", n, b.data);
-		buf_free(&b);
+		eh_report_count(out, n, rule->title);
 	}
 	/* hits per computer, most first (up to 20) */
 	size_t nc = eh_timeline_computers(run->timeline);
@@ -78,13 +83,8 @@ void eh_report_summary(FILE *out, const struct eh_run *run)
 			order[i] = eh_timeline_computer(run->timeline, i);
 		qsort(order, nc, sizeof *order, _by_count);
 		fprintf(out, "evtxhunt: hits per computer:\n");
-		for (size_t i = 0; i < nc && i < 20; i++) {
-			struct buf b;
-			buf_init(&b);
-			eh_escape_terminal(&b, order[i]->name, strlen(order[i]->name));
-			fprintf(out, "evtxhunt: %8" PRIu64 "  %s\n", order[i]->n, *order[i]->name ? b.data : "(none)");
-			buf_free(&b);
-		}
+		for (size_t i = 0; i < nc && i < 20; i++)
+			eh_report_count(out, order[i]->n, *order[i]->name ? order[i]->name : "(none)");
 		if (nc > 20)
 			fprintf(out, "evtxhunt: and %zu more computers\n", nc - 20);
 		free(order);

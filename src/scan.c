@@ -53,6 +53,7 @@ struct eh_scanner {
 	/* --progress: totals from a walk before the scan, what is done so far */
 	bool planning;
 	struct eh_progress progress;
+	uint64_t file_size; /* of the file being read, as opened */
 };
 
 /* The progress line, not while walking for its totals; FINAL clears it. */
@@ -327,10 +328,7 @@ static bool _in_my_shard(const struct eh_scanner *s, const char *path)
 {
 	if (s->opt.shards <= 1)
 		return true;
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
-		h = (h ^ *p) * UINT64_C(0x100000001b3);
-	return h % s->opt.shards == s->opt.shard;
+	return eh_hash64(path, strlen(path), 0) % s->opt.shards == s->opt.shard;
 }
 
 static void _plan_file(struct eh_scanner *s, const char *path, const struct stat *st)
@@ -347,10 +345,10 @@ static void _scan_file(struct eh_scanner *s, const char *path)
 {
 	struct eh_progress *p = &s->progress;
 	uint64_t before = p->done_bytes;
-	struct stat st;
+	s->file_size = 0;
 	_scan_file_inner(s, path);
-	if (stat(path, &st) == 0 && p->done_bytes < before + (uint64_t)st.st_size)
-		p->done_bytes = before + (uint64_t)st.st_size; /* unchanged or skipped parts count as done */
+	if (p->done_bytes < before + s->file_size)
+		p->done_bytes = before + s->file_size; /* unchanged or skipped parts count as done */
 	p->done_files++;
 	_progress(s, false);
 }
@@ -372,13 +370,14 @@ static void _scan_file_inner(struct eh_scanner *s, const char *path)
 		return;
 	}
 	s->file = eh_timeline_file(s->tl, path);
-	s->stats.bytes += eh_evtx_size(f);
+	s->file_size = eh_evtx_size(f);
+	s->stats.bytes += s->file_size;
 	const struct eh_file_header_info *h = eh_evtx_header(f);
 	if (!h->signature_ok)
 		_report(s, "warning", s->file, "file header: no ElfFile signature; reading the chunks behind it");
 	else if (!h->crc_ok)
 		_report(s, "warning", s->file, "file header: checksum mismatch; reading the chunks behind it");
-	uint64_t slots = eh_evtx_chunk_slots(f), size = eh_evtx_size(f);
+	uint64_t slots = eh_evtx_chunk_slots(f), size = s->file_size;
 	int64_t log = -1;
 	uint64_t known_before = 0, known_now = 0, scanned = 0;
 	if (s->opt.state) {

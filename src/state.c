@@ -72,13 +72,6 @@ static void _now_iso(char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static double _seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int _cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -133,7 +126,7 @@ struct eh_state *eh_state_open(const char *path, const struct eh_ruleset *rules,
 	buf_init(&st->line);
 	const char *every = getenv("EVTXHUNT_STATE_CHECKPOINT"); /* for tests: chunks between commits */
 	st->checkpoint_every = every ? strtoull(every, NULL, 10) : 0;
-	st->checkpoint_at = _seconds();
+	st->checkpoint_at = eh_monotonic();
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		*cause = _db_error(st->db, "cannot open the database");
 		eh_state_close(st);
@@ -239,12 +232,12 @@ void eh_state_checkpoint(struct eh_state *st)
 {
 	st->since_checkpoint++;
 	if (st->failed || (st->checkpoint_every ? st->since_checkpoint < st->checkpoint_every
-						: _seconds() - st->checkpoint_at < CHECKPOINT_SECONDS))
+						: eh_monotonic() - st->checkpoint_at < CHECKPOINT_SECONDS))
 		return;
 	if (sqlite3_exec(st->db, "COMMIT; BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		_fail(st);
 	st->since_checkpoint = 0;
-	st->checkpoint_at = _seconds();
+	st->checkpoint_at = eh_monotonic();
 }
 
 size_t eh_state_pending(struct eh_state *st, void (*fn)(const char *line, size_t len, void *user), void *user)

@@ -16,6 +16,8 @@ struct eh_run {
 };
 
 void eh_report_summary(FILE *out, const struct eh_run *run);
+/* One "evtxhunt:    COUNT  LABEL" line of the summary, LABEL escaped. */
+void eh_report_count(FILE *out, uint64_t count, const char *label);
 void eh_report_stats_json(FILE *out, const struct eh_run *run);
 
 #endif

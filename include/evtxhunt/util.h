@@ -52,6 +52,12 @@ static inline void put_le64(uint8_t *p, uint64_t v) { put_le32(p, (uint32_t)v); 
 /* ASCII case folding: Sigma compares case-insensitively. */
 static inline unsigned char ascii_lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
+/* Appends code point CP as UTF-8. */
+void buf_add_utf8(struct buf *b, uint32_t cp);
+
+/* Seconds on the monotonic clock, for durations and rates. */
+double eh_monotonic(void);
+
 /* FNV-1a, 64 bits, from SEED (for fingerprints, not security). */
 uint64_t eh_hash64(const void *data, size_t len, uint64_t seed);
 
