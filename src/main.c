@@ -106,6 +106,33 @@ static void _usage(FILE *out)
 	      out);
 }
 
+/* What the environment tunes, read here only (the library reads none). */
+struct env {
+	size_t spill_limit;        /* EVTXHUNT_SPILL_LIMIT: bytes of hits before spilling; 0: default */
+	const char *tmpdir;        /* TMPDIR: where spill files go; NULL: /tmp */
+	uint64_t checkpoint_every; /* EVTXHUNT_STATE_CHECKPOINT: chunks between commits (tests) */
+};
+
+static void _read_env(struct env *env)
+{
+	const char *v = getenv("EVTXHUNT_SPILL_LIMIT");
+	env->spill_limit = 0;
+	if (v && *v) {
+		env->spill_limit = (size_t)strtoull(v, NULL, 10);
+		if (env->spill_limit == 0) /* 0 asks the timeline for its default; no hit is 1 byte */
+			env->spill_limit = 1;
+	}
+	env->tmpdir = getenv("TMPDIR");
+	v = getenv("EVTXHUNT_STATE_CHECKPOINT");
+	env->checkpoint_every = v ? strtoull(v, NULL, 10) : 0;
+}
+
+static void _timeline_init(struct eh_timeline *tl, const struct env *env)
+{
+	eh_timeline_init(tl, env->spill_limit);
+	eh_timeline_set_spill_dir(tl, env->tmpdir);
+}
+
 static struct eh_ruleset *_load_rules(char **paths, size_t n)
 {
 	struct eh_ruleset *rs = eh_ruleset_new();
@@ -172,7 +199,7 @@ static void _carry(const char *line, size_t len, void *user)
 
 /* --merge: JSON Lines of earlier runs into one timeline. */
 static int _merge(int n, char **files, const struct eh_output_options *out_opt, const char *output, bool force,
-		  bool quiet)
+		  bool quiet, const struct env *env)
 {
 	if (n == 0) {
 		fprintf(stderr, "evtxhunt: --merge: no FILE given\n");
@@ -183,7 +210,7 @@ static int _merge(int n, char **files, const struct eh_output_options *out_opt, 
 	if (output && (out = eh_outfile_open(output, force)) == NULL)
 		return EXIT_ERROR;
 	struct eh_timeline tl;
-	eh_timeline_init(&tl, 0);
+	_timeline_init(&tl, env);
 	struct eh_merger *m = eh_merger_new();
 	long total = 0;
 	for (int i = 0; i < n; i++) {
@@ -235,6 +262,8 @@ int main(int argc, char **argv)
 	bool merge = false;
 	const char *state_path = NULL;
 	int c, status = EXIT_NO_HITS;
+	struct env env;
+	_read_env(&env);
 
 	while ((c = getopt_long(argc, argv, "r:f:o:j:qhV", long_options, NULL)) != -1) {
 		switch (c) {
@@ -340,7 +369,7 @@ int main(int argc, char **argv)
 	if (merge) {
 		free(rule_paths);
 		eh_filter_release(&filter);
-		return _merge(argc - optind, argv + optind, &out_opt, output, force, quiet);
+		return _merge(argc - optind, argv + optind, &out_opt, output, force, quiet, &env);
 	}
 	struct eh_ruleset *rules = _load_rules(rule_paths, nrule_paths);
 	free(rule_paths);
@@ -380,14 +409,14 @@ int main(int argc, char **argv)
 
 	double start = eh_monotonic();
 	struct eh_timeline tl;
-	eh_timeline_init(&tl, 0);
+	_timeline_init(&tl, &env);
 	if (filter.from > filter.to) {
 		fprintf(stderr, "evtxhunt: --from is after --to: nothing could match\n");
 		eh_ruleset_free(rules);
 		return EXIT_ERROR;
 	}
 	scan_opt.filter = &filter;
-	if (state_path && (scan_opt.state = eh_state_open(state_path, rules, &cause)) == NULL) {
+	if (state_path && (scan_opt.state = eh_state_open(state_path, rules, env.checkpoint_every, &cause)) == NULL) {
 		struct buf b;
 		buf_init(&b);
 		eh_escape_terminal(&b, state_path, strlen(state_path));

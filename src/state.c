@@ -107,7 +107,8 @@ static int _record_ruleset(struct eh_state *st, const struct eh_ruleset *rules)
 	return rc;
 }
 
-struct eh_state *eh_state_open(const char *path, const struct eh_ruleset *rules, char **cause)
+struct eh_state *eh_state_open(const char *path, const struct eh_ruleset *rules, uint64_t checkpoint_every,
+			       char **cause)
 {
 	/* one run at a time: an advisory lock on the file, held to the end */
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -124,8 +125,7 @@ struct eh_state *eh_state_open(const char *path, const struct eh_ruleset *rules,
 	struct eh_state *st = xcalloc(1, sizeof *st);
 	st->lock_fd = fd;
 	buf_init(&st->line);
-	const char *every = getenv("EVTXHUNT_STATE_CHECKPOINT"); /* for tests: chunks between commits */
-	st->checkpoint_every = every ? strtoull(every, NULL, 10) : 0;
+	st->checkpoint_every = checkpoint_every;
 	st->checkpoint_at = eh_monotonic();
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		*cause = _db_error(st->db, "cannot open the database");

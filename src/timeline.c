@@ -23,8 +23,12 @@ struct rule_count {
 void eh_timeline_init(struct eh_timeline *tl, size_t limit)
 {
 	memset(tl, 0, sizeof *tl);
-	const char *env = getenv("EVTXHUNT_SPILL_LIMIT");
-	tl->limit = limit ? limit : env && *env ? (size_t)strtoull(env, NULL, 10) : DEFAULT_LIMIT;
+	tl->limit = limit ? limit : DEFAULT_LIMIT;
+}
+
+void eh_timeline_set_spill_dir(struct eh_timeline *tl, const char *dir)
+{
+	tl->spill_dir = dir;
 }
 
 static void _free_hits(struct eh_timeline *tl)
@@ -202,7 +206,7 @@ static void _serialize(struct buf *b, const struct eh_hit *h)
 static int _spill(struct eh_timeline *tl)
 {
 	if (tl->spill == NULL) {
-		const char *dir = getenv("TMPDIR");
+		const char *dir = tl->spill_dir;
 		char *path = xasprintf("%s/evtxhunt-spill-XXXXXX", dir && *dir ? dir : "/tmp");
 		int fd = mkstemp(path);
 		if (fd >= 0)

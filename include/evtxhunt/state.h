@@ -38,8 +38,11 @@
 struct eh_state;
 
 /* Opens (creating) the state at PATH for a run with RULES; NULL with
- * *CAUSE set (caller frees) when it cannot, or another run holds it. */
-struct eh_state *eh_state_open(const char *path, const struct eh_ruleset *rules, char **cause);
+ * *CAUSE set (caller frees) when it cannot, or another run holds it.
+ * CHECKPOINT_EVERY: chunks between checkpoints (for tests); 0: every few
+ * seconds. */
+struct eh_state *eh_state_open(const char *path, const struct eh_ruleset *rules, uint64_t checkpoint_every,
+			       char **cause);
 /* The run filters events (--from, --to, --computer): its hits are kept,
  * but what it scanned is not recorded as covered, so a later run without
  * the filters still scans it. */

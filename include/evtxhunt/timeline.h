@@ -34,6 +34,7 @@ struct eh_timeline {
 	char **files;
 	size_t nfiles;
 	FILE *spill; /* NULL until the first run is written */
+	const char *spill_dir; /* where it is made (NULL: /tmp); not owned */
 	struct spill_run *runs;
 	size_t nruns;
 	struct rule_count *counts; /* hits per rule (open addressing) */
@@ -45,8 +46,12 @@ struct eh_timeline {
 };
 
 /* LIMIT: bytes of hits kept in memory before spilling (0: the default,
- * 32 MiB, or $EVTXHUNT_SPILL_LIMIT). */
+ * 32 MiB). The library reads no environment: the program passes
+ * $EVTXHUNT_SPILL_LIMIT and $TMPDIR in. */
 void eh_timeline_init(struct eh_timeline *tl, size_t limit);
+/* The directory spill files are made in (DIR is not copied; NULL or "":
+ * /tmp). Call before the first hit. */
+void eh_timeline_set_spill_dir(struct eh_timeline *tl, const char *dir);
 void eh_timeline_release(struct eh_timeline *tl);
 /* Remembers FILE for the hits that follow (copied once per file). */
 const char *eh_timeline_file(struct eh_timeline *tl, const char *file);

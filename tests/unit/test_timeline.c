@@ -3,7 +3,9 @@
 
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "evtxhunt/timeline.h"
 
@@ -68,7 +70,19 @@ Test(timeline, sorted_by_time_file_record_then_arrival)
 	eh_timeline_release(&tl);
 }
 
-Test(timeline, spilled_runs_merge_to_the_same_order)
+/* Lines collected, one per hit. */
+static size_t lines(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* What a user sees: with a limit below any hit's size every hit spills,
+ * and all of them come back in the order kept in memory gives. How many
+ * runs that makes is the timeline's own business. */
+Test(timeline, spilled_hits_come_back_all_in_order)
 {
 	static char kept[65536], spilled[65536];
 	struct eh_timeline tl;
@@ -78,13 +92,40 @@ Test(timeline, spilled_runs_merge_to_the_same_order)
 	kept[0] = '\0';
 	cr_assert_eq(eh_timeline_each(&tl, collect, kept), 0);
 	eh_timeline_release(&tl);
+	cr_assert_eq(lines(kept), 205);
 
-	eh_timeline_init(&tl, 2000); /* a few hits per run */
+	char dir[] = "/tmp/evtxhunt-test-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	eh_timeline_init(&tl, 1);
+	eh_timeline_set_spill_dir(&tl, dir);
 	fill(&tl);
-	cr_assert_gt(eh_timeline_spilled_runs(&tl), 5);
+	cr_assert_gt(eh_timeline_spilled_runs(&tl), 0, "the spill file was used");
 	spilled[0] = '\0';
 	cr_assert_eq(eh_timeline_each(&tl, collect, spilled), 0);
 	cr_assert_str_eq(spilled, kept);
 	cr_assert_eq(eh_timeline_rule_hits(&tl, &r1), 104);
+	eh_timeline_release(&tl);
+	cr_assert_eq(rmdir(dir), 0, "nothing is left in the spill directory");
+}
+
+/* A spill directory that cannot be written keeps the hits in memory:
+ * none is lost. */
+Test(timeline, unwritable_spill_dir_keeps_hits_in_memory)
+{
+	static char kept[65536], unspilled[65536];
+	struct eh_timeline tl;
+	eh_timeline_init(&tl, 0);
+	fill(&tl);
+	kept[0] = '\0';
+	cr_assert_eq(eh_timeline_each(&tl, collect, kept), 0);
+	eh_timeline_release(&tl);
+
+	eh_timeline_init(&tl, 1);
+	eh_timeline_set_spill_dir(&tl, "/nonexistent/evtxhunt-spill-dir");
+	fill(&tl);
+	cr_assert_eq(eh_timeline_spilled_runs(&tl), 0);
+	unspilled[0] = '\0';
+	cr_assert_eq(eh_timeline_each(&tl, collect, unspilled), 0);
+	cr_assert_str_eq(unspilled, kept);
 	eh_timeline_release(&tl);
 }
