@@ -14,6 +14,7 @@
 #include "evtxhunt/logsource.h"
 #include "evtxhunt/output.h"
 #include "evtxhunt/reader.h"
+#include "evtxhunt/report.h"
 
 #define MAX_RECORDS_PER_CHUNK (EH_CHUNK_SIZE / 28)
 #define MAX_REPAIRS 16
@@ -93,11 +94,7 @@ void job_report(struct job *job, bool diag, const char *kind, const char *path, 
 	va_start(ap, fmt);
 	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	buf_addf(&job->messages, "evtxhunt: %s: ", kind);
-	eh_escape_terminal(&job->messages, path, strlen(path));
-	buf_adds(&job->messages, ": ");
-	eh_escape_terminal(&job->messages, msg, strlen(msg));
-	buf_addc(&job->messages, '\n');
+	eh_report_line(&job->messages, kind, path, msg);
 	free(msg);
 }
 

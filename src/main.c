@@ -150,12 +150,9 @@ static struct eh_ruleset *_load_rules(char **paths, size_t n)
 static void _print_rule_errors(FILE *out, const struct eh_ruleset *rs)
 {
 	for (size_t i = 0; i < eh_ruleset_not_rules(rs); i++) {
-		struct buf b;
-		buf_init(&b);
-		const char *file = eh_ruleset_not_rule_file(rs, i);
-		eh_escape_terminal(&b, file, strlen(file));
-		fprintf(out, "%s: not a Sigma rule (no title and detection); skipped\n", b.data);
-		buf_free(&b);
+		char *file = eh_report_path(eh_ruleset_not_rule_file(rs, i));
+		fprintf(out, "%s: not a Sigma rule (no title and detection); skipped\n", file);
+		free(file);
 	}
 	for (size_t i = 0; i < eh_ruleset_error_count(rs); i++) {
 		const struct eh_rule_error *e = eh_ruleset_error(rs, i);
@@ -417,11 +414,9 @@ int main(int argc, char **argv)
 	}
 	scan_opt.filter = &filter;
 	if (state_path && (scan_opt.state = eh_state_open(state_path, rules, env.checkpoint_every, &cause)) == NULL) {
-		struct buf b;
-		buf_init(&b);
-		eh_escape_terminal(&b, state_path, strlen(state_path));
-		fprintf(stderr, "evtxhunt: --state %s: %s\n", b.data, cause);
-		buf_free(&b);
+		char *shown = eh_report_path(state_path);
+		fprintf(stderr, "evtxhunt: --state %s: %s\n", shown, cause);
+		free(shown);
 		free(cause);
 		if (out)
 			eh_outfile_abandon(out);

@@ -5,12 +5,12 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "evtxhunt/merge.h"
 #include "evtxhunt/output.h"
+#include "evtxhunt/report.h"
 #include "evtxhunt/sigma.h"
 #include "evtxhunt/util.h"
 
@@ -399,32 +399,11 @@ bool eh_merge_line(struct eh_merger *m, const char *line, size_t len, struct eh_
 	return ok;
 }
 
-/* "evtxhunt: error: PATH: message" on DIAG, the path escaped (a file name
- * is evidence too). */
-static void _error(FILE *diag, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void _error(FILE *diag, const char *path, const char *fmt, ...)
-{
-	struct buf msg;
-	buf_init(&msg);
-	buf_adds(&msg, "evtxhunt: error: ");
-	eh_escape_terminal(&msg, path, strlen(path));
-	buf_adds(&msg, ": ");
-	va_list ap;
-	va_start(ap, fmt);
-	char *text = xvasprintf(fmt, ap);
-	va_end(ap);
-	buf_adds(&msg, text);
-	buf_addc(&msg, '\n');
-	fputs(msg.data, diag);
-	free(text);
-	buf_free(&msg);
-}
-
 long eh_merge_file(struct eh_merger *m, const char *path, struct eh_timeline *tl, FILE *diag)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
 	if (f == NULL) {
-		_error(diag, path, "cannot open: %s", strerror(errno));
+		eh_report_linef(diag, "error", path, "cannot open: %s", strerror(errno));
 		return -1;
 	}
 	char *line = NULL;
@@ -438,14 +417,14 @@ long eh_merge_file(struct eh_merger *m, const char *path, struct eh_timeline *tl
 		if (eh_merge_line(m, line, (size_t)n, tl, &err, &column))
 			added++;
 		else
-			_error(diag, path, "line %ld, column %zu: %s; line skipped", lineno, column, err);
+			eh_report_linef(diag, "error", path, "line %ld, column %zu: %s; line skipped", lineno, column, err);
 	}
 	bool failed = ferror(f);
 	free(line);
 	if (f != stdin)
 		fclose(f);
 	if (failed) {
-		_error(diag, path, "read error");
+		eh_report_linef(diag, "error", path, "read error");
 		return -1;
 	}
 	return added;

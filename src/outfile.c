@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "evtxhunt/outfile.h"
+#include "evtxhunt/report.h"
 #include "evtxhunt/util.h"
 
 struct eh_outfile {
@@ -61,7 +62,9 @@ struct eh_outfile *eh_outfile_open(const char *path, bool replace)
 {
 	struct stat st;
 	if (!replace && lstat(path, &st) == 0) {
-		fprintf(stderr, "evtxhunt: %s exists; use --force to replace it\n", path);
+		char *shown = eh_report_path(path);
+		fprintf(stderr, "evtxhunt: %s exists; use --force to replace it\n", shown);
+		free(shown);
 		return NULL;
 	}
 	struct eh_outfile *o = xcalloc(1, sizeof *o);
@@ -80,7 +83,10 @@ struct eh_outfile *eh_outfile_open(const char *path, bool replace)
 	}
 	free(dir);
 	if (o->fd < 0 || (o->fp = fdopen(o->fd, "w")) == NULL) {
-		fprintf(stderr, "evtxhunt: cannot create %s: %s\n", path, strerror(errno));
+		int saved = errno;
+		char *shown = eh_report_path(path);
+		fprintf(stderr, "evtxhunt: cannot create %s: %s\n", shown, strerror(saved));
+		free(shown);
 		if (o->fd >= 0)
 			close(o->fd);
 		if (o->tmp)
@@ -153,8 +159,11 @@ int eh_outfile_commit(struct eh_outfile *o)
 	if (rc != 0 && o->tmp)
 		unlink(o->tmp);
 	fclose(o->fp); /* after linking: /proc/self/fd needs it open */
-	if (rc != 0)
-		fprintf(stderr, "evtxhunt: cannot write %s: %s; nothing written\n", o->path, strerror(saved));
+	if (rc != 0) {
+		char *shown = eh_report_path(o->path);
+		fprintf(stderr, "evtxhunt: cannot write %s: %s; nothing written\n", shown, strerror(saved));
+		free(shown);
+	}
 	_free(o);
 	return rc;
 }

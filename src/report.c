@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -30,6 +31,39 @@ void eh_report_count(FILE *out, uint64_t count, const char *label)
 	eh_escape_terminal(&b, label, strlen(label));
 	fprintf(out, "evtxhunt: %8" PRIu64 "  %s\n", count, b.data);
 	buf_free(&b);
+}
+
+void eh_report_line(struct buf *b, const char *kind, const char *path, const char *msg)
+{
+	buf_adds(b, "evtxhunt: ");
+	if (kind)
+		buf_addf(b, "%s: ", kind);
+	eh_escape_terminal(b, path, strlen(path));
+	buf_adds(b, ": ");
+	eh_escape_terminal(b, msg, strlen(msg));
+	buf_addc(b, '\n');
+}
+
+void eh_report_linef(FILE *out, const char *kind, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	struct buf b;
+	buf_init(&b);
+	eh_report_line(&b, kind, path, msg);
+	fputs(b.data, out);
+	buf_free(&b);
+	free(msg);
+}
+
+char *eh_report_path(const char *path)
+{
+	struct buf b;
+	buf_init(&b);
+	eh_escape_terminal(&b, path, strlen(path));
+	return buf_steal(&b);
 }
 
 void eh_report_summary(FILE *out, const struct eh_run *run)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "evtxhunt/output.h"
+#include "evtxhunt/report.h"
 #include "evtxhunt/state.h"
 #include "evtxhunt/util.h"
 
@@ -431,7 +432,7 @@ int eh_state_report(const char *path, FILE *out, FILE *err)
 {
 	sqlite3 *db = NULL;
 	if (access(path, R_OK) != 0 || sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		fprintf(err, "evtxhunt: %s: cannot open the state: %s\n", path, db ? sqlite3_errmsg(db) : strerror(errno));
+		eh_report_linef(err, NULL, path, "cannot open the state: %s", db ? sqlite3_errmsg(db) : strerror(errno));
 		sqlite3_close(db);
 		return -1;
 	}
@@ -454,7 +455,7 @@ int eh_state_report(const char *path, FILE *out, FILE *err)
 	for (size_t p = 0; p < sizeof parts / sizeof parts[0] && status == 0; p++) {
 		sqlite3_stmt *s;
 		if (sqlite3_prepare_v2(db, parts[p].sql, -1, &s, NULL) != SQLITE_OK) {
-			fprintf(err, "evtxhunt: %s: not an evtxhunt state file: %s\n", path, sqlite3_errmsg(db));
+			eh_report_linef(err, NULL, path, "not an evtxhunt state file: %s", sqlite3_errmsg(db));
 			status = -1;
 			break;
 		}
@@ -469,7 +470,7 @@ int eh_state_report(const char *path, FILE *out, FILE *err)
 			fputc('\n', out);
 		}
 		if (rc != SQLITE_DONE) {
-			fprintf(err, "evtxhunt: %s: %s\n", path, sqlite3_errmsg(db));
+			eh_report_linef(err, NULL, path, "%s", sqlite3_errmsg(db));
 			status = -1;
 		}
 		sqlite3_finalize(s);
