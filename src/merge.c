@@ -11,6 +11,7 @@
 #include "evtxhunt/merge.h"
 #include "evtxhunt/output.h"
 #include "evtxhunt/report.h"
+#include "evtxhunt/rule.h"
 #include "evtxhunt/sigma.h"
 #include "evtxhunt/util.h"
 
@@ -36,16 +37,8 @@ void eh_merger_free(struct eh_merger *m)
 {
 	if (m == NULL)
 		return;
-	for (size_t i = 0; i < m->nrules; i++) {
-		struct eh_rule *r = m->rules[i];
-		free(r->id);
-		free(r->title);
-		free(r->level);
-		for (size_t t = 0; t < r->ntags; t++)
-			free(r->tags[t]);
-		free(r->tags);
-		free(r);
-	}
+	for (size_t i = 0; i < m->nrules; i++)
+		eh_rule_free(m->rules[i]);
 	free(m->rules);
 	eh_event_release(&m->ev);
 	buf_free(&m->key);
