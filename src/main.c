@@ -166,6 +166,231 @@ static void _print_rule_errors(FILE *out, const struct eh_ruleset *rs)
 	}
 }
 
+/* Everything the command line says, parsed once; each mode reads what
+ * it needs. */
+struct opts {
+	char **rule_paths;
+	size_t nrule_paths;
+	bool check_rules, merge, force, quiet;
+	const char *state_report; /* --state-report FILE */
+	int min_level;
+	const char *statuses;
+	const char *output, *stats_json, *state_path;
+	struct eh_output_options out;
+	struct eh_scan_options scan;
+	struct eh_filter filter;
+	struct env env;
+	char **paths; /* the operands: logs, or JSON Lines files with --merge */
+	int npaths;
+};
+
+/* Parses ARGV into O. Returns -1 to go on with a mode, or the exit
+ * status to leave with now (--help, --version, a usage error). */
+static int _parse(int argc, char **argv, struct opts *o)
+{
+	int64_t now = eh_filetime_now();
+	char *cause = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "r:f:o:j:qhV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			o->rule_paths = xreallocarray(o->rule_paths, o->nrule_paths + 1, sizeof *o->rule_paths);
+			o->rule_paths[o->nrule_paths++] = optarg;
+			break;
+		case OPT_CHECK_RULES:
+			o->check_rules = true;
+			break;
+		case 'f': {
+			int f = eh_format_from_name(optarg);
+			if (f < 0) {
+				fprintf(stderr, "evtxhunt: unknown format '%s' (table, csv or jsonl)\n", optarg);
+				return EXIT_ERROR;
+			}
+			o->out.format = (enum eh_format)f;
+			break;
+		}
+		case 'o':
+			o->output = optarg;
+			break;
+		case OPT_FORCE:
+			o->force = true;
+			break;
+		case 'j': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || n < 1 || n > 1024) {
+				fprintf(stderr, "evtxhunt: --threads takes a number from 1 to 1024\n");
+				return EXIT_ERROR;
+			}
+			o->scan.threads = (int)n;
+			break;
+		}
+		case OPT_NO_PREFILTER:
+			o->scan.no_prefilter = true;
+			break;
+		case OPT_STATS_JSON:
+			o->stats_json = optarg;
+			break;
+		case OPT_WIDE:
+			o->out.wide = true;
+			break;
+		case OPT_MIN_LEVEL:
+			o->min_level = eh_level_rank(optarg);
+			if (o->min_level < 0) {
+				fprintf(stderr, "evtxhunt: unknown level '%s' (informational, low, medium, high, critical)\n",
+					optarg);
+				return EXIT_ERROR;
+			}
+			break;
+		case OPT_STATUS:
+			o->statuses = optarg;
+			break;
+		case OPT_FROM:
+		case OPT_TO:
+			if (eh_filter_parse_time(optarg, now, c == OPT_TO, c == OPT_FROM ? &o->filter.from : &o->filter.to,
+						 &cause) != 0) {
+				fprintf(stderr, "evtxhunt: --%s: %s\n", c == OPT_FROM ? "from" : "to", cause);
+				free(cause);
+				return EXIT_ERROR;
+			}
+			break;
+		case OPT_COMPUTER:
+			eh_filter_add_computer(&o->filter, optarg);
+			break;
+		case OPT_SHARD: {
+			unsigned k, n;
+			char extra;
+			if (sscanf(optarg, "%u/%u%c", &k, &n, &extra) != 2 || n < 1 || k < 1 || k > n || n > 1000000) {
+				fprintf(stderr, "evtxhunt: --shard takes K/N with 1 <= K <= N (e.g. 3/8)\n");
+				return EXIT_ERROR;
+			}
+			o->scan.shard = k - 1;
+			o->scan.shards = n;
+			break;
+		}
+		case OPT_MERGE:
+			o->merge = true;
+			break;
+		case OPT_STATE:
+			o->state_path = optarg;
+			break;
+		case OPT_STATE_REPORT:
+			/* a mode of its own, taken at once: what follows is not read */
+			o->state_report = optarg;
+			return -1;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			_usage(stdout);
+			return EXIT_NO_HITS;
+		case 'V':
+			printf("evtxhunt %s (libevtx %s, libxml2 %s)\n", PACKAGE_VERSION, libevtx_get_version(),
+			       LIBXML_DOTTED_VERSION);
+			return EXIT_NO_HITS;
+		default:
+			_usage(stderr);
+			return EXIT_ERROR;
+		}
+	}
+	o->paths = argv + optind;
+	o->npaths = argc - optind;
+	return -1;
+}
+
+/* ---- --state-report ------------------------------------------------------------ */
+
+static int _cmd_state_report(struct opts *o)
+{
+	return eh_state_report(o->state_report, stdout, stderr) == 0 ? EXIT_NO_HITS : EXIT_ERROR;
+}
+
+/* ---- --check-rules ------------------------------------------------------------- */
+
+static int _cmd_check_rules(struct opts *o)
+{
+	struct eh_ruleset *rules = _load_rules(o->rule_paths, o->nrule_paths);
+	size_t filtered = eh_ruleset_filter(rules, o->min_level, o->statuses);
+	_print_rule_errors(stdout, rules);
+	printf("%zu loaded, %zu rejected\n", eh_ruleset_count(rules), eh_ruleset_error_count(rules));
+	if (filtered)
+		printf("%zu rules set aside by --min-level or --status\n", filtered);
+	if (eh_ruleset_unmapped(rules))
+		printf("%zu of the loaded rules have a log source evtxhunt does not map yet\n",
+		       eh_ruleset_unmapped(rules));
+	if (eh_ruleset_not_rules(rules))
+		printf("%zu YAML documents are not Sigma rules and were skipped\n", eh_ruleset_not_rules(rules));
+	int status = eh_ruleset_error_count(rules) ? EXIT_ERROR : EXIT_NO_HITS;
+	eh_ruleset_free(rules);
+	return status;
+}
+
+/* ---- writing the report, for hunt and merge -------------------------------------- */
+
+/* Writes TL to OUT (the -o file, committed) or standard output. Returns
+ * whether the report is out; says why not on stderr. */
+static bool _deliver(struct eh_outfile *out, const struct eh_output_options *opt, struct eh_timeline *tl,
+		     bool say_stdout_error)
+{
+	if (eh_output_timeline(out ? eh_outfile_stream(out) : stdout, opt, tl) != 0) {
+		fprintf(stderr, "evtxhunt: cannot read spilled hits back: %s; no report written\n", strerror(errno));
+		if (out)
+			eh_outfile_abandon(out);
+		return false;
+	}
+	if (out ? eh_outfile_commit(out) != 0 : fflush(stdout) != 0 || ferror(stdout)) {
+		if (!out && say_stdout_error)
+			fprintf(stderr, "evtxhunt: cannot write the report: %s\n", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* ---- --merge ------------------------------------------------------------------- */
+
+/* JSON Lines of earlier runs into one timeline. */
+static int _cmd_merge(struct opts *o)
+{
+	if (o->npaths == 0) {
+		fprintf(stderr, "evtxhunt: --merge: no FILE given\n");
+		return EXIT_ERROR;
+	}
+	int status = EXIT_NO_HITS;
+	struct eh_outfile *out = NULL;
+	if (o->output && (out = eh_outfile_open(o->output, o->force)) == NULL)
+		return EXIT_ERROR;
+	struct eh_timeline tl;
+	_timeline_init(&tl, &o->env);
+	struct eh_merger *m = eh_merger_new();
+	long total = 0;
+	for (int i = 0; i < o->npaths; i++) {
+		long added = eh_merge_file(m, o->paths[i], &tl, stderr);
+		if (added < 0)
+			status = EXIT_ERROR;
+		else
+			total += added;
+	}
+	if (eh_merger_bad_lines(m))
+		status = EXIT_ERROR;
+	if (!_deliver(out, &o->out, &tl, false))
+		status = EXIT_ERROR;
+	if (!o->quiet) {
+		fprintf(stderr, "evtxhunt: merged %ld hits from %d files (%zu lines unreadable)\n", total, o->npaths,
+			eh_merger_bad_lines(m));
+		for (size_t i = 0; i < eh_merger_rules(m); i++) {
+			const struct eh_rule *rule = eh_merger_rule(m, i);
+			eh_report_count(stderr, eh_timeline_rule_hits(&tl, rule), rule->title);
+		}
+	}
+	if (status != EXIT_ERROR && total > 0)
+		status = EXIT_HITS;
+	eh_timeline_release(&tl);
+	eh_merger_free(m);
+	return status;
+}
+
+/* ---- the hunt ------------------------------------------------------------------ */
+
 /* The counters as JSON, complete or absent like the report. */
 static int _write_stats(const char *path, const struct eh_run *run)
 {
@@ -194,291 +419,153 @@ static void _carry(const char *line, size_t len, void *user)
 			column);
 }
 
-/* --merge: JSON Lines of earlier runs into one timeline. */
-static int _merge(int n, char **files, const struct eh_output_options *out_opt, const char *output, bool force,
-		  bool quiet, const struct env *env)
+/* Scans the PATHs into a timeline, writes the report, then tells the
+ * state (if any) what was reported. */
+static int _cmd_hunt(struct opts *o)
 {
-	if (n == 0) {
-		fprintf(stderr, "evtxhunt: --merge: no FILE given\n");
-		return EXIT_ERROR;
-	}
-	int status = EXIT_NO_HITS;
+	struct eh_ruleset *rules = _load_rules(o->rule_paths, o->nrule_paths);
+	size_t filtered = eh_ruleset_filter(rules, o->min_level, o->statuses);
 	struct eh_outfile *out = NULL;
-	if (output && (out = eh_outfile_open(output, force)) == NULL)
-		return EXIT_ERROR;
 	struct eh_timeline tl;
-	_timeline_init(&tl, env);
-	struct eh_merger *m = eh_merger_new();
-	long total = 0;
-	for (int i = 0; i < n; i++) {
-		long added = eh_merge_file(m, files[i], &tl, stderr);
-		if (added < 0)
-			status = EXIT_ERROR;
-		else
-			total += added;
-	}
-	if (eh_merger_bad_lines(m))
-		status = EXIT_ERROR;
-	if (eh_output_timeline(out ? eh_outfile_stream(out) : stdout, out_opt, &tl) != 0) {
-		fprintf(stderr, "evtxhunt: cannot read spilled hits back: %s; no report written\n", strerror(errno));
-		status = EXIT_ERROR;
-		if (out)
-			eh_outfile_abandon(out);
-	} else if (out ? eh_outfile_commit(out) != 0 : fflush(stdout) != 0 || ferror(stdout)) {
-		status = EXIT_ERROR;
-	}
-	if (!quiet) {
-		fprintf(stderr, "evtxhunt: merged %ld hits from %d files (%zu lines unreadable)\n", total, n,
-			eh_merger_bad_lines(m));
-		for (size_t i = 0; i < eh_merger_rules(m); i++) {
-			const struct eh_rule *rule = eh_merger_rule(m, i);
-			eh_report_count(stderr, eh_timeline_rule_hits(&tl, rule), rule->title);
-		}
-	}
-	if (status != EXIT_ERROR && total > 0)
-		status = EXIT_HITS;
-	eh_timeline_release(&tl);
-	eh_merger_free(m);
-	return status;
-}
-
-int main(int argc, char **argv)
-{
-	char **rule_paths = NULL;
-	size_t nrule_paths = 0;
-	bool check_rules = false, force = false, quiet = false;
-	int min_level = -1;
-	const char *statuses = NULL;
-	const char *output = NULL, *stats_json = NULL;
-	struct eh_output_options out_opt = { EH_FORMAT_TABLE, false, 80 };
-	struct eh_scan_options scan_opt = { .diag = stderr };
-	struct eh_filter filter;
-	eh_filter_init(&filter);
-	int64_t now = eh_filetime_now();
+	struct carry carry = { NULL, &tl, 0 };
+	struct eh_scanner *scanner = NULL;
 	char *cause = NULL;
-	bool merge = false;
-	const char *state_path = NULL;
-	int c, status = EXIT_NO_HITS;
-	struct env env;
-	_read_env(&env);
+	int status = EXIT_NO_HITS;
+	_timeline_init(&tl, &o->env);
 
-	while ((c = getopt_long(argc, argv, "r:f:o:j:qhV", long_options, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			rule_paths = xreallocarray(rule_paths, nrule_paths + 1, sizeof *rule_paths);
-			rule_paths[nrule_paths++] = optarg;
-			break;
-		case OPT_CHECK_RULES:
-			check_rules = true;
-			break;
-		case 'f': {
-			int f = eh_format_from_name(optarg);
-			if (f < 0) {
-				fprintf(stderr, "evtxhunt: unknown format '%s' (table, csv or jsonl)\n", optarg);
-				return EXIT_ERROR;
-			}
-			out_opt.format = (enum eh_format)f;
-			break;
-		}
-		case 'o':
-			output = optarg;
-			break;
-		case OPT_FORCE:
-			force = true;
-			break;
-		case 'j': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || n < 1 || n > 1024) {
-				fprintf(stderr, "evtxhunt: --threads takes a number from 1 to 1024\n");
-				return EXIT_ERROR;
-			}
-			scan_opt.threads = (int)n;
-			break;
-		}
-		case OPT_NO_PREFILTER:
-			scan_opt.no_prefilter = true;
-			break;
-		case OPT_STATS_JSON:
-			stats_json = optarg;
-			break;
-		case OPT_WIDE:
-			out_opt.wide = true;
-			break;
-		case OPT_MIN_LEVEL:
-			min_level = eh_level_rank(optarg);
-			if (min_level < 0) {
-				fprintf(stderr, "evtxhunt: unknown level '%s' (informational, low, medium, high, critical)\n",
-					optarg);
-				return EXIT_ERROR;
-			}
-			break;
-		case OPT_STATUS:
-			statuses = optarg;
-			break;
-		case OPT_FROM:
-		case OPT_TO:
-			if (eh_filter_parse_time(optarg, now, c == OPT_TO, c == OPT_FROM ? &filter.from : &filter.to,
-						 &cause) != 0) {
-				fprintf(stderr, "evtxhunt: --%s: %s\n", c == OPT_FROM ? "from" : "to", cause);
-				free(cause);
-				return EXIT_ERROR;
-			}
-			break;
-		case OPT_COMPUTER:
-			eh_filter_add_computer(&filter, optarg);
-			break;
-		case OPT_SHARD: {
-			unsigned k, n;
-			char extra;
-			if (sscanf(optarg, "%u/%u%c", &k, &n, &extra) != 2 || n < 1 || k < 1 || k > n || n > 1000000) {
-				fprintf(stderr, "evtxhunt: --shard takes K/N with 1 <= K <= N (e.g. 3/8)\n");
-				return EXIT_ERROR;
-			}
-			scan_opt.shard = k - 1;
-			scan_opt.shards = n;
-			break;
-		}
-		case OPT_MERGE:
-			merge = true;
-			break;
-		case OPT_STATE:
-			state_path = optarg;
-			break;
-		case OPT_STATE_REPORT:
-			return eh_state_report(optarg, stdout, stderr) == 0 ? EXIT_NO_HITS : EXIT_ERROR;
-		case 'q':
-			quiet = true;
-			break;
-		case 'h':
-			_usage(stdout);
-			return EXIT_NO_HITS;
-		case 'V':
-			printf("evtxhunt %s (libevtx %s, libxml2 %s)\n", PACKAGE_VERSION, libevtx_get_version(),
-			       LIBXML_DOTTED_VERSION);
-			return EXIT_NO_HITS;
-		default:
-			_usage(stderr);
-			return EXIT_ERROR;
-		}
-	}
-
-	if (merge) {
-		free(rule_paths);
-		eh_filter_release(&filter);
-		return _merge(argc - optind, argv + optind, &out_opt, output, force, quiet, &env);
-	}
-	struct eh_ruleset *rules = _load_rules(rule_paths, nrule_paths);
-	free(rule_paths);
-	size_t filtered = eh_ruleset_filter(rules, min_level, statuses);
-	if (check_rules) {
-		_print_rule_errors(stdout, rules);
-		printf("%zu loaded, %zu rejected\n", eh_ruleset_count(rules), eh_ruleset_error_count(rules));
-		if (filtered)
-			printf("%zu rules set aside by --min-level or --status\n", filtered);
-		if (eh_ruleset_unmapped(rules))
-			printf("%zu of the loaded rules have a log source evtxhunt does not map yet\n",
-			       eh_ruleset_unmapped(rules));
-		if (eh_ruleset_not_rules(rules))
-			printf("%zu YAML documents are not Sigma rules and were skipped\n", eh_ruleset_not_rules(rules));
-		status = eh_ruleset_error_count(rules) ? EXIT_ERROR : EXIT_NO_HITS;
-		eh_ruleset_free(rules);
-		return status;
-	}
-	if (optind >= argc) {
+	if (o->npaths == 0) {
 		fprintf(stderr, "evtxhunt: no PATH given\n");
 		_usage(stderr);
-		eh_ruleset_free(rules);
-		return EXIT_ERROR;
+		status = EXIT_ERROR;
+		goto out;
 	}
 	if (eh_ruleset_error_count(rules) || eh_ruleset_not_rules(rules))
 		_print_rule_errors(stderr, rules);
 	if (eh_ruleset_error_count(rules))
 		status = EXIT_ERROR;
-	if (filtered && !quiet)
+	if (filtered && !o->quiet)
 		fprintf(stderr, "evtxhunt: %zu rules set aside by --min-level or --status\n", filtered);
-
-	struct eh_outfile *out = NULL;
-	if (output && (out = eh_outfile_open(output, force)) == NULL) {
-		eh_ruleset_free(rules);
-		return EXIT_ERROR;
+	/* before the report is opened: a refused run leaves no file behind */
+	if (o->filter.from > o->filter.to) {
+		fprintf(stderr, "evtxhunt: --from is after --to: nothing could match\n");
+		status = EXIT_ERROR;
+		goto out;
+	}
+	if (o->output && (out = eh_outfile_open(o->output, o->force)) == NULL) {
+		status = EXIT_ERROR;
+		goto out;
 	}
 
 	double start = eh_monotonic();
-	struct eh_timeline tl;
-	_timeline_init(&tl, &env);
-	if (filter.from > filter.to) {
-		fprintf(stderr, "evtxhunt: --from is after --to: nothing could match\n");
-		eh_ruleset_free(rules);
-		return EXIT_ERROR;
-	}
-	scan_opt.filter = &filter;
-	if (state_path && (scan_opt.state = eh_state_open(state_path, rules, env.checkpoint_every, &cause)) == NULL) {
-		char *shown = eh_report_path(state_path);
+	struct eh_scan_options *scan = &o->scan;
+	scan->filter = &o->filter;
+	if (o->state_path && (scan->state = eh_state_open(o->state_path, rules, o->env.checkpoint_every, &cause)) == NULL) {
+		char *shown = eh_report_path(o->state_path);
 		fprintf(stderr, "evtxhunt: --state %s: %s\n", shown, cause);
 		free(shown);
 		free(cause);
 		if (out)
 			eh_outfile_abandon(out);
-		eh_ruleset_free(rules);
-		return EXIT_ERROR;
+		status = EXIT_ERROR;
+		goto out;
 	}
-	scan_opt.progress = !quiet && isatty(STDERR_FILENO);
-	if (scan_opt.state && eh_filter_active(&filter))
-		eh_state_partial(scan_opt.state);
+	scan->progress = !o->quiet && isatty(STDERR_FILENO);
+	if (scan->state && eh_filter_active(&o->filter))
+		eh_state_partial(scan->state);
 	/* hits an interrupted run found but never reported go in this report */
-	struct carry carry = { eh_merger_new(), &tl, 0 };
-	if (scan_opt.state && eh_state_pending(scan_opt.state, _carry, &carry) && !quiet)
+	carry.merger = eh_merger_new();
+	if (scan->state && eh_state_pending(scan->state, _carry, &carry) && !o->quiet)
 		fprintf(stderr, "evtxhunt: --state: %zu hits found by an interrupted run, not reported then, are in this report\n",
 			carry.added);
-	struct eh_scanner *scanner = eh_scanner_new(rules, &scan_opt, &tl);
-	for (int i = optind; i < argc; i++)
-		eh_scan_plan(scanner, argv[i]);
-	for (int i = optind; i < argc; i++)
-		eh_scan_path(scanner, argv[i]);
+	scanner = eh_scanner_new(rules, scan, &tl);
+	for (int i = 0; i < o->npaths; i++)
+		eh_scan_plan(scanner, o->paths[i]);
+	for (int i = 0; i < o->npaths; i++)
+		eh_scan_path(scanner, o->paths[i]);
 	eh_scanner_finish(scanner);
-	bool delivered = false;
-	if (eh_output_timeline(out ? eh_outfile_stream(out) : stdout, &out_opt, &tl) != 0) {
-		fprintf(stderr, "evtxhunt: cannot read spilled hits back: %s; no report written\n", strerror(errno));
+	bool delivered = _deliver(out, &o->out, &tl, true);
+	if (!delivered)
 		status = EXIT_ERROR;
-		if (out)
-			eh_outfile_abandon(out);
-	} else if (out ? eh_outfile_commit(out) != 0 : fflush(stdout) != 0 || ferror(stdout)) {
-		if (!out)
-			fprintf(stderr, "evtxhunt: cannot write the report: %s\n", strerror(errno));
-		status = EXIT_ERROR;
-	} else {
-		delivered = true;
-	}
 
 	const struct eh_stats *st = eh_scanner_stats(scanner);
 	/* the state learns the run only once its report is out: a report that
 	 * failed is reported again by the next run */
-	if (scan_opt.state) {
+	if (scan->state) {
 		if (!delivered)
 			fprintf(stderr, "evtxhunt: --state: not updated, the report was not written\n");
-		else if (eh_state_commit(scan_opt.state, st->hits, &cause) != 0) {
+		else if (eh_state_commit(scan->state, st->hits, &cause) != 0) {
 			fprintf(stderr, "evtxhunt: --state: %s; the next run reports these hits again\n", cause);
 			free(cause);
 			status = EXIT_ERROR;
 		}
-		eh_state_close(scan_opt.state);
+		eh_state_close(scan->state);
 	}
 	struct eh_run run = { st, rules, &tl, eh_monotonic() - start };
-	if (!quiet)
+	if (!o->quiet)
 		eh_report_summary(stderr, &run);
-	if (stats_json && _write_stats(stats_json, &run) != 0)
+	if (o->stats_json && _write_stats(o->stats_json, &run) != 0)
 		status = EXIT_ERROR;
 	if (st->errors || st->files_failed)
 		status = EXIT_ERROR;
 	else if (status != EXIT_ERROR && (st->hits || carry.added))
 		status = EXIT_HITS;
-
+out:
 	eh_scanner_free(scanner);
 	eh_timeline_release(&tl);
 	eh_merger_free(carry.merger);
 	eh_ruleset_free(rules);
-	eh_filter_release(&filter);
+	return status;
+}
+
+/* ---- dispatch ------------------------------------------------------------------ */
+
+static bool _state_report_chosen(const struct opts *o)
+{
+	return o->state_report != NULL;
+}
+
+static bool _merge_chosen(const struct opts *o)
+{
+	return o->merge;
+}
+
+static bool _check_rules_chosen(const struct opts *o)
+{
+	return o->check_rules;
+}
+
+/* The modes, as tmux's cmd_table: the first row whose option was given
+ * runs; the last, the hunt, is the default. */
+static const struct mode {
+	const char *name;
+	bool (*chosen)(const struct opts *o);
+	int (*run)(struct opts *o);
+} mode_table[] = {
+	{ "state-report", _state_report_chosen, _cmd_state_report },
+	{ "merge", _merge_chosen, _cmd_merge },
+	{ "check-rules", _check_rules_chosen, _cmd_check_rules },
+	{ "hunt", NULL, _cmd_hunt },
+};
+
+int main(int argc, char **argv)
+{
+	struct opts o = {
+		.min_level = -1,
+		.out = { EH_FORMAT_TABLE, false, 80 },
+		.scan = { .diag = stderr },
+	};
+	eh_filter_init(&o.filter);
+	_read_env(&o.env);
+	int status = _parse(argc, argv, &o);
+	if (status >= 0)
+		goto out;
+	const struct mode *m = mode_table;
+	while (m->chosen && !m->chosen(&o))
+		m++;
+	status = m->run(&o);
+out:
+	free(o.rule_paths);
+	eh_filter_release(&o.filter);
 	xmlCleanupParser();
 	return status;
 }
