@@ -7,6 +7,7 @@
 
 #include "evtxhunt/binxml.h"
 #include "evtxhunt/chunk.h"
+#include "evtxhunt/evtx_format.h"
 
 struct bx {
 	const uint8_t *chunk;
@@ -72,25 +73,25 @@ static void _name(struct bx *b)
 	if (b->error)
 		return;
 	/* bounds written so they cannot wrap: AT comes from the log */
-	if (at < EH_CHUNK_HEADER_SIZE || at > EH_CHUNK_SIZE - 8) {
+	if (at < EH_CHUNK_HEADER_SIZE || at > EH_CHUNK_SIZE - EH_NAME_CHARS) {
 		b->error = "name offset outside the chunk";
 		return;
 	}
-	uint16_t n = le16(b->chunk + at + 6);
-	if (2u * n + 2 > EH_CHUNK_SIZE - 8 - at) {
+	uint16_t n = le16(b->chunk + at + EH_NAME_LENGTH);
+	if (2u * n + 2 > EH_CHUNK_SIZE - EH_NAME_CHARS - at) {
 		b->error = "name runs past the chunk";
 		return;
 	}
-	_utf16(b, b->chunk + at + 8, n, false);
-	if (at == b->pos) /* inline: skip next-offset, hash, count, chars, NUL */
-		b->pos += 8 + 2u * n + 2;
+	_utf16(b, b->chunk + at + EH_NAME_CHARS, n, false);
+	if (at == b->pos) /* inline: skip the header, the characters and the NUL */
+		b->pos += EH_NAME_CHARS + 2u * n + 2;
 }
 
 /* A value text token's content: a type byte, then a counted string. */
 static void _value_text(struct bx *b, bool escape)
 {
 	uint8_t type = _u8(b);
-	if (type != 0x01) {
+	if (type != EH_VALUE_STRING) {
 		if (b->error == NULL)
 			b->error = "value text of a type other than string";
 		return;
@@ -110,12 +111,12 @@ static uint8_t _content(struct bx *b)
 		if (!_need(b, 1))
 			return 0;
 		uint8_t t = b->chunk[b->pos];
-		switch (t & 0xbf) {
-		case 0x05: /* value text */
+		switch (eh_binxml_token_base(t)) {
+		case EH_TOK_VALUE_TEXT:
 			b->pos++;
 			_value_text(b, true);
 			break;
-		case 0x07: { /* CDATA */
+		case EH_TOK_CDATA: {
 			b->pos++;
 			uint16_t n = _u16(b);
 			if (!_need(b, 2u * n))
@@ -124,11 +125,11 @@ static uint8_t _content(struct bx *b)
 			b->pos += 2u * n;
 			break;
 		}
-		case 0x08: /* character reference */
+		case EH_TOK_CHAR_REF:
 			b->pos++;
 			buf_addf(b->out, "&#%u;", _u16(b));
 			break;
-		case 0x09: /* entity reference */
+		case EH_TOK_ENTITY_REF:
 			b->pos++;
 			buf_addc(b->out, '&');
 			_name(b);
@@ -155,13 +156,13 @@ static void _element(struct bx *b, int depth)
 	size_t name_at = b->out->len;
 	_name(b);
 	char *name = xstrndup(b->out->data + name_at, b->out->len - name_at);
-	if (t & 0x40) {
+	if (t & EH_TOK_MORE) { /* attributes follow */
 		_u32(b); /* attribute list size */
 		for (;;) {
 			if (!_need(b, 1))
 				goto out;
 			uint8_t a = b->chunk[b->pos];
-			if ((a & 0xbf) != 0x06)
+			if (eh_binxml_token_base(a) != EH_TOK_ATTRIBUTE)
 				break;
 			b->pos++;
 			buf_addc(b->out, ' ');
@@ -169,16 +170,16 @@ static void _element(struct bx *b, int depth)
 			buf_adds(b->out, "=\"");
 			_content(b);
 			buf_addc(b->out, '"');
-			if (b->error || !(a & 0x40))
+			if (b->error || !(a & EH_TOK_MORE))
 				break;
 		}
 	}
 	uint8_t close = _u8(b);
-	if (close == 0x03) {
+	if (close == EH_TOK_CLOSE_EMPTY_ELEMENT) {
 		buf_adds(b->out, "/>");
 		goto out;
 	}
-	if (close != 0x02) {
+	if (close != EH_TOK_CLOSE_START_ELEMENT) {
 		if (b->error == NULL)
 			b->error = "expected the end of a start tag";
 		goto out;
@@ -188,15 +189,16 @@ static void _element(struct bx *b, int depth)
 		uint8_t next = _content(b);
 		if (b->error)
 			goto out;
-		if ((next & 0xbf) == 0x01) {
+		if (eh_binxml_token_base(next) == EH_TOK_OPEN_START_ELEMENT) {
 			_element(b, depth + 1);
-		} else if (next == 0x04) {
+		} else if (next == EH_TOK_END_ELEMENT) {
 			b->pos++;
 			buf_addf(b->out, "</%s>", name);
 			break;
 		} else {
-			b->error = next == 0x0c ? "a template instance (libevtx's to render)"
-				   : next == 0x0d || next == 0x0e ? "a substitution outside a template"
+			b->error = next == EH_TOK_TEMPLATE_INSTANCE ? "a template instance (libevtx's to render)"
+				   : next == EH_TOK_NORMAL_SUBSTITUTION || next == EH_TOK_OPTIONAL_SUBSTITUTION
+					   ? "a substitution outside a template"
 								    : "an unexpected token";
 			goto out;
 		}
@@ -209,20 +211,20 @@ out:
 
 int eh_binxml_render(const uint8_t *chunk, uint32_t offset, uint32_t size, struct buf *xml, char **cause)
 {
-	struct bx b = { chunk, offset + 24, offset + size - 4, xml, NULL };
+	struct bx b = { chunk, offset + EH_REC_BINXML, offset + size - EH_RECORD_COPY_SIZE, xml, NULL };
 	buf_reset(xml);
-	if (size < 28 || offset > EH_CHUNK_SIZE || size > EH_CHUNK_SIZE - offset) {
+	if (size < EH_RECORD_MIN_SIZE || offset > EH_CHUNK_SIZE || size > EH_CHUNK_SIZE - offset) {
 		*cause = xstrdup("record outside the chunk");
 		return -1;
 	}
-	if (_u8(&b) == 0x0f) /* fragment header */
-		b.pos += 3;
+	if (_u8(&b) == EH_TOK_FRAGMENT_HEADER)
+		b.pos += EH_FRAGMENT_HEADER_SIZE - 1;
 	else
 		b.pos--;
-	if (_need(&b, 1) && (chunk[b.pos] & 0xbf) == 0x01)
+	if (_need(&b, 1) && eh_binxml_token_base(chunk[b.pos]) == EH_TOK_OPEN_START_ELEMENT)
 		_element(&b, 0);
 	else if (b.error == NULL)
-		b.error = chunk[b.pos] == 0x0c ? "a template instance (libevtx's to render)" : "no element to render";
+		b.error = chunk[b.pos] == EH_TOK_TEMPLATE_INSTANCE ? "a template instance (libevtx's to render)" : "no element to render";
 	if (b.error) {
 		*cause = xasprintf("binary XML at record offset %u: %s", b.pos - offset, b.error);
 		return -1;

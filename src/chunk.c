@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "evtxhunt/chunk.h"
+#include "evtxhunt/evtx_format.h"
 #include "evtxhunt/util.h"
 
 static const char file_magic[8] = "ElfFile";
@@ -96,13 +97,13 @@ struct eh_evtx_file *eh_evtx_open(const char *path, char **cause)
 	f->identity.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 	f->identity.ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
 	f->identity.header_hash = eh_hash64(hdr, got, 0);
-	if (got >= 128 && memcmp(hdr, file_magic, 8) == 0) {
+	if (got >= EH_FH_MIN_SIZE && memcmp(hdr + EH_FH_SIGNATURE, file_magic, 8) == 0) {
 		f->header.signature_ok = true;
-		f->header.crc_ok = eh_crc32(0, hdr, 120) == le32(hdr + 124);
-		f->header.minor = le16(hdr + 36);
-		f->header.major = le16(hdr + 38);
-		f->header.chunk_count = le16(hdr + 42);
-		f->header.dirty = (le32(hdr + 120) & 1) != 0;
+		f->header.crc_ok = eh_crc32(0, hdr, EH_FH_FLAGS) == le32(hdr + EH_FH_CRC);
+		f->header.minor = le16(hdr + EH_FH_MINOR_VERSION);
+		f->header.major = le16(hdr + EH_FH_MAJOR_VERSION);
+		f->header.chunk_count = le16(hdr + EH_FH_CHUNK_COUNT);
+		f->header.dirty = (le32(hdr + EH_FH_FLAGS) & 1) != 0;
 	}
 	if (f->header.signature_ok)
 		return f;
@@ -155,14 +156,14 @@ uint64_t eh_evtx_chunk_slots(const struct eh_evtx_file *f)
 static uint32_t _header_crc(const uint8_t *chunk, const char *magic)
 {
 	uint32_t crc = eh_crc32(0, magic ? (const uint8_t *)magic : chunk, 8);
-	crc = eh_crc32(crc, chunk + 8, 112);
-	return eh_crc32(crc, chunk + 128, EH_CHUNK_HEADER_SIZE - 128);
+	crc = eh_crc32(crc, chunk + 8, EH_CH_CRC_GAP - 8);
+	return eh_crc32(crc, chunk + EH_CH_CRC_RESUME, EH_CHUNK_HEADER_SIZE - EH_CH_CRC_RESUME);
 }
 
 static bool _holds_record_signature(const uint8_t *chunk)
 {
-	for (uint32_t pos = EH_CHUNK_HEADER_SIZE; pos + 24 <= EH_CHUNK_SIZE; pos += 8)
-		if (le32(chunk + pos) == 0x00002a2au)
+	for (uint32_t pos = EH_CHUNK_HEADER_SIZE; pos + EH_RECORD_HEADER_SIZE <= EH_CHUNK_SIZE; pos += 8)
+		if (eh_record_magic(chunk, pos) == EH_RECORD_MAGIC)
 			return true;
 	return false;
 }
@@ -183,7 +184,7 @@ void eh_chunk_inspect(const uint8_t *chunk, size_t len, struct eh_chunk_info *in
 			info->state = EH_CHUNK_EMPTY;
 			return;
 		}
-		if (_header_crc(chunk, chunk_magic) != le32(chunk + 124)) {
+		if (_header_crc(chunk, chunk_magic) != le32(chunk + EH_CH_HEADER_CRC)) {
 			info->state = EH_CHUNK_BAD_MAGIC;
 			info->holds_records = _holds_record_signature(chunk);
 			return;
@@ -191,17 +192,17 @@ void eh_chunk_inspect(const uint8_t *chunk, size_t len, struct eh_chunk_info *in
 		info->signature_restored = true; /* the checksum vouches for the rest */
 	}
 	info->state = EH_CHUNK_OK;
-	info->first_record_id = le64(chunk + 24);
-	info->last_record_id = le64(chunk + 32);
-	info->free_space_offset = le32(chunk + 48);
-	info->header_crc_ok = _header_crc(chunk, chunk_magic) == le32(chunk + 124);
+	info->first_record_id = eh_chunk_first_record_id(chunk);
+	info->last_record_id = eh_chunk_last_record_id(chunk);
+	info->free_space_offset = eh_chunk_free_space(chunk);
+	info->header_crc_ok = _header_crc(chunk, chunk_magic) == le32(chunk + EH_CH_HEADER_CRC);
 }
 
 void eh_chunk_check_data(const uint8_t *chunk, struct eh_chunk_info *info)
 {
 	uint32_t end = info->free_space_offset;
 	info->data_crc_ok = end >= EH_CHUNK_HEADER_SIZE && end <= EH_CHUNK_SIZE &&
-			    eh_crc32(0, chunk + EH_CHUNK_HEADER_SIZE, end - EH_CHUNK_HEADER_SIZE) == le32(chunk + 52);
+			    eh_crc32(0, chunk + EH_CHUNK_HEADER_SIZE, end - EH_CHUNK_HEADER_SIZE) == le32(chunk + EH_CH_DATA_CRC);
 }
 
 uint64_t eh_evtx_skip_holes(const struct eh_evtx_file *f, uint64_t index)
@@ -254,45 +255,52 @@ void eh_evtx_read_chunk(const struct eh_evtx_file *f, uint64_t index, uint8_t *b
 void eh_make_one_chunk_header(uint8_t *hdr, uint64_t last_record_id)
 {
 	memset(hdr, 0, EH_FILE_HEADER_SIZE);
-	memcpy(hdr, file_magic, 8);
-	put_le64(hdr + 8, 0);                  /* first chunk */
-	put_le64(hdr + 16, 0);                 /* last chunk */
-	put_le64(hdr + 24, last_record_id + 1); /* next record id */
-	put_le32(hdr + 32, 128);               /* header size */
-	put_le16(hdr + 36, 1);                 /* minor version */
-	put_le16(hdr + 38, 3);                 /* major version */
-	put_le16(hdr + 40, EH_FILE_HEADER_SIZE);
-	put_le16(hdr + 42, 1);                 /* number of chunks */
-	put_le32(hdr + 120, 0);                /* flags: clean */
-	put_le32(hdr + 124, eh_crc32(0, hdr, 120));
+	memcpy(hdr + EH_FH_SIGNATURE, file_magic, 8);
+	put_le64(hdr + EH_FH_FIRST_CHUNK, 0);
+	put_le64(hdr + EH_FH_LAST_CHUNK, 0);
+	put_le64(hdr + EH_FH_NEXT_RECORD_ID, last_record_id + 1);
+	put_le32(hdr + EH_FH_HEADER_SIZE, EH_FH_MIN_SIZE);
+	put_le16(hdr + EH_FH_MINOR_VERSION, 1);
+	put_le16(hdr + EH_FH_MAJOR_VERSION, 3);
+	put_le16(hdr + EH_FH_BLOCK_SIZE, EH_FILE_HEADER_SIZE);
+	put_le16(hdr + EH_FH_CHUNK_COUNT, 1);
+	put_le32(hdr + EH_FH_FLAGS, 0); /* clean */
+	put_le32(hdr + EH_FH_CRC, eh_crc32(0, hdr, EH_FH_FLAGS));
 }
 
-#define RECORD_MAGIC 0x00002a2au
-#define BINXML_VALUE 0x21 /* a substitution value that is binary XML itself */
-#define RECORD_MIN_SIZE 28u /* header 24 + size copy 4 */
+void eh_make_empty_chunk(uint8_t *chunk)
+{
+	memset(chunk, 0, EH_CHUNK_SIZE);
+	memcpy(chunk + EH_CH_SIGNATURE, chunk_magic, 8);
+	put_le32(chunk + EH_CH_HEADER_SIZE, EH_CH_CRC_RESUME);
+	put_le32(chunk + EH_CH_LAST_RECORD_OFFSET, EH_CHUNK_HEADER_SIZE);
+	eh_chunk_set_free_space(chunk, EH_CHUNK_HEADER_SIZE);
+	put_le32(chunk + EH_CH_HEADER_CRC, _header_crc(chunk, NULL));
+}
+
 
 static bool _record_intact(const uint8_t *chunk, uint32_t pos, uint32_t end)
 {
-	if (pos + 24 > end || le32(chunk + pos) != RECORD_MAGIC)
+	if (pos + EH_RECORD_HEADER_SIZE > end || eh_record_magic(chunk, pos) != EH_RECORD_MAGIC)
 		return false;
-	uint32_t size = le32(chunk + pos + 4);
-	return size >= RECORD_MIN_SIZE && size <= end - pos && le32(chunk + pos + size - 4) == size;
+	uint32_t size = eh_record_size(chunk, pos);
+	return size >= EH_RECORD_MIN_SIZE && size <= end - pos && le32(chunk + pos + size - EH_RECORD_COPY_SIZE) == size;
 }
 
 size_t eh_chunk_repair_framing(uint8_t *chunk, struct eh_framing_repair *out, size_t max)
 {
-	uint32_t end = le32(chunk + 48); /* free space offset */
+	uint32_t end = eh_chunk_free_space(chunk);
 	size_t n = 0;
 	if (end < EH_CHUNK_HEADER_SIZE || end > EH_CHUNK_SIZE)
 		return 0; /* no trustworthy end: leave the chunk as it is */
 	uint32_t pos = EH_CHUNK_HEADER_SIZE;
-	while (pos + 24 <= end) {
+	while (pos + EH_RECORD_HEADER_SIZE <= end) {
 		if (_record_intact(chunk, pos, end)) {
-			pos += le32(chunk + pos + 4);
+			pos += eh_record_size(chunk, pos);
 			continue;
 		}
-		uint32_t size = le32(chunk + pos + 4);
-		if (le32(chunk + pos) == RECORD_MAGIC && size >= RECORD_MIN_SIZE && size <= end - pos) {
+		uint32_t size = eh_record_size(chunk, pos);
+		if (eh_record_magic(chunk, pos) == EH_RECORD_MAGIC && size >= EH_RECORD_MIN_SIZE && size <= end - pos) {
 			/* signature and size sane, only the trailing copy is wrong:
 			 * trust the size rather than swallow what follows */
 			if (n < max) {
@@ -303,28 +311,28 @@ size_t eh_chunk_repair_framing(uint8_t *chunk, struct eh_framing_repair *out, si
 				out[n].bad_copy = true;
 			}
 			n++;
-			put_le32(chunk + pos + size - 4, size);
+			put_le32(chunk + pos + size - EH_RECORD_COPY_SIZE, size);
 			pos += size;
 			continue;
 		}
 		uint32_t next = pos + 1;
-		while (next + 24 <= end && !_record_intact(chunk, next, end))
+		while (next + EH_RECORD_HEADER_SIZE <= end && !_record_intact(chunk, next, end))
 			next++;
-		if (next + 24 > end)
+		if (next + EH_RECORD_HEADER_SIZE > end)
 			next = end;
-		if (next - pos < RECORD_MIN_SIZE)
+		if (next - pos < EH_RECORD_MIN_SIZE)
 			break; /* too short to frame: the records end here */
 		if (n < max) {
 			out[n].offset = pos;
 			out[n].span = next - pos;
-			out[n].old_size = le32(chunk + pos + 4);
-			out[n].bad_magic = le32(chunk + pos) != RECORD_MAGIC;
+			out[n].old_size = eh_record_size(chunk, pos);
+			out[n].bad_magic = eh_record_magic(chunk, pos) != EH_RECORD_MAGIC;
 			out[n].bad_copy = false;
 		}
 		n++;
-		put_le32(chunk + pos, RECORD_MAGIC);
-		put_le32(chunk + pos + 4, next - pos);
-		put_le32(chunk + next - 4, next - pos);
+		put_le32(chunk + pos + EH_REC_SIGNATURE, EH_RECORD_MAGIC);
+		put_le32(chunk + pos + EH_REC_SIZE, next - pos);
+		put_le32(chunk + next - EH_RECORD_COPY_SIZE, next - pos);
 		pos = next;
 	}
 	return n;
@@ -332,27 +340,27 @@ size_t eh_chunk_repair_framing(uint8_t *chunk, struct eh_framing_repair *out, si
 
 uint64_t eh_chunk_record_id(const uint8_t *chunk, int index)
 {
-	uint32_t end = le32(chunk + 48), pos = EH_CHUNK_HEADER_SIZE;
+	uint32_t end = eh_chunk_free_space(chunk), pos = EH_CHUNK_HEADER_SIZE;
 	if (end > EH_CHUNK_SIZE)
 		end = EH_CHUNK_SIZE;
 	for (int i = 0; _record_intact(chunk, pos, end); i++) {
 		if (i == index)
-			return le64(chunk + pos + 8);
-		pos += le32(chunk + pos + 4);
+			return eh_record_id(chunk, pos);
+		pos += eh_record_size(chunk, pos);
 	}
 	return 0;
 }
 
 size_t eh_chunk_records(const uint8_t *chunk, struct eh_record_place *places, size_t max)
 {
-	uint32_t end = le32(chunk + 48), pos = EH_CHUNK_HEADER_SIZE;
+	uint32_t end = eh_chunk_free_space(chunk), pos = EH_CHUNK_HEADER_SIZE;
 	size_t n = 0;
 	if (end > EH_CHUNK_SIZE)
 		end = EH_CHUNK_SIZE;
 	while (n < max && _record_intact(chunk, pos, end)) {
 		places[n].offset = pos;
-		places[n].size = le32(chunk + pos + 4);
-		places[n].id = le64(chunk + pos + 8);
+		places[n].size = eh_record_size(chunk, pos);
+		places[n].id = eh_record_id(chunk, pos);
 		pos += places[n++].size;
 	}
 	return n;
@@ -368,36 +376,37 @@ static bool _walk_instances(const uint8_t *chunk, uint64_t b, uint64_t end, int 
 {
 	if (depth > 8)
 		return false;
-	if (b < end && chunk[b] == 0x0f)
-		b += 4;
-	if (b >= end || chunk[b] != 0x0c)
+	if (b < end && chunk[b] == EH_TOK_FRAGMENT_HEADER)
+		b += EH_FRAGMENT_HEADER_SIZE;
+	if (b >= end || chunk[b] != EH_TOK_TEMPLATE_INSTANCE)
 		return true; /* no template instance: libevtx or binxml.c decide */
-	if (b + 10 > end)
+	if (b + EH_TI_SIZE > end)
 		return false;
-	uint64_t id = le32(chunk + b + 2), def = le32(chunk + b + 6), p = b + 10;
-	if (def < EH_CHUNK_HEADER_SIZE || def > EH_CHUNK_SIZE - 24)
+	uint64_t id = le32(chunk + b + EH_TI_TEMPLATE_ID), def = le32(chunk + b + EH_TI_DEFINITION), p = b + EH_TI_SIZE;
+	if (def < EH_CHUNK_HEADER_SIZE || def > EH_CHUNK_SIZE - EH_TD_HEADER_SIZE)
 		return false;
-	if (check_ids && le32(chunk + def + 4) != id)
+	if (check_ids && le32(chunk + def + EH_TD_GUID) != id)
 		return false;
 	if (def == p) { /* the definition follows inline: skip it */
-		if (p + 24 > end)
+		if (p + EH_TD_HEADER_SIZE > end)
 			return false;
-		p += 24 + (uint64_t)le32(chunk + p + 20);
+		p += EH_TD_HEADER_SIZE + (uint64_t)le32(chunk + p + EH_TD_DATA_SIZE);
 	}
-	if (p + 4 > end)
+	if (p + EH_TI_VALUE_COUNT_SIZE > end)
 		return false;
 	uint64_t count = le32(chunk + p);
-	p += 4;
-	if (count * 4 > end - p)
+	p += EH_TI_VALUE_COUNT_SIZE;
+	if (count * EH_TV_DESCRIPTOR_SIZE > end - p)
 		return false;
-	uint64_t values = p + count * 4, bytes = 0;
+	uint64_t values = p + count * EH_TV_DESCRIPTOR_SIZE, bytes = 0;
 	for (uint64_t i = 0; i < count; i++)
-		bytes += le16(chunk + p + 4 * i);
+		bytes += le16(chunk + p + EH_TV_DESCRIPTOR_SIZE * i);
 	if (bytes > end - values)
 		return false;
 	for (uint64_t i = 0, at = values; i < count; i++) {
-		uint16_t size = le16(chunk + p + 4 * i);
-		if (chunk[p + 4 * i + 2] == BINXML_VALUE && !_walk_instances(chunk, at, at + size, depth + 1, check_ids))
+		const uint8_t *desc = chunk + p + EH_TV_DESCRIPTOR_SIZE * i;
+		uint16_t size = le16(desc);
+		if (desc[EH_TV_TYPE] == EH_VALUE_BINXML && !_walk_instances(chunk, at, at + size, depth + 1, check_ids))
 			return false;
 		at += size;
 	}
@@ -407,14 +416,14 @@ static bool _walk_instances(const uint8_t *chunk, uint64_t b, uint64_t end, int 
 bool eh_chunk_record_templates_intact(const uint8_t *chunk, uint64_t record_id)
 {
 	bool found = false;
-	for (uint32_t pos = EH_CHUNK_HEADER_SIZE; pos + 28 <= EH_CHUNK_SIZE; pos += 8) {
-		if (le32(chunk + pos) != RECORD_MAGIC || le64(chunk + pos + 8) != record_id)
+	for (uint32_t pos = EH_CHUNK_HEADER_SIZE; pos + EH_RECORD_MIN_SIZE <= EH_CHUNK_SIZE; pos += 8) {
+		if (eh_record_magic(chunk, pos) != EH_RECORD_MAGIC || eh_record_id(chunk, pos) != record_id)
 			continue;
-		uint32_t size = le32(chunk + pos + 4);
-		if (size < RECORD_MIN_SIZE || size > EH_CHUNK_SIZE - pos)
+		uint32_t size = eh_record_size(chunk, pos);
+		if (size < EH_RECORD_MIN_SIZE || size > EH_CHUNK_SIZE - pos)
 			continue;
 		found = true;
-		if (_walk_instances(chunk, pos + 24, (uint64_t)pos + size - 4, 0, true))
+		if (_walk_instances(chunk, pos + EH_REC_BINXML, (uint64_t)pos + size - EH_RECORD_COPY_SIZE, 0, true))
 			return true;
 	}
 	return !found;
@@ -424,20 +433,20 @@ bool eh_chunk_record_templates_intact(const uint8_t *chunk, uint64_t record_id)
  * inside the record and the chunk. */
 static bool _values_sane(const uint8_t *chunk, uint32_t pos, uint32_t size)
 {
-	return _walk_instances(chunk, pos + 24, (uint64_t)pos + size - 4, 0, false);
+	return _walk_instances(chunk, pos + EH_REC_BINXML, (uint64_t)pos + size - EH_RECORD_COPY_SIZE, 0, false);
 }
 
 void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, uint32_t *live_at, size_t max)
 {
-	uint32_t end = le32(chunk + 48), pos = EH_CHUNK_HEADER_SIZE;
+	uint32_t end = eh_chunk_free_space(chunk), pos = EH_CHUNK_HEADER_SIZE;
 	if (end > EH_CHUNK_SIZE)
 		end = EH_CHUNK_SIZE;
 	*live = *slack = 0;
 	/* live records: along the chain, exactly where libevtx reads them */
 	while (_record_intact(chunk, pos, end)) {
-		uint32_t size = le32(chunk + pos + 4);
+		uint32_t size = eh_record_size(chunk, pos);
 		if (!_values_sane(chunk, pos, size)) {
-			chunk[pos + 24] = 0x00; /* end of stream: nothing to read */
+			chunk[pos + EH_REC_BINXML] = EH_TOK_END_OF_STREAM; /* nothing to read */
 			if (*live < max)
 				live_at[*live] = pos;
 			(*live)++;
@@ -448,16 +457,16 @@ void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, uint32_t *live
 	 * offset from where the chain of live records stops (fuzzing found an
 	 * unaligned one that made it allocate 8 GiB for a value count) */
 	static const uint8_t magic[4] = { 0x2a, 0x2a, 0x00, 0x00 };
-	for (; pos + RECORD_MIN_SIZE <= EH_CHUNK_SIZE; pos++) {
+	for (; pos + EH_RECORD_MIN_SIZE <= EH_CHUNK_SIZE; pos++) {
 		const uint8_t *hit = memmem(chunk + pos, EH_CHUNK_SIZE - pos, magic, sizeof magic);
 		if (hit == NULL)
 			break;
 		pos = (uint32_t)(hit - chunk);
-		if (pos + RECORD_MIN_SIZE > EH_CHUNK_SIZE)
+		if (pos + EH_RECORD_MIN_SIZE > EH_CHUNK_SIZE)
 			break;
-		uint32_t size = le32(chunk + pos + 4);
-		if (size >= RECORD_MIN_SIZE && size <= EH_CHUNK_SIZE - pos && !_values_sane(chunk, pos, size)) {
-			put_le32(chunk + pos, 0);
+		uint32_t size = eh_record_size(chunk, pos);
+		if (size >= EH_RECORD_MIN_SIZE && size <= EH_CHUNK_SIZE - pos && !_values_sane(chunk, pos, size)) {
+			put_le32(chunk + pos + EH_REC_SIGNATURE, 0);
 			(*slack)++;
 		}
 	}

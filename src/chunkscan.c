@@ -16,7 +16,7 @@
 #include "evtxhunt/reader.h"
 #include "evtxhunt/report.h"
 
-#define MAX_RECORDS_PER_CHUNK (EH_CHUNK_SIZE / 28)
+#define MAX_RECORDS_PER_CHUNK (EH_CHUNK_SIZE / EH_RECORD_MIN_SIZE)
 #define MAX_REPAIRS 16
 
 struct worker {
@@ -309,7 +309,7 @@ static bool _some_record_in_range(const uint8_t *chunk, const struct eh_record_p
 				  const struct eh_filter *filter)
 {
 	for (size_t i = 0; i < n; i++)
-		if (eh_filter_record_may_pass(filter, le64(chunk + places[i].offset + 16)))
+		if (eh_filter_record_may_pass(filter, eh_record_written_time(chunk, places[i].offset)))
 			return true;
 	return n == 0;
 }
@@ -357,8 +357,8 @@ void worker_scan(struct worker *w, struct job *job)
 	/* records end where the file was cut: in our copy, the used space ends
 	 * there too, so a record the cut goes through is framed to it and
 	 * counted as unreadable, and the zeros behind are not searched */
-	if (info->bytes_read < EH_CHUNK_SIZE && le32(job->chunk + 48) > info->bytes_read)
-		put_le32(job->chunk + 48, info->bytes_read);
+	if (info->bytes_read < EH_CHUNK_SIZE && eh_chunk_free_space(job->chunk) > info->bytes_read)
+		eh_chunk_set_free_space(job->chunk, info->bytes_read);
 	struct eh_framing_repair rep[MAX_REPAIRS];
 	size_t nrep = carve ? 0 : eh_chunk_repair_framing(job->chunk, rep, MAX_REPAIRS);
 	if (nrep) {
@@ -381,7 +381,7 @@ void worker_scan(struct worker *w, struct job *job)
 		_report(w, "warning", job->file,
 			"chunk %" PRIu64 ": record %" PRIu64 " (chunk offset %" PRIu32
 			"): its template lies outside the chunk or its values overrun the record; unreadable",
-			info->index, le64(job->chunk + w->defused_at[i] + 8), w->defused_at[i]);
+			info->index, eh_record_id(job->chunk, w->defused_at[i]), w->defused_at[i]);
 	if (defused_live > MAX_REPAIRS)
 		_report(w, "warning", job->file, "chunk %" PRIu64 ": %zu more such records; unreadable", info->index,
 			defused_live - MAX_REPAIRS);
@@ -420,7 +420,7 @@ void worker_scan(struct worker *w, struct job *job)
 			continue;
 		}
 		if (filter && (size_t)live == nplaces && !carve &&
-		    !eh_filter_record_may_pass(filter, le64(job->chunk + w->places[i].offset + 16))) {
+		    !eh_filter_record_may_pass(filter, eh_record_written_time(job->chunk, w->places[i].offset))) {
 			job->stats.records++;
 			job->stats.records_filtered++;
 			w->live_ids[w->nlive++] = w->places[i].id;

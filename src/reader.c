@@ -111,7 +111,7 @@ int eh_reader_open_chunk(struct eh_reader *r, const uint8_t *chunk, char **cause
 {
 	libevtx_error_t *error = NULL;
 	eh_reader_close_chunk(r);
-	eh_make_one_chunk_header(r->image, le64(chunk + 32));
+	eh_make_one_chunk_header(r->image, eh_chunk_last_record_id(chunk));
 	memcpy(r->image + EH_FILE_HEADER_SIZE, chunk, EH_CHUNK_SIZE);
 	if (libbfio_memory_range_initialize(&r->io, NULL) != 1 ||
 	    libbfio_memory_range_set(r->io, r->image, EH_FILE_HEADER_SIZE + EH_CHUNK_SIZE, NULL) != 1) {

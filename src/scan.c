@@ -199,12 +199,8 @@ static void _report(struct eh_scanner *s, const char *kind, const char *path, co
 static void _warm_up_libraries(void)
 {
 	eh_fieldmap_global_init();
-	uint8_t *chunk = xcalloc(1, EH_CHUNK_SIZE);
-	memcpy(chunk, "ElfChnk", 8);
-	put_le32(chunk + 40, 128);
-	put_le32(chunk + 44, EH_CHUNK_HEADER_SIZE);
-	put_le32(chunk + 48, EH_CHUNK_HEADER_SIZE);
-	put_le32(chunk + 124, eh_crc32(eh_crc32(0, chunk, 120), chunk + 128, EH_CHUNK_HEADER_SIZE - 128));
+	uint8_t *chunk = xmalloc(EH_CHUNK_SIZE);
+	eh_make_empty_chunk(chunk);
 	struct eh_reader *r = eh_reader_new();
 	char *cause = NULL;
 	if (eh_reader_open_chunk(r, chunk, &cause) != 0)

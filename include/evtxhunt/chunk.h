@@ -8,9 +8,96 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "evtxhunt/util.h"
+
 #define EH_FILE_HEADER_SIZE 4096u
 #define EH_CHUNK_SIZE 65536u
 #define EH_CHUNK_HEADER_SIZE 512u
+
+/* ---- the byte layout: every offset evtxhunt reads or writes is here ---- */
+
+/* File header (little-endian throughout). */
+enum eh_file_header_field {
+	EH_FH_SIGNATURE = 0,      /* "ElfFile\0" */
+	EH_FH_FIRST_CHUNK = 8,    /* u64 */
+	EH_FH_LAST_CHUNK = 16,    /* u64 */
+	EH_FH_NEXT_RECORD_ID = 24, /* u64 */
+	EH_FH_HEADER_SIZE = 32,   /* u32: 128 */
+	EH_FH_MINOR_VERSION = 36, /* u16 */
+	EH_FH_MAJOR_VERSION = 38, /* u16 */
+	EH_FH_BLOCK_SIZE = 40,    /* u16: 4096 */
+	EH_FH_CHUNK_COUNT = 42,   /* u16 */
+	EH_FH_FLAGS = 120,        /* u32: 0x1 dirty; the checksum covers what is before */
+	EH_FH_CRC = 124,          /* u32: CRC-32 of bytes 0..119 */
+	EH_FH_MIN_SIZE = 128,     /* bytes read to know the header */
+};
+
+/* Chunk header. Its checksum covers bytes 0..119 and 128..511. */
+enum eh_chunk_header_field {
+	EH_CH_SIGNATURE = 0,          /* "ElfChnk\0" */
+	EH_CH_FIRST_RECORD_ID = 24,   /* u64 */
+	EH_CH_LAST_RECORD_ID = 32,    /* u64 */
+	EH_CH_HEADER_SIZE = 40,       /* u32: 128 */
+	EH_CH_LAST_RECORD_OFFSET = 44, /* u32 */
+	EH_CH_FREE_SPACE = 48,        /* u32: where used space ends */
+	EH_CH_DATA_CRC = 52,          /* u32: CRC-32 of the records */
+	EH_CH_CRC_GAP = 120,          /* bytes 120..127 are outside the checksum */
+	EH_CH_HEADER_CRC = 124,       /* u32 */
+	EH_CH_CRC_RESUME = 128,
+};
+
+/* Record header, at a record's offset in its chunk; the record ends with
+ * a copy of its size. */
+enum eh_record_field {
+	EH_REC_SIGNATURE = 0,    /* u32 EH_RECORD_MAGIC */
+	EH_REC_SIZE = 4,         /* u32, header and size copy included */
+	EH_REC_ID = 8,           /* u64 */
+	EH_REC_WRITTEN_TIME = 16, /* u64 FILETIME */
+	EH_REC_BINXML = 24,      /* the event's binary XML starts here */
+};
+#define EH_RECORD_MAGIC 0x00002a2au /* "**\0\0" */
+#define EH_RECORD_HEADER_SIZE 24u
+#define EH_RECORD_COPY_SIZE 4u /* the u32 copy of the size that ends a record */
+#define EH_RECORD_MIN_SIZE (EH_RECORD_HEADER_SIZE + EH_RECORD_COPY_SIZE)
+
+/* Template instance token: token byte, a byte, the template id and the
+ * chunk offset of its definition; then, when the definition is inline,
+ * the definition; then the value count and that many value descriptors
+ * (size, type, a byte), then the values. */
+enum eh_template_instance_field {
+	EH_TI_TEMPLATE_ID = 2,   /* u32 */
+	EH_TI_DEFINITION = 6,    /* u32 chunk offset */
+	EH_TI_SIZE = 10,         /* what follows starts here */
+	EH_TD_GUID = 4,          /* in the definition: its GUID (16 bytes) */
+	EH_TD_DATA_SIZE = 20,    /* u32: bytes of binary XML after the header */
+	EH_TD_HEADER_SIZE = 24,
+	EH_TV_DESCRIPTOR_SIZE = 4, /* u16 size, u8 type, u8 unused */
+	EH_TV_TYPE = 2,
+	EH_TI_VALUE_COUNT_SIZE = 4, /* u32 */
+};
+#define EH_FRAGMENT_HEADER_SIZE 4u /* token, major, minor, flags */
+
+/* A name of binary XML (element, attribute, entity), at a chunk offset:
+ * UTF-16LE characters and a NUL after the header. */
+enum eh_name_field {
+	EH_NAME_NEXT = 0,   /* u32: the next name of its hash bucket */
+	EH_NAME_HASH = 4,   /* u16 */
+	EH_NAME_LENGTH = 6, /* u16: characters, NUL excluded */
+	EH_NAME_CHARS = 8,
+};
+
+static inline uint64_t eh_chunk_first_record_id(const uint8_t *chunk) { return le64(chunk + EH_CH_FIRST_RECORD_ID); }
+static inline uint64_t eh_chunk_last_record_id(const uint8_t *chunk) { return le64(chunk + EH_CH_LAST_RECORD_ID); }
+static inline uint32_t eh_chunk_free_space(const uint8_t *chunk) { return le32(chunk + EH_CH_FREE_SPACE); }
+static inline void eh_chunk_set_free_space(uint8_t *chunk, uint32_t offset) { put_le32(chunk + EH_CH_FREE_SPACE, offset); }
+/* Fields of the record header at chunk offset POS. */
+static inline uint32_t eh_record_magic(const uint8_t *chunk, uint32_t pos) { return le32(chunk + pos + EH_REC_SIGNATURE); }
+static inline uint32_t eh_record_size(const uint8_t *chunk, uint32_t pos) { return le32(chunk + pos + EH_REC_SIZE); }
+static inline uint64_t eh_record_id(const uint8_t *chunk, uint32_t pos) { return le64(chunk + pos + EH_REC_ID); }
+static inline uint64_t eh_record_written_time(const uint8_t *chunk, uint32_t pos)
+{
+	return le64(chunk + pos + EH_REC_WRITTEN_TIME);
+}
 
 struct eh_evtx_file;
 
@@ -144,6 +231,10 @@ bool eh_chunk_record_templates_intact(const uint8_t *chunk, uint64_t record_id);
  * signature, so libevtx does not carve it. Counts go to *LIVE and *SLACK;
  * LIVE_AT receives the offsets of up to MAX live ones, in chain order. */
 void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, uint32_t *live_at, size_t max);
+
+/* Fills CHUNK (EH_CHUNK_SIZE bytes) with an empty chunk, header checksum
+ * right, that libevtx opens (to warm its lazy globals up). */
+void eh_make_empty_chunk(uint8_t *chunk);
 
 /* Fills HDR (EH_FILE_HEADER_SIZE bytes) with a clean file header that
  * announces one chunk whose last record id is LAST_RECORD_ID: with the
