@@ -4,7 +4,6 @@
  * message are the same for any number of threads. */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -21,6 +20,7 @@
 #include "evtxhunt/reader.h"
 #include "evtxhunt/scan.h"
 #include "evtxhunt/util.h"
+#include "evtxhunt/walk.h"
 
 enum job_state { JOB_FREE, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 
@@ -486,74 +486,44 @@ static bool _is_evtx_name(const char *name)
 	return n > 5 && strcasecmp(name + n - 5, ".evtx") == 0;
 }
 
-static int _cmp_names(const void *a, const void *b)
+/* What the walk of an input directory meets. */
+static void _walk_entry(const struct eh_walk_entry *e, void *user)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The directories on the way down, to spot symlink loops. */
-struct ancestors {
-	dev_t dev[128];
-	ino_t ino[128];
-	int n;
-};
-
-static void _walk(struct eh_scanner *s, const char *path, struct ancestors *up)
-{
-	DIR *d = opendir(path);
-	if (d == NULL) {
-		_report(s, "error", path, "cannot open directory: %s", strerror(errno));
-		return;
-	}
-	char **names = NULL;
-	size_t n = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		names = xreallocarray(names, n + 1, sizeof *names);
-		names[n++] = xstrdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof *names, _cmp_names); /* a stable order run to run */
-	for (size_t i = 0; i < n; i++) {
-		char *child = xasprintf("%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
-		struct stat st;
-		if (stat(child, &st) != 0) {
-			if (_is_evtx_name(names[i]) && !_in_my_shard(s, child)) {
-				s->stats.files_other_shards++;
-			} else if (_is_evtx_name(names[i])) {
-				s->stats.files++;
-				s->stats.files_failed++;
-				_report(s, "error", child, "cannot stat: %s", strerror(errno));
-			}
-			else
-				_report(s, "warning", child, "cannot stat: %s; skipped", strerror(errno));
-		} else if (S_ISDIR(st.st_mode)) {
-			bool loop = false;
-			for (int j = 0; j < up->n; j++)
-				loop |= up->dev[j] == st.st_dev && up->ino[j] == st.st_ino;
-			if (loop) {
-				_report(s, "warning", child, "symlink loop (leads back to a directory above); skipped");
-			} else if (up->n == (int)(sizeof up->dev / sizeof up->dev[0])) {
-				_report(s, "warning", child, "directories nested too deeply; skipped");
-			} else {
-				up->dev[up->n] = st.st_dev;
-				up->ino[up->n++] = st.st_ino;
-				_walk(s, child, up);
-				up->n--;
-			}
-		} else if (_is_evtx_name(names[i])) {
-			if (S_ISREG(st.st_mode))
-				s->planning ? _plan_file(s, child, &st) : _scan_file(s, child);
-			else
-				_report(s, "warning", child, "not a regular file; skipped");
+	struct eh_scanner *s = user;
+	switch (e->what) {
+	case EH_WALK_NO_DIR:
+		_report(s, "error", e->path, "cannot open directory: %s", strerror(e->error));
+		break;
+	case EH_WALK_NO_STAT:
+		if (_is_evtx_name(e->name) && !_in_my_shard(s, e->path)) {
+			s->stats.files_other_shards++;
+		} else if (_is_evtx_name(e->name)) {
+			s->stats.files++;
+			s->stats.files_failed++;
+			_report(s, "error", e->path, "cannot stat: %s", strerror(e->error));
+		} else {
+			_report(s, "warning", e->path, "cannot stat: %s; skipped", strerror(e->error));
 		}
-		free(child);
-		free(names[i]);
+		break;
+	case EH_WALK_LOOP:
+		_report(s, "warning", e->path, "symlink loop (leads back to a directory above); skipped");
+		break;
+	case EH_WALK_TOO_DEEP:
+		_report(s, "warning", e->path, "directories nested too deeply; skipped");
+		break;
+	case EH_WALK_ENTRY:
+		if (!_is_evtx_name(e->name))
+			break;
+		if (S_ISREG(e->st->st_mode))
+			s->planning ? _plan_file(s, e->path, e->st) : _scan_file(s, e->path);
+		else
+			_report(s, "warning", e->path, "not a regular file; skipped");
+		break;
 	}
-	free(names);
 }
+
+/* Every name but . and .., symlinks followed, loops caught. */
+static const struct eh_walk_options walk_options = { .max_depth = 127, .detect_loops = true };
 
 void eh_scan_plan(struct eh_scanner *s, const char *path)
 {
@@ -581,10 +551,7 @@ void eh_scan_path(struct eh_scanner *s, const char *path)
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		struct ancestors up = { .n = 1 };
-		up.dev[0] = st.st_dev;
-		up.ino[0] = st.st_ino;
-		_walk(s, path, &up);
+		eh_walk(path, &walk_options, _walk_entry, s);
 	} else {
 		s->planning ? _plan_file(s, path, &st) : _scan_file(s, path);
 	}

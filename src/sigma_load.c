@@ -1,7 +1,6 @@
 /* Rule sets: rule files and directories to compiled rules and errors. */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "evtxhunt/logsource.h"
 #include "evtxhunt/sigma_internal.h"
 #include "evtxhunt/util.h"
+#include "evtxhunt/walk.h"
 
 struct eh_ruleset *eh_ruleset_new(void)
 {
@@ -127,48 +127,41 @@ static bool _is_yaml(const char *name)
 	return (n > 4 && strcasecmp(name + n - 4, ".yml") == 0) || (n > 5 && strcasecmp(name + n - 5, ".yaml") == 0);
 }
 
-static int _cmp_names(const void *a, const void *b)
+struct load_walk {
+	struct eh_ruleset *rs;
+	size_t loaded;
+};
+
+/* What the walk of a rule directory meets: YAML files are loaded. */
+static void _load_entry(const struct eh_walk_entry *e, void *user)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	struct load_walk *lw = user;
+	switch (e->what) {
+	case EH_WALK_NO_DIR:
+		_error(lw->rs, e->path, 0, 0, xasprintf("cannot open directory: %s", strerror(e->error)));
+		break;
+	case EH_WALK_NO_STAT:
+		_error(lw->rs, e->path, 0, 0, xasprintf("cannot stat: %s", strerror(e->error)));
+		break;
+	case EH_WALK_LOOP: /* not asked for: depth bounds symlink loops */
+	case EH_WALK_TOO_DEEP:
+		_error(lw->rs, e->path, 0, 0, xstrdup("directories nested too deeply (a symlink loop?)"));
+		break;
+	case EH_WALK_ENTRY:
+		if (S_ISREG(e->st->st_mode) && _is_yaml(e->name))
+			lw->loaded += _load_file(lw->rs, e->path);
+		break;
+	}
 }
 
-/* Walks a rule directory; DEPTH bounds symlink loops. */
-static size_t _load_dir(struct eh_ruleset *rs, const char *path, int depth)
+/* Hidden names are passed over; depth bounds symlink loops. */
+static const struct eh_walk_options walk_options = { .max_depth = 64, .skip_dot_names = true, .slash_always = true };
+
+static size_t _load_dir(struct eh_ruleset *rs, const char *path)
 {
-	if (depth > 64) {
-		_error(rs, path, 0, 0, xstrdup("directories nested too deeply (a symlink loop?)"));
-		return 0;
-	}
-	DIR *d = opendir(path);
-	if (d == NULL) {
-		_error(rs, path, 0, 0, xasprintf("cannot open directory: %s", strerror(errno)));
-		return 0;
-	}
-	char **names = NULL;
-	size_t n = 0, loaded = 0;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		names = xreallocarray(names, n + 1, sizeof *names);
-		names[n++] = xstrdup(de->d_name);
-	}
-	closedir(d);
-	qsort(names, n, sizeof *names, _cmp_names);
-	for (size_t i = 0; i < n; i++) {
-		char *child = xasprintf("%s/%s", path, names[i]);
-		struct stat st;
-		if (stat(child, &st) != 0)
-			_error(rs, child, 0, 0, xasprintf("cannot stat: %s", strerror(errno)));
-		else if (S_ISDIR(st.st_mode))
-			loaded += _load_dir(rs, child, depth + 1);
-		else if (S_ISREG(st.st_mode) && _is_yaml(names[i]))
-			loaded += _load_file(rs, child);
-		free(child);
-		free(names[i]);
-	}
-	free(names);
-	return loaded;
+	struct load_walk lw = { rs, 0 };
+	eh_walk(path, &walk_options, _load_entry, &lw);
+	return lw.loaded;
 }
 
 size_t eh_ruleset_load_path(struct eh_ruleset *rs, const char *path)
@@ -178,7 +171,7 @@ size_t eh_ruleset_load_path(struct eh_ruleset *rs, const char *path)
 		_error(rs, path, 0, 0, xasprintf("cannot open: %s", strerror(errno)));
 		return 0;
 	}
-	return S_ISDIR(st.st_mode) ? _load_dir(rs, path, 0) : _load_file(rs, path);
+	return S_ISDIR(st.st_mode) ? _load_dir(rs, path) : _load_file(rs, path);
 }
 
 size_t eh_ruleset_count(const struct eh_ruleset *rs)
