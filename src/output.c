@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "evtxhunt/jsonl.h"
 #include "evtxhunt/output.h"
 
 static const char *const format_names[] = { "table", "csv", "jsonl" };
@@ -270,78 +271,6 @@ static void _csv_hit(struct buf *out, const struct eh_hit *h)
 	buf_adds(out, "\r\n");
 }
 
-/* ---- JSON Lines ----------------------------------------------------------- */
-
-static void _json_key(struct buf *out, const char *key, bool first)
-{
-	if (!first)
-		buf_addc(out, ',');
-	eh_escape_json(out, key, strlen(key));
-	buf_addc(out, ':');
-}
-
-static void _json_str(struct buf *out, const char *key, const char *value)
-{
-	_json_key(out, key, false);
-	if (value)
-		eh_escape_json(out, value, strlen(value));
-	else
-		buf_adds(out, "null");
-}
-
-void eh_output_jsonl_hit(struct buf *out, const struct eh_hit *h)
-{
-	const struct eh_event *ev = h->event;
-	char when[48];
-	eh_time_format(ev->time, when);
-	buf_addc(out, '{');
-	_json_key(out, "timestamp", true);
-	eh_escape_json(out, when, strlen(when));
-	/* Timesketch's three required keys, so the file imports as it is */
-	_json_str(out, "datetime", when);
-	_json_str(out, "timestamp_desc", "Event Time");
-	struct buf msg;
-	buf_init(&msg);
-	const char *cmd = eh_event_get(ev, "CommandLine", NULL);
-	buf_addf(&msg, "%s [%s] on %s", h->rule->title, h->rule->level ? h->rule->level : "-",
-		 ev->computer ? ev->computer : "-");
-	if (cmd)
-		buf_addf(&msg, ": %s", cmd);
-	_json_str(out, "message", msg.data);
-	buf_free(&msg);
-	_json_str(out, "file", h->file);
-	_json_key(out, "record_id", false);
-	buf_addf(out, "%" PRIu64, ev->record_id);
-	_json_str(out, "computer", ev->computer);
-	_json_str(out, "channel", ev->channel);
-	_json_str(out, "provider", ev->provider);
-	_json_key(out, "event_id", false);
-	buf_addf(out, "%" PRIu32, ev->event_id);
-	_json_str(out, "rule_id", h->rule->id);
-	_json_str(out, "rule_title", h->rule->title);
-	_json_str(out, "level", h->rule->level);
-	_json_key(out, "tags", false);
-	buf_addc(out, '[');
-	for (size_t i = 0; i < h->rule->ntags; i++) {
-		if (i)
-			buf_addc(out, ',');
-		eh_escape_json(out, h->rule->tags[i], strlen(h->rule->tags[i]));
-	}
-	buf_addc(out, ']');
-	_json_key(out, "recovered", false);
-	buf_adds(out, ev->recovered ? "true" : "false");
-	_json_key(out, "fields", false);
-	buf_addc(out, '{');
-	for (size_t i = 0; i < ev->nfields; i++) {
-		/* a name given twice keeps its first value, as the matcher sees it */
-		if (eh_event_get(ev, ev->fields[i].name, NULL) != ev->fields[i].value)
-			continue;
-		_json_key(out, ev->fields[i].name, i == 0);
-		eh_escape_json(out, ev->fields[i].value, ev->fields[i].len);
-	}
-	buf_adds(out, "}}\n");
-}
-
 struct writer {
 	FILE *out;
 	const struct eh_output_options *opt;
@@ -359,7 +288,7 @@ static void _write_hit(const struct eh_hit *hit, void *user)
 		_csv_hit(&w->b, hit);
 		break;
 	case EH_FORMAT_JSONL:
-		eh_output_jsonl_hit(&w->b, hit);
+		eh_jsonl_write_hit(&w->b, hit);
 		break;
 	}
 	if (w->b.len > 65536) {

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "evtxhunt/jsonl.h"
 #include "evtxhunt/output.h"
 #include "evtxhunt/report.h"
 #include "evtxhunt/state.h"
@@ -396,7 +397,7 @@ bool eh_state_hit_is_new(struct eh_state *st, int64_t log, const struct eh_rule 
 	 * dies after a checkpoint and before its report */
 	struct eh_hit hit = { .rule = rule, .event = (struct eh_event *)ev, .file = file };
 	buf_reset(&st->line);
-	eh_output_jsonl_hit(&st->line, &hit);
+	eh_jsonl_write_hit(&st->line, &hit);
 	sqlite3_stmt *s = st->add_hit;
 	sqlite3_bind_text(s, 1, rule->id ? rule->id : rule->title, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, ev->computer ? ev->computer : "", -1, SQLITE_STATIC);

@@ -23,8 +23,6 @@ int eh_format_from_name(const char *name);
 /* Writes the whole timeline to OUT, in order. Returns 0, or -1 if spilled
  * hits could not be read back (errno set). */
 int eh_output_timeline(FILE *out, const struct eh_output_options *opt, struct eh_timeline *tl);
-/* Appends one hit as a JSON line (newline included), as -f jsonl writes it. */
-void eh_output_jsonl_hit(struct buf *out, const struct eh_hit *h);
 
 /* Escapers, appending to B. Terminal: control, escape and bidirectional
  * characters and invalid UTF-8 become visible \n, \xNN, \u202E notation.

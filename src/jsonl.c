@@ -1,0 +1,490 @@
+/* The JSON Lines hit: one table of keys for the writer and the reader
+ * (see jsonl.h). */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evtxhunt/jsonl.h"
+#include "evtxhunt/output.h"
+
+enum key_type {
+	KEY_TIME,    /* an ISO-8601 UTC string */
+	KEY_STRING,  /* a string or null */
+	KEY_NUMBER,  /* an unsigned integer */
+	KEY_BOOL,
+	KEY_TAGS,    /* an array of strings */
+	KEY_FIELDS,  /* an object of strings: the event's named fields */
+	KEY_DESC,    /* the constant "Event Time" (derived: not read) */
+	KEY_MESSAGE, /* a line for people (derived: not read) */
+};
+
+/* The keys in the order they are written. SLOT: the member of struct
+ * eh_jsonl_hit it is (for TIME, STRING, NUMBER, BOOL). REQUIRED: a line
+ * without a value for it is not an evtxhunt hit. */
+static const struct key {
+	const char *name;
+	enum key_type type;
+	size_t slot;
+	bool derived; /* written for other tools, never read */
+	bool required;
+} keys[] = {
+	{ "timestamp", KEY_TIME, offsetof(struct eh_jsonl_hit, time), false, true },
+	/* Timesketch's three required keys, so the file imports as it is */
+	{ "datetime", KEY_TIME, offsetof(struct eh_jsonl_hit, time), true, false },
+	{ "timestamp_desc", KEY_DESC, 0, true, false },
+	{ "message", KEY_MESSAGE, 0, true, false },
+	{ "file", KEY_STRING, offsetof(struct eh_jsonl_hit, file), false, true },
+	{ "record_id", KEY_NUMBER, offsetof(struct eh_jsonl_hit, record_id), false, false },
+	{ "computer", KEY_STRING, offsetof(struct eh_jsonl_hit, computer), false, false },
+	{ "channel", KEY_STRING, offsetof(struct eh_jsonl_hit, channel), false, false },
+	{ "provider", KEY_STRING, offsetof(struct eh_jsonl_hit, provider), false, false },
+	{ "event_id", KEY_NUMBER, offsetof(struct eh_jsonl_hit, event_id), false, false },
+	{ "rule_id", KEY_STRING, offsetof(struct eh_jsonl_hit, rule_id), false, true },
+	{ "rule_title", KEY_STRING, offsetof(struct eh_jsonl_hit, rule_title), false, true },
+	{ "level", KEY_STRING, offsetof(struct eh_jsonl_hit, level), false, false },
+	{ "tags", KEY_TAGS, 0, false, false },
+	{ "recovered", KEY_BOOL, offsetof(struct eh_jsonl_hit, recovered), false, false },
+	{ "fields", KEY_FIELDS, 0, false, false },
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+#define SLOT(h, k, type) ((type *)((char *)(h) + (k)->slot))
+
+/* ---- writing --------------------------------------------------------------------- */
+
+static void _json_key(struct buf *out, const char *key, bool first)
+{
+	if (!first)
+		buf_addc(out, ',');
+	eh_escape_json(out, key, strlen(key));
+	buf_addc(out, ':');
+}
+
+static void _json_str(struct buf *out, const char *value)
+{
+	if (value)
+		eh_escape_json(out, value, strlen(value));
+	else
+		buf_adds(out, "null");
+}
+
+void eh_jsonl_write_hit(struct buf *out, const struct eh_hit *h)
+{
+	const struct eh_event *ev = h->event;
+	const struct eh_rule *rule = h->rule;
+	/* the hit as the table sees it; its strings are only read here */
+	struct eh_jsonl_hit v = {
+		.time = ev->time, .file = (char *)h->file, .record_id = ev->record_id,
+		.computer = (char *)ev->computer, .channel = (char *)ev->channel, .provider = (char *)ev->provider,
+		.event_id = ev->event_id, .rule_id = rule->id, .rule_title = rule->title, .level = rule->level,
+		.tags = rule->tags, .ntags = rule->ntags, .recovered = ev->recovered,
+	};
+	char when[48];
+	eh_time_format(ev->time, when);
+	buf_addc(out, '{');
+	for (size_t k = 0; k < NKEYS; k++) {
+		const struct key *key = &keys[k];
+		_json_key(out, key->name, k == 0);
+		switch (key->type) {
+		case KEY_TIME:
+			_json_str(out, when);
+			break;
+		case KEY_STRING:
+			_json_str(out, *SLOT(&v, key, char *));
+			break;
+		case KEY_NUMBER:
+			buf_addf(out, "%" PRIu64, *SLOT(&v, key, uint64_t));
+			break;
+		case KEY_BOOL:
+			buf_adds(out, *SLOT(&v, key, bool) ? "true" : "false");
+			break;
+		case KEY_DESC:
+			_json_str(out, "Event Time");
+			break;
+		case KEY_MESSAGE: {
+			struct buf msg;
+			buf_init(&msg);
+			const char *cmd = eh_event_get(ev, "CommandLine", NULL);
+			buf_addf(&msg, "%s [%s] on %s", v.rule_title, v.level ? v.level : "-", v.computer ? v.computer : "-");
+			if (cmd)
+				buf_addf(&msg, ": %s", cmd);
+			_json_str(out, msg.data);
+			buf_free(&msg);
+			break;
+		}
+		case KEY_TAGS:
+			buf_addc(out, '[');
+			for (size_t i = 0; i < v.ntags; i++) {
+				if (i)
+					buf_addc(out, ',');
+				eh_escape_json(out, v.tags[i], strlen(v.tags[i]));
+			}
+			buf_addc(out, ']');
+			break;
+		case KEY_FIELDS:
+			buf_addc(out, '{');
+			for (size_t i = 0; i < ev->nfields; i++) {
+				/* a name given twice keeps its first value, as the matcher sees it */
+				if (eh_event_get(ev, ev->fields[i].name, NULL) != ev->fields[i].value)
+					continue;
+				_json_key(out, ev->fields[i].name, i == 0);
+				eh_escape_json(out, ev->fields[i].value, ev->fields[i].len);
+			}
+			buf_addc(out, '}');
+			break;
+		}
+	}
+	buf_adds(out, "}\n");
+}
+
+/* ---- a JSON reader for one line ------------------------------------------------ */
+
+struct jp {
+	const char *p, *end;
+	const char *err;
+};
+
+static void _ws(struct jp *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n'))
+		j->p++;
+}
+
+static bool _lit(struct jp *j, char c)
+{
+	_ws(j);
+	if (j->p < j->end && *j->p == c) {
+		j->p++;
+		return true;
+	}
+	return false;
+}
+
+static bool _hex4(struct jp *j, uint32_t *v)
+{
+	*v = 0;
+	for (int i = 0; i < 4; i++, j->p++) {
+		if (j->p >= j->end)
+			return false;
+		char c = *j->p;
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return false;
+		*v = *v << 4 | (uint32_t)d;
+	}
+	return true;
+}
+
+/* A string into OUT (not NUL-terminated in the middle: values may hold NUL). */
+static bool _string(struct jp *j, struct buf *out)
+{
+	buf_reset(out);
+	if (!_lit(j, '"')) {
+		j->err = "expected a string";
+		return false;
+	}
+	while (j->p < j->end && *j->p != '"') {
+		if (*j->p != '\\') {
+			buf_addc(out, *j->p++);
+			continue;
+		}
+		if (++j->p >= j->end)
+			break;
+		char c = *j->p++;
+		switch (c) {
+		case '"': case '\\': case '/': buf_addc(out, c); break;
+		case 'b': buf_addc(out, '\b'); break;
+		case 'f': buf_addc(out, '\f'); break;
+		case 'n': buf_addc(out, '\n'); break;
+		case 'r': buf_addc(out, '\r'); break;
+		case 't': buf_addc(out, '\t'); break;
+		case 'u': {
+			uint32_t cp, lo;
+			if (!_hex4(j, &cp)) {
+				j->err = "bad \\u escape";
+				return false;
+			}
+			if (cp >= 0xd800 && cp < 0xdc00 && j->end - j->p >= 6 && j->p[0] == '\\' && j->p[1] == 'u') {
+				j->p += 2;
+				if (!_hex4(j, &lo) || lo < 0xdc00 || lo > 0xdfff) {
+					j->err = "bad surrogate pair";
+					return false;
+				}
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			}
+			buf_add_utf8(out, cp);
+			break;
+		}
+		default:
+			j->err = "bad escape";
+			return false;
+		}
+	}
+	if (j->p >= j->end) {
+		j->err = "unterminated string";
+		return false;
+	}
+	j->p++;
+	buf_addc(out, '\0'); /* terminated for C, the length excludes it */
+	out->len--;
+	return true;
+}
+
+static bool _number(struct jp *j, uint64_t *v)
+{
+	_ws(j);
+	const char *s = j->p;
+	*v = 0;
+	while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
+		if (*v > (UINT64_MAX - 9) / 10) {
+			j->err = "number too large";
+			return false;
+		}
+		*v = *v * 10 + (uint64_t)(*j->p++ - '0');
+	}
+	if (j->p == s) {
+		j->err = "expected a number";
+		return false;
+	}
+	return true;
+}
+
+static bool _word(struct jp *j, const char *w)
+{
+	_ws(j);
+	size_t n = strlen(w);
+	if ((size_t)(j->end - j->p) >= n && memcmp(j->p, w, n) == 0) {
+		j->p += n;
+		return true;
+	}
+	return false;
+}
+
+static bool _skip(struct jp *j, struct buf *tmp, int depth)
+{
+	_ws(j);
+	if (depth > 16 || j->p >= j->end) {
+		j->err = "unexpected value";
+		return false;
+	}
+	uint64_t n;
+	if (*j->p == '"')
+		return _string(j, tmp);
+	if (_word(j, "true") || _word(j, "false") || _word(j, "null"))
+		return true;
+	if (*j->p == '[' || *j->p == '{') {
+		char close = *j->p == '[' ? ']' : '}';
+		bool obj = *j->p == '{';
+		j->p++;
+		if (_lit(j, close))
+			return true;
+		do {
+			if (obj && (!_string(j, tmp) || !_lit(j, ':')))
+				return false;
+			if (!_skip(j, tmp, depth + 1))
+				return false;
+		} while (_lit(j, ','));
+		if (!_lit(j, close)) {
+			j->err = "unterminated array or object";
+			return false;
+		}
+		return true;
+	}
+	if (*j->p == '-')
+		j->p++;
+	return _number(j, &n);
+}
+
+/* ---- reading one hit --------------------------------------------------------------- */
+
+struct eh_jsonl_reader {
+	struct buf key, str, name;
+};
+
+struct eh_jsonl_reader *eh_jsonl_reader_new(void)
+{
+	struct eh_jsonl_reader *r = xcalloc(1, sizeof *r);
+	buf_init(&r->key);
+	buf_init(&r->str);
+	buf_init(&r->name);
+	return r;
+}
+
+void eh_jsonl_reader_free(struct eh_jsonl_reader *r)
+{
+	if (r == NULL)
+		return;
+	buf_free(&r->key);
+	buf_free(&r->str);
+	buf_free(&r->name);
+	free(r);
+}
+
+void eh_jsonl_hit_release(struct eh_jsonl_hit *h)
+{
+	for (size_t k = 0; k < NKEYS; k++)
+		if (keys[k].type == KEY_STRING)
+			free(*SLOT(h, &keys[k], char *));
+	for (size_t i = 0; i < h->ntags; i++)
+		free(h->tags[i]);
+	free(h->tags);
+	memset(h, 0, sizeof *h);
+}
+
+static const struct key *_key(const char *name)
+{
+	for (size_t k = 0; k < NKEYS; k++)
+		if (strcmp(keys[k].name, name) == 0)
+			return &keys[k];
+	return NULL;
+}
+
+/* Reads the value of KEY into H or EV; false with J->err set. SEEN: the
+ * key had a value (not null). */
+static bool _read_value(struct eh_jsonl_reader *r, struct jp *j, const struct key *key, struct eh_jsonl_hit *h,
+			struct eh_event *ev, bool *seen)
+{
+	switch (key->type) {
+	case KEY_TIME:
+		if (!_string(j, &r->str))
+			return false;
+		*SLOT(h, key, int64_t) = eh_time_parse(r->str.data);
+		if (*SLOT(h, key, int64_t) < 0) {
+			j->err = "bad timestamp";
+			return false;
+		}
+		break;
+	case KEY_STRING: {
+		if (_word(j, "null")) /* an earlier value, if any, stands */
+			return true;
+		if (!_string(j, &r->str))
+			return false;
+		char **to = SLOT(h, key, char *);
+		free(*to);
+		*to = xstrndup(r->str.data, r->str.len);
+		break;
+	}
+	case KEY_NUMBER:
+		if (!_number(j, SLOT(h, key, uint64_t)))
+			return false;
+		break;
+	case KEY_BOOL:
+		if (_word(j, "true")) {
+			*SLOT(h, key, bool) = true;
+		} else if (!_word(j, "false")) {
+			j->err = "recovered: expected true or false";
+			return false;
+		}
+		break;
+	case KEY_TAGS:
+		if (!_lit(j, '[')) {
+			j->err = "tags: expected an array";
+			return false;
+		}
+		if (_lit(j, ']'))
+			break;
+		do {
+			if (!_string(j, &r->str))
+				return false;
+			h->tags = xreallocarray(h->tags, h->ntags + 1, sizeof *h->tags);
+			h->tags[h->ntags++] = xstrndup(r->str.data, r->str.len);
+		} while (_lit(j, ','));
+		if (!_lit(j, ']')) {
+			j->err = "tags: unterminated";
+			return false;
+		}
+		break;
+	case KEY_FIELDS:
+		if (!_lit(j, '{')) {
+			j->err = "fields: expected an object";
+			return false;
+		}
+		if (_lit(j, '}'))
+			break;
+		do {
+			if (!_string(j, &r->name) || !_lit(j, ':') || !_string(j, &r->str))
+				return false;
+			eh_event_add_field(ev, r->name.data, r->name.len, r->str.data, r->str.len);
+		} while (_lit(j, ','));
+		if (!_lit(j, '}')) {
+			j->err = "fields: unterminated";
+			return false;
+		}
+		break;
+	case KEY_DESC:
+	case KEY_MESSAGE:
+		return _skip(j, &r->str, 0);
+	}
+	*seen = true;
+	return true;
+}
+
+static bool _parse(struct eh_jsonl_reader *r, struct jp *j, struct eh_jsonl_hit *h, struct eh_event *ev)
+{
+	bool seen[NKEYS] = { false };
+	if (!_lit(j, '{')) {
+		j->err = "expected an object";
+		return false;
+	}
+	do {
+		if (!_string(j, &r->key) || !_lit(j, ':'))
+			return false;
+		const struct key *key = _key(r->key.data);
+		if (key == NULL || key->derived) { /* not ours, or ours for other tools */
+			if (!_skip(j, &r->str, 0))
+				return false;
+		} else if (!_read_value(r, j, key, h, ev, &seen[key - keys])) {
+			return false;
+		}
+	} while (_lit(j, ','));
+	if (!_lit(j, '}')) {
+		j->err = "expected ',' or '}'";
+		return false;
+	}
+	_ws(j);
+	if (j->p != j->end) {
+		j->err = "text after the object";
+		return false;
+	}
+	for (size_t k = 0; k < NKEYS; k++)
+		if (keys[k].required && !seen[k]) {
+			j->err = "not an evtxhunt hit (timestamp, file, rule_id or rule_title missing)";
+			return false;
+		}
+	return true;
+}
+
+bool eh_jsonl_read_hit(struct eh_jsonl_reader *r, const char *line, size_t len, struct eh_jsonl_hit *h,
+		       struct eh_event *ev, const char **err, size_t *column)
+{
+	struct jp j = { line, line + len, NULL };
+	eh_jsonl_hit_release(h);
+	eh_event_reset(ev);
+	if (!_parse(r, &j, h, ev)) {
+		*err = j.err ? j.err : "not JSON";
+		*column = (size_t)(j.p - line) + 1;
+		return false;
+	}
+	static const struct {
+		size_t slot;
+		enum eh_system_slot sys;
+	} system[] = {
+		{ offsetof(struct eh_jsonl_hit, computer), EH_SYS_COMPUTER },
+		{ offsetof(struct eh_jsonl_hit, channel), EH_SYS_CHANNEL },
+		{ offsetof(struct eh_jsonl_hit, provider), EH_SYS_PROVIDER },
+	};
+	for (size_t i = 0; i < sizeof system / sizeof system[0]; i++) {
+		const char *v = *(char *const *)((const char *)h + system[i].slot);
+		if (v)
+			eh_event_set_system(ev, system[i].sys, v, strlen(v));
+	}
+	eh_event_finish(ev);
+	ev->time = h->time;
+	ev->record_id = h->record_id;
+	ev->event_id = (uint32_t)h->event_id;
+	ev->recovered = h->recovered;
+	return true;
+}
