@@ -379,41 +379,32 @@ static bool _read_value(struct eh_jsonl_reader *r, struct jp *j, const struct ke
 			return false;
 		}
 		break;
-	case KEY_TAGS:
-		if (!_lit(j, '[')) {
-			j->err = "tags: expected an array";
+	case KEY_TAGS: /* an array of strings */
+	case KEY_FIELDS: { /* an object of strings */
+		bool object = key->type == KEY_FIELDS;
+		char close = object ? '}' : ']';
+		if (!_lit(j, object ? '{' : '[')) {
+			j->err = object ? "fields: expected an object" : "tags: expected an array";
 			return false;
 		}
-		if (_lit(j, ']'))
+		if (_lit(j, close))
 			break;
 		do {
-			if (!_string(j, &r->str))
+			if ((object && (!_string(j, &r->name) || !_lit(j, ':'))) || !_string(j, &r->str))
 				return false;
-			h->tags = xreallocarray(h->tags, h->ntags + 1, sizeof *h->tags);
-			h->tags[h->ntags++] = xstrndup(r->str.data, r->str.len);
+			if (object) {
+				eh_event_add_field(ev, r->name.data, r->name.len, r->str.data, r->str.len);
+			} else {
+				h->tags = xreallocarray(h->tags, h->ntags + 1, sizeof *h->tags);
+				h->tags[h->ntags++] = xstrndup(r->str.data, r->str.len);
+			}
 		} while (_lit(j, ','));
-		if (!_lit(j, ']')) {
-			j->err = "tags: unterminated";
+		if (!_lit(j, close)) {
+			j->err = object ? "fields: unterminated" : "tags: unterminated";
 			return false;
 		}
 		break;
-	case KEY_FIELDS:
-		if (!_lit(j, '{')) {
-			j->err = "fields: expected an object";
-			return false;
-		}
-		if (_lit(j, '}'))
-			break;
-		do {
-			if (!_string(j, &r->name) || !_lit(j, ':') || !_string(j, &r->str))
-				return false;
-			eh_event_add_field(ev, r->name.data, r->name.len, r->str.data, r->str.len);
-		} while (_lit(j, ','));
-		if (!_lit(j, '}')) {
-			j->err = "fields: unterminated";
-			return false;
-		}
-		break;
+	}
 	case KEY_DESC:
 	case KEY_MESSAGE:
 		return _skip(j, &r->str, 0);
