@@ -519,33 +519,30 @@ out:
 
 /* ---- dispatch ------------------------------------------------------------------ */
 
-static bool _state_report_chosen(const struct opts *o)
-{
-	return o->state_report != NULL;
-}
-
-static bool _merge_chosen(const struct opts *o)
-{
-	return o->merge;
-}
-
-static bool _check_rules_chosen(const struct opts *o)
-{
-	return o->check_rules;
-}
-
-/* The modes, as tmux's cmd_table: the first row whose option was given
- * runs; the last, the hunt, is the default. */
+/* The modes, as tmux's cmd_table: found by name. */
 static const struct mode {
 	const char *name;
-	bool (*chosen)(const struct opts *o);
 	int (*run)(struct opts *o);
 } mode_table[] = {
-	{ "state-report", _state_report_chosen, _cmd_state_report },
-	{ "merge", _merge_chosen, _cmd_merge },
-	{ "check-rules", _check_rules_chosen, _cmd_check_rules },
-	{ "hunt", NULL, _cmd_hunt },
+	{ "hunt", _cmd_hunt },
+	{ "check-rules", _cmd_check_rules },
+	{ "merge", _cmd_merge },
+	{ "state-report", _cmd_state_report },
 };
+
+/* The mode the options ask for: --state-report before --merge before
+ * --check-rules; the hunt when none is given. */
+static const struct mode *_mode(const struct opts *o)
+{
+	const char *name = o->state_report ? "state-report"
+			   : o->merge	   ? "merge"
+			   : o->check_rules  ? "check-rules"
+					     : "hunt";
+	for (size_t i = 0; i < sizeof mode_table / sizeof mode_table[0]; i++)
+		if (strcmp(mode_table[i].name, name) == 0)
+			return &mode_table[i];
+	abort(); /* every name above has its row */
+}
 
 int main(int argc, char **argv)
 {
@@ -559,10 +556,7 @@ int main(int argc, char **argv)
 	int status = _parse(argc, argv, &o);
 	if (status >= 0)
 		goto out;
-	const struct mode *m = mode_table;
-	while (m->chosen && !m->chosen(&o))
-		m++;
-	status = m->run(&o);
+	status = _mode(&o)->run(&o);
 out:
 	free(o.rule_paths);
 	eh_filter_release(&o.filter);
