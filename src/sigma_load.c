@@ -143,7 +143,9 @@ static void _load_entry(const struct eh_walk_entry *e, void *user)
 	case EH_WALK_NO_STAT:
 		_error(lw->rs, e->path, 0, 0, xasprintf("cannot stat: %s", strerror(e->error)));
 		break;
-	case EH_WALK_LOOP: /* not asked for: depth bounds symlink loops */
+	case EH_WALK_LOOP:
+		_error(lw->rs, e->path, 0, 0, xstrdup("symlink loop (leads back to a directory above)"));
+		break;
 	case EH_WALK_TOO_DEEP:
 		_error(lw->rs, e->path, 0, 0, xstrdup("directories nested too deeply (a symlink loop?)"));
 		break;
@@ -154,8 +156,11 @@ static void _load_entry(const struct eh_walk_entry *e, void *user)
 	}
 }
 
-/* Hidden names are passed over; depth bounds symlink loops. */
-static const struct eh_walk_options walk_options = { .max_depth = 64, .skip_dot_names = true, .slash_always = true };
+/* Hidden names are passed over; a symlink loop is an error, not 64
+ * copies of every rule below it. */
+static const struct eh_walk_options walk_options = {
+	.max_depth = 64, .skip_dot_names = true, .detect_loops = true, .slash_always = true
+};
 
 static size_t _load_dir(struct eh_ruleset *rs, const char *path)
 {
