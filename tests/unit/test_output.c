@@ -1,10 +1,12 @@
-/* Escaping for the terminal, spreadsheets and JSON. */
+/* Escaping for the terminal, spreadsheets, JSON and diagnostic lines. */
 #include "config.h"
 
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "evtxhunt/output.h"
+#include "evtxhunt/report.h"
 
 static char *esc(void (*fn)(struct buf *, const char *, size_t), const char *s, size_t len)
 {
@@ -77,4 +79,21 @@ Test(format, names)
 	cr_assert_eq(eh_format_from_name("csv"), EH_FORMAT_CSV);
 	cr_assert_eq(eh_format_from_name("jsonl"), EH_FORMAT_JSONL);
 	cr_assert_eq(eh_format_from_name("xml"), -1);
+}
+
+/* "File names in messages are escaped too": every diagnostic line is
+ * made by eh_report_line, so checking it checks them all. */
+Test(report, message_lines_escape_path_and_reason)
+{
+	struct buf b;
+	buf_init(&b);
+	eh_report_line(&b, "error", "logs/a\x1b[31m\tb.evtx", "cannot open: bad\nthing");
+	cr_assert_str_eq(b.data, "evtxhunt: error: logs/a\\x1B[31m\\tb.evtx: cannot open: bad\\nthing\n");
+	buf_reset(&b);
+	eh_report_line(&b, NULL, "state\r.db", "not an evtxhunt state file");
+	cr_assert_str_eq(b.data, "evtxhunt: state\\r.db: not an evtxhunt state file\n");
+	buf_free(&b);
+	char *p = eh_report_path("out\x1b]0;x\a.csv");
+	cr_assert_str_eq(p, "out\\x1B]0;x\\x07.csv");
+	free(p);
 }
