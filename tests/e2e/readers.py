@@ -31,12 +31,23 @@ normalizes, per reader, instead of skipping the record:
   replaces it together with the code unit after it.
 - libevtx 20181227 shifts code points beyond the BMP by -0x3FF; evtxhunt
   undoes it (src/reader.c). evtxexport is compared with the shift applied.
+
+What the two external readers print for a file (evtxexport's XML,
+python-evtx's records) is cached, keyed by the file's SHA-256 and the
+reader's version, in $EVTXHUNT_TEST_CACHE or else
+${XDG_CACHE_HOME:-~/.cache}/evtxhunt-tests (EVTXHUNT_TEST_CACHE=off: no
+cache). python-evtx takes ~5 s a fixture and neither changes with
+evtxhunt. Nothing else is cached: evtxhunt's reader, the expected values
+and every comparison run each time; a missing cache is just filled.
 """
+import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 
 NS = '{http://schemas.microsoft.com/win/2004/08/events/event}'
@@ -86,10 +97,51 @@ def from_xml(text):
     }
 
 
+CACHE_FORMAT = 1  # bump when what a dump holds changes
+
+
+def cache_dir():
+    d = os.environ.get('EVTXHUNT_TEST_CACHE', '')
+    if d == 'off':
+        return None
+    return d or os.path.join(os.environ.get('XDG_CACHE_HOME') or os.path.expanduser('~/.cache'), 'evtxhunt-tests')
+
+
+def cached(reader, version, path, produce):
+    """produce()'s dump of PATH (JSON), from the cache when this reader at
+    this version has read a file with the same SHA-256 before."""
+    d = cache_dir()
+    if d is None:
+        return produce()
+    with open(path, 'rb') as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    key = hashlib.sha256(('%d\0%s\0%s\0%s' % (CACHE_FORMAT, reader, version, digest)).encode()).hexdigest()
+    entry = os.path.join(d, reader, key + '.json')
+    try:
+        with open(entry, encoding='utf-8') as f:
+            dump = json.load(f)
+        print('%s: %s: read from the cache (%s)' % (path, reader, entry))
+        return dump
+    except (OSError, ValueError):
+        pass
+    dump = produce()
+    try:  # written whole then renamed: parallel runs never see half an entry
+        os.makedirs(os.path.dirname(entry), exist_ok=True)
+        fd, part = tempfile.mkstemp(dir=os.path.dirname(entry), suffix='.part')
+        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+            json.dump(dump, f)
+        os.replace(part, entry)
+    except OSError as e:
+        print('%s: %s: not cached: %s' % (path, reader, e))
+    return dump
+
+
 def read_evtxexport(path):
     if not shutil.which('evtxexport'):
         return None
-    out = subprocess.run(['evtxexport', '-f', 'xml', path], capture_output=True).stdout.decode('utf-8', 'replace')
+    v = subprocess.run(['evtxexport', '-V'], capture_output=True, text=True).stdout.split('\n')[0]
+    out = cached('evtxexport', v + ' ' + shutil.which('evtxexport'), path, lambda: subprocess.run(
+        ['evtxexport', '-f', 'xml', path], capture_output=True).stdout.decode('utf-8', 'replace'))
     events = {}
     for doc in re.split(r'(?=<Event xmlns)', out)[1:]:
         cut = '</Event>' not in doc
@@ -102,23 +154,47 @@ def read_evtxexport(path):
     return events
 
 
+def dump_python_evtx(evtx, path):
+    """python-evtx's output for PATH: each record's XML or the number of a
+    record it cannot decode, in order, and why it stopped, if it did"""
+    records, stopped = [], None
+    try:
+        with evtx.Evtx(path) as log:
+            for record in log.records():
+                try:
+                    records.append(['xml', record.xml()])
+                except UnicodeDecodeError:
+                    records.append(['undecodable', record.record_num()])
+    except Exception as e:  # damaged files stop python-evtx
+        stopped = '%s: %s' % (type(e).__name__, str(e)[:100])
+    return {'records': records, 'stopped': stopped}
+
+
 def read_python_evtx(path):
     try:
         import Evtx.Evtx as evtx
     except ImportError:
         return None
-    events = {}
     try:
-        with evtx.Evtx(path) as log:
-            for record in log.records():
-                try:
-                    rid, ev = from_xml(record.xml())
-                except UnicodeDecodeError:
-                    events.setdefault('undecodable', []).append(record.record_num())
-                    continue
-                events[rid] = ev
-    except Exception as e:  # damaged files stop python-evtx
-        print('%s: python-evtx: stopped: %s: %s' % (path, type(e).__name__, str(e)[:100]))
+        import importlib.metadata
+        version = importlib.metadata.version('python-evtx')
+    except Exception:
+        version = 'unknown'
+    version += ' ' + evtx.__file__ + ' python ' + sys.version.split()[0]
+    dump = cached('python-evtx', version, path, lambda: dump_python_evtx(evtx, path))
+    events = {}
+    stopped = dump['stopped']
+    try:
+        for kind, value in dump['records']:
+            if kind == 'undecodable':
+                events.setdefault('undecodable', []).append(value)
+                continue
+            rid, ev = from_xml(value)
+            events[rid] = ev
+    except Exception as e:  # as before the cache: XML it cannot parse stops the reading
+        stopped = '%s: %s' % (type(e).__name__, str(e)[:100])
+    if stopped:
+        print('%s: python-evtx: stopped: %s' % (path, stopped))
     return events
 
 
