@@ -153,23 +153,6 @@ stat_of() {
 	{ grep -o "\"$2\":[0-9]*" "$1" 2>/dev/null || true; } | cut -d: -f2
 }
 
-# (legacy, until every script uses the helpers above)
-run() {
-	want=$1
-	shift
-	set +e
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	got=$?
-	set -e
-	if [ "$got" -ne "$want" ]; then
-		fail "exit $got, expected $want: $*"
-		sed 's/^/  stderr: /' "$tmp/err" | head -20 >&2
-		return 1
-	fi
-	return 0
-}
-same() { expect_same "$@"; }
-
 # process_creation_rules DIR: copies every process_creation rule of
 # $SHARED/sigma (rules/, rules-threat-hunting/, rules-emerging-threats/)
 # into DIR; returns 1 when the repository is absent.
