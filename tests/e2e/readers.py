@@ -33,22 +33,21 @@ normalizes, per reader, instead of skipping the record:
   undoes it (src/reader.c). evtxexport is compared with the shift applied.
 
 What the two external readers print for a file (evtxexport's XML,
-python-evtx's records) is cached, keyed by the file's SHA-256 and the
-reader's version, in $EVTXHUNT_TEST_CACHE or else
-${XDG_CACHE_HOME:-~/.cache}/evtxhunt-tests (EVTXHUNT_TEST_CACHE=off: no
-cache). python-evtx takes ~5 s a fixture and neither changes with
-evtxhunt. Nothing else is cached: evtxhunt's reader, the expected values
-and every comparison run each time; a missing cache is just filled.
+python-evtx's records) is cached (reader_cache.py): python-evtx takes
+~5 s a fixture and neither changes with evtxhunt. Nothing else is
+cached: evtxhunt's reader, the expected values and every comparison run
+each time; a missing cache is just filled.
 """
-import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reader_cache import cached, evtxexport_xml  # noqa: E402
 
 NS = '{http://schemas.microsoft.com/win/2004/08/events/event}'
 C0 = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f]')
@@ -97,51 +96,10 @@ def from_xml(text):
     }
 
 
-CACHE_FORMAT = 1  # bump when what a dump holds changes
-
-
-def cache_dir():
-    d = os.environ.get('EVTXHUNT_TEST_CACHE', '')
-    if d == 'off':
-        return None
-    return d or os.path.join(os.environ.get('XDG_CACHE_HOME') or os.path.expanduser('~/.cache'), 'evtxhunt-tests')
-
-
-def cached(reader, version, path, produce):
-    """produce()'s dump of PATH (JSON), from the cache when this reader at
-    this version has read a file with the same SHA-256 before."""
-    d = cache_dir()
-    if d is None:
-        return produce()
-    with open(path, 'rb') as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-    key = hashlib.sha256(('%d\0%s\0%s\0%s' % (CACHE_FORMAT, reader, version, digest)).encode()).hexdigest()
-    entry = os.path.join(d, reader, key + '.json')
-    try:
-        with open(entry, encoding='utf-8') as f:
-            dump = json.load(f)
-        print('%s: %s: read from the cache (%s)' % (path, reader, entry))
-        return dump
-    except (OSError, ValueError):
-        pass
-    dump = produce()
-    try:  # written whole then renamed: parallel runs never see half an entry
-        os.makedirs(os.path.dirname(entry), exist_ok=True)
-        fd, part = tempfile.mkstemp(dir=os.path.dirname(entry), suffix='.part')
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            json.dump(dump, f)
-        os.replace(part, entry)
-    except OSError as e:
-        print('%s: %s: not cached: %s' % (path, reader, e))
-    return dump
-
-
 def read_evtxexport(path):
     if not shutil.which('evtxexport'):
         return None
-    v = subprocess.run(['evtxexport', '-V'], capture_output=True, text=True).stdout.split('\n')[0]
-    out = cached('evtxexport', v + ' ' + shutil.which('evtxexport'), path, lambda: subprocess.run(
-        ['evtxexport', '-f', 'xml', path], capture_output=True).stdout.decode('utf-8', 'replace'))
+    out = evtxexport_xml(path, print)
     events = {}
     for doc in re.split(r'(?=<Event xmlns)', out)[1:]:
         cut = '</Event>' not in doc
@@ -181,7 +139,7 @@ def read_python_evtx(path):
     except Exception:
         version = 'unknown'
     version += ' ' + evtx.__file__ + ' python ' + sys.version.split()[0]
-    dump = cached('python-evtx', version, path, lambda: dump_python_evtx(evtx, path))
+    dump = cached('python-evtx', version, path, lambda: dump_python_evtx(evtx, path), print)
     events = {}
     stopped = dump['stopped']
     try:
