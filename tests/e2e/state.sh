@@ -13,9 +13,6 @@ hunt() { # STATUS ARGS...: a run on the state, JSON Lines in $tmp/out
 	shift
 	expect_status "$want" "$EVTXHUNT" -q -f jsonl --state "$state" --stats-json "$tmp/s.json" "$@"
 }
-counts() { # WHAT KEY=VALUE...: the last run's --stats-json counters
-	expect_stats "$tmp/s.json" "$@"
-}
 
 # a log imaged mid-write, then again once it grew
 "$EVTXGEN" --damage "truncate $((4096 + 65536 * 6 + 30000))" "$desc" "$log"
@@ -24,17 +21,17 @@ expect_hits "1 302 603 904" "first run: every hit"
 "$EVTXGEN" "$desc" "$log"
 hunt 1 "$log"
 expect_hits "1205 1506 1807" "the log grew: only the new hits"
-counts "growth" chunks_unchanged=6 hits_known=1
+expect_stats "$tmp/s.json" "growth" chunks_unchanged=6 hits_known=1
 hunt 0 "$log"
 expect_hits "" "unchanged: nothing"
-counts "unchanged" files_unchanged=1 chunks=0
+expect_stats "$tmp/s.json" "unchanged" files_unchanged=1 chunks=0
 
 # wrap-around: the oldest chunk overwritten by newer records
 "$EVTXGEN" "$TESTDATA/fixtures/seed_rule.txt" "$tmp/other.evtx"
 dd if="$tmp/other.evtx" of="$log" bs=4096 skip=1 seek=1 count=16 conv=notrunc status=none
 hunt 1 "$log"
 expect_true "wrapped: the overwritten chunk's hits reported: $(hits)" test -n "$(hits)"
-counts "wrapped" chunks_unchanged=12
+expect_stats "$tmp/s.json" "wrapped" chunks_unchanged=12
 # cleared and replaced by another log under the same name
 cp "$TESTDATA/logs/security_4688.evtx" "$log"
 hunt 1 "$log"
@@ -62,7 +59,7 @@ hunt 1 "$tmp/Archive-rot-2024-03-08.evtx" "$tmp/rot.evtx"
 hits | tr ' ' '\n' >"$tmp/ids"
 expect_not_contains "$tmp/ids" '^1807$' "rotated: the archive reports nothing again"
 expect_contains "$tmp/out" '/rot.evtx"' "rotated: the new log its hits"
-counts "rotated" chunks_unchanged=13
+expect_stats "$tmp/s.json" "rotated" chunks_unchanged=13
 
 # rules: one more rule rescans, fewer rules do not
 state=$tmp/rules.db
@@ -73,9 +70,9 @@ mkdir "$tmp/rules"
 cp "$TESTDATA/../rules/proc_creation_win_regsvr32_dllregisterserver_exec.yml" "$TESTDATA/rules/never_matches.yml" "$tmp/rules/"
 hunt 0 -r "$tmp/rules" "$tmp/rules.evtx"
 expect_hits "" "a rule added: rescanned, no hit reported twice"
-counts "rule added" files_unchanged=0 chunks_unchanged=0 hits_known=7
+expect_stats "$tmp/s.json" "rule added" files_unchanged=0 chunks_unchanged=0 hits_known=7
 hunt 0 "$tmp/rules.evtx"
-counts "a rule removed: nothing to rescan" files_unchanged=1
+expect_stats "$tmp/s.json" "a rule removed: nothing to rescan" files_unchanged=1
 
 # a run killed mid-scan changes nothing; the next one reports everything once
 if [ -f "${RESIZE_PRELOAD:-}" ]; then
