@@ -54,6 +54,7 @@ for script in "$@"; do
 	line=
 	killed=0
 	skipped=no
+	survived=no
 	for kind in $kinds; do
 		# the broken binaries, set in a subshell so the next kind starts real
 		set +e
@@ -76,13 +77,14 @@ for script in "$@"; do
 		*) verdict="killed($st)" killed=$((killed + 1)) ;;
 		esac
 		line="$line $verdict"
-		if [ "$kind" = silent ] && [ "$st" -eq 0 ]; then survivors=$((survivors + 1)); fi
+		if [ "$kind" = silent ] && [ "$st" -eq 0 ]; then survived=yes; fi
 	done
 	printf '%-28s%s\n' "$name" "$line"
 	if [ "$killed" -eq 0 ] && [ "$skipped" = no ]; then
 		echo "  $name: no broken binary makes it fail" >&2
-		survivors=$((survivors + 1))
+		survived=yes
 	fi
+	if [ "$survived" = yes ]; then survivors=$((survivors + 1)); fi
 	for kind in $kinds; do
 		if [ -f "$work/$(basename "$script").$kind.log" ] && [ "$kind" = silent ]; then
 			echo "  $name passed against the $kind binary; its log:" >&2
