@@ -23,7 +23,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/evtxhunt-break.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 kinds="silent status0 lastline"
 
-# broken KIND REAL: writes the wrapper, prints its path
+# broken KIND REAL: writes the wrapper in $work, prints its path
 broken() {
 	w=$work/$1-$(basename "$2")
 	case $1 in
@@ -47,50 +47,70 @@ targets() {
 	esac
 }
 
-survivors=0
-printf '%-28s %s\n' script "$kinds"
-for script in "$@"; do
+# judge SCRIPT DIR: runs SCRIPT against each kind, wrappers and logs in
+# DIR; its table row in DIR/row, what to say in DIR/msg, DIR/survived if
+# it passed where it must not
+judge() {
+	script=$1 dir=$2
+	mkdir -p "$dir"
 	name=${script#"${script%/*/*}"/}
 	line=
 	killed=0
 	skipped=no
 	survived=no
+	: >"$dir/msg"
 	for kind in $kinds; do
 		# the broken binaries, set in a subshell so the next kind starts real
 		set +e
 		(
+			work=$dir
 			for var in $(targets "$script"); do
 				eval "real=\$$var"
 				eval "$var=\$(broken $kind \"\$real\")"
 				export "${var?}"
 			done
-			exec sh "$script" >"$work/log" 2>&1
+			exec sh "$script" >"$dir/$kind.log" 2>&1
 		)
 		st=$?
 		set -e
 		case $st in
-		0)
-			verdict=SURVIVED
-			cp "$work/log" "$work/$(basename "$script").$kind.log"
-			;;
+		0) verdict=SURVIVED ;;
 		77) verdict=skip skipped=yes ;;
 		*) verdict="killed($st)" killed=$((killed + 1)) ;;
 		esac
 		line="$line $verdict"
-		if [ "$kind" = silent ] && [ "$st" -eq 0 ]; then survived=yes; fi
-	done
-	printf '%-28s%s\n' "$name" "$line"
-	if [ "$killed" -eq 0 ] && [ "$skipped" = no ]; then
-		echo "  $name: no broken binary makes it fail" >&2
-		survived=yes
-	fi
-	if [ "$survived" = yes ]; then survivors=$((survivors + 1)); fi
-	for kind in $kinds; do
-		if [ -f "$work/$(basename "$script").$kind.log" ] && [ "$kind" = silent ]; then
-			echo "  $name passed against the $kind binary; its log:" >&2
-			sed 's/^/    /' "$work/$(basename "$script").$kind.log" | tail -20 >&2
+		if [ "$kind" = silent ] && [ "$st" -eq 0 ]; then
+			survived=yes
+			echo "  $name passed against the $kind binary; its log:" >>"$dir/msg"
+			sed 's/^/    /' "$dir/$kind.log" | tail -20 >>"$dir/msg"
 		fi
 	done
+	printf '%-28s%s\n' "$name" "$line" >"$dir/row"
+	if [ "$killed" -eq 0 ] && [ "$skipped" = no ]; then
+		echo "  $name: no broken binary makes it fail" >>"$dir/msg"
+		survived=yes
+	fi
+	if [ "$survived" = yes ]; then : >"$dir/survived"; fi
+}
+
+# two scripts at a time (each runs alone in a temporary directory of its
+# own); the table in the order given
+jobs=$(nproc 2>/dev/null || echo 2)
+i=0
+for script in "$@"; do
+	i=$((i + 1))
+	judge "$script" "$work/$i" &
+	if [ $((i % jobs)) -eq 0 ]; then wait; fi
+done
+wait
+printf '%-28s %s\n' script "$kinds"
+survivors=0
+i=0
+for script in "$@"; do
+	i=$((i + 1))
+	cat "$work/$i/row" 2>/dev/null || printf '%-28s not judged\n' "$script"
+	cat "$work/$i/msg" >&2 2>/dev/null || true
+	if [ -f "$work/$i/survived" ] || [ ! -f "$work/$i/row" ]; then survivors=$((survivors + 1)); fi
 done
 if [ "$survivors" -ne 0 ]; then
 	echo "FAIL: $survivors scripts still pass with broken binaries" >&2
