@@ -7,25 +7,49 @@ inputs=$TESTDATA/logs
 [ -d "${SHARED:-}/samples" ] && inputs="$inputs $SHARED/samples"
 rulesets=builtin
 process_creation_rules "$tmp/pc" && rulesets="builtin $tmp/pc"
+
+# hunt NAME ARGS...: evtxhunt ARGS in the background, stdout in $tmp/NAME,
+# stderr in $tmp/NAME.err, status in $tmp/NAME.st (two at a time: the runs
+# are independent and each takes seconds)
+hunt() {
+	name=$1
+	shift
+	{
+		set +e
+		"$EVTXHUNT" "$@" >"$tmp/$name" 2>"$tmp/$name.err"
+		echo $? >"$tmp/$name.st"
+	} &
+}
 for rules in $rulesets; do
 	set --
 	[ "$rules" = builtin ] || set -- -r "$rules"
 	# shellcheck disable=SC2086
-	"$EVTXHUNT" -q -f jsonl "$@" $inputs >"$tmp/with" 2>/dev/null || true
+	hunt with -q -f jsonl "$@" $inputs
 	# shellcheck disable=SC2086
-	"$EVTXHUNT" -q -f jsonl --no-prefilter "$@" $inputs >"$tmp/without" 2>/dev/null || true
-	[ -s "$tmp/with" ] || fail "no hits at all with $rules"
-	same "$tmp/with" "$tmp/without" "rules $(basename "$rules"): $(wc -l <"$tmp/with") hits with and without the prefilter"
+	hunt without -q -f jsonl --no-prefilter "$@" $inputs
+	wait
+	what="rules $(basename "$rules")"
+	expect_true "$what: hits" test -s "$tmp/with"
+	expect_eq "$(cat "$tmp/with.st")" 1 "$what: status (hits, no error)"
+	expect_eq "$(cat "$tmp/without.st")" "$(cat "$tmp/with.st")" "$what: the same status without the prefilter"
+	expect_same "$tmp/with" "$tmp/without" "$what: $(wc -l <"$tmp/with") hits with and without the prefilter"
 done
 # Threads never change the output either, messages included.
 # shellcheck disable=SC2086
-"$EVTXHUNT" -f jsonl -j1 $inputs >"$tmp/j1" 2>"$tmp/j1.err" || true
+hunt j1 -f jsonl -j1 $inputs
+# shellcheck disable=SC2086
+hunt j2 -f jsonl -j2 $inputs
+wait
+# shellcheck disable=SC2086
+hunt j3 -f jsonl -j3 $inputs
+wait
+expect_true "-j1: hits" test -s "$tmp/j1"
+grep -v ' s (' "$tmp/j1.err" >"$tmp/j1.msg" || true
+expect_true "-j1: a summary" test -s "$tmp/j1.msg"
 for j in 2 3; do
-	# shellcheck disable=SC2086
-	"$EVTXHUNT" -f jsonl -j$j $inputs >"$tmp/jn" 2>"$tmp/jn.err" || true
-	same "$tmp/jn" "$tmp/j1" "-j$j: the same timeline as -j1"
-	grep -v ' s (' "$tmp/jn.err" >"$tmp/jn.msg"
-	grep -v ' s (' "$tmp/j1.err" >"$tmp/j1.msg"
-	same "$tmp/jn.msg" "$tmp/j1.msg" "-j$j: the same messages and counts as -j1"
+	expect_eq "$(cat "$tmp/j$j.st")" "$(cat "$tmp/j1.st")" "-j$j: the same status as -j1"
+	expect_same "$tmp/j$j" "$tmp/j1" "-j$j: the same timeline as -j1"
+	grep -v ' s (' "$tmp/j$j.err" >"$tmp/j$j.msg" || true
+	expect_same "$tmp/j$j.msg" "$tmp/j1.msg" "-j$j: the same messages and counts as -j1"
 done
 finish

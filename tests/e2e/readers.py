@@ -31,13 +31,23 @@ normalizes, per reader, instead of skipping the record:
   replaces it together with the code unit after it.
 - libevtx 20181227 shifts code points beyond the BMP by -0x3FF; evtxhunt
   undoes it (src/reader.c). evtxexport is compared with the shift applied.
+
+What the two external readers print for a file (evtxexport's XML,
+python-evtx's records) is cached (reader_cache.py): python-evtx takes
+~5 s a fixture and neither changes with evtxhunt. Nothing else is
+cached: evtxhunt's reader, the expected values and every comparison run
+each time; a missing cache is just filled.
 """
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reader_cache import cached, evtxexport_xml  # noqa: E402
 
 NS = '{http://schemas.microsoft.com/win/2004/08/events/event}'
 C0 = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f]')
@@ -89,7 +99,7 @@ def from_xml(text):
 def read_evtxexport(path):
     if not shutil.which('evtxexport'):
         return None
-    out = subprocess.run(['evtxexport', '-f', 'xml', path], capture_output=True).stdout.decode('utf-8', 'replace')
+    out = evtxexport_xml(path, print)
     events = {}
     for doc in re.split(r'(?=<Event xmlns)', out)[1:]:
         cut = '</Event>' not in doc
@@ -102,23 +112,47 @@ def read_evtxexport(path):
     return events
 
 
+def dump_python_evtx(evtx, path):
+    """python-evtx's output for PATH: each record's XML or the number of a
+    record it cannot decode, in order, and why it stopped, if it did"""
+    records, stopped = [], None
+    try:
+        with evtx.Evtx(path) as log:
+            for record in log.records():
+                try:
+                    records.append(['xml', record.xml()])
+                except UnicodeDecodeError:
+                    records.append(['undecodable', record.record_num()])
+    except Exception as e:  # damaged files stop python-evtx
+        stopped = '%s: %s' % (type(e).__name__, str(e)[:100])
+    return {'records': records, 'stopped': stopped}
+
+
 def read_python_evtx(path):
     try:
         import Evtx.Evtx as evtx
     except ImportError:
         return None
-    events = {}
     try:
-        with evtx.Evtx(path) as log:
-            for record in log.records():
-                try:
-                    rid, ev = from_xml(record.xml())
-                except UnicodeDecodeError:
-                    events.setdefault('undecodable', []).append(record.record_num())
-                    continue
-                events[rid] = ev
-    except Exception as e:  # damaged files stop python-evtx
-        print('%s: python-evtx: stopped: %s: %s' % (path, type(e).__name__, str(e)[:100]))
+        import importlib.metadata
+        version = importlib.metadata.version('python-evtx')
+    except Exception:
+        version = 'unknown'
+    version += ' ' + evtx.__file__ + ' python ' + sys.version.split()[0]
+    dump = cached('python-evtx', version, path, lambda: dump_python_evtx(evtx, path), print)
+    events = {}
+    stopped = dump['stopped']
+    try:
+        for kind, value in dump['records']:
+            if kind == 'undecodable':
+                events.setdefault('undecodable', []).append(value)
+                continue
+            rid, ev = from_xml(value)
+            events[rid] = ev
+    except Exception as e:  # as before the cache: XML it cannot parse stops the reading
+        stopped = '%s: %s' % (type(e).__name__, str(e)[:100])
+    if stopped:
+        print('%s: python-evtx: stopped: %s' % (path, stopped))
     return events
 
 

@@ -3,10 +3,13 @@
 XML of each file given and prints "FILE RECORD_ID" for every Sysmon Event
 ID 1 record that the rule ce2c44b5-a6ac-412a-afba-9e89326fa972 matches,
 with its logic written out by hand from the YAML."""
+import os
 import re
-import subprocess
 import sys
 import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from reader_cache import evtxexport_xml  # noqa: E402
 
 NS = '{http://schemas.microsoft.com/win/2004/08/events/event}'
 PATHS = [':\\program files (x86)', ':\\program files\\', ':\\windows\\system32\\', ':\\windows\\syswow64\\']
@@ -33,8 +36,7 @@ def hit(d):
 
 def main():
     for path in sys.argv[1:]:
-        out = subprocess.run(['evtxexport', '-f', 'xml', path], capture_output=True).stdout
-        text = out.decode('utf-8', 'replace')
+        text = evtxexport_xml(path)  # cached: see reader_cache.py
         text = re.sub('[\x00-\x08\x0b\x0c\x0e-\x1f]', '?', text)
         for doc in re.findall(r'<Event xmlns.*?</Event>', text, re.S):
             try:
