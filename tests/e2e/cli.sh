@@ -97,4 +97,18 @@ expect_status 1 "$EVTXHUNT" --min-level medium --status test,stable logs/sysmon_
 expect_status 0 "$EVTXHUNT" --status stable logs/sysmon_seed_rule.evtx
 expect_contains "$tmp/err" '1 rules set aside by --min-level or --status' "set-aside rules are counted"
 expect_status 2 "$EVTXHUNT" --min-level severe logs/sysmon_seed_rule.evtx # unknown level
+# --from after --to is refused before any output file is opened.
+expect_status 2 "$EVTXHUNT" --from 2024-03-02 --to 2024-03-01 -o "$tmp/never.csv" "$TESTDATA/logs"
+expect_contains "$tmp/err" '^evtxhunt: --from is after --to: nothing could match$' "--from after --to: said"
+expect_empty "$tmp/out" "--from after --to: nothing printed"
+expect_true "--from after --to: no report file" test ! -e "$tmp/never.csv"
+expect_eq "$(ls -A "$tmp" | grep -c '^\.evtxhunt-' || true)" 0 "--from after --to: no temporary file"
+# Paths in messages are escaped: an existing -o file, a --state-report file.
+esc=$(printf 'a\033[31mb')
+touch "$tmp/$esc.csv"
+expect_status 2 "$EVTXHUNT" -q -o "$tmp/$esc.csv" "$TESTDATA/logs"
+expect_contains "$tmp/err" 'a\\x1B\[31mb.csv exists; use --force to replace it' "existing -o named, escaped"
+expect_not_contains "$tmp/err" "$(printf '\033')" "no raw escape byte in the message"
+expect_status 2 "$EVTXHUNT" --state-report "$tmp/$(printf 'no\tpe').db"
+expect_contains "$tmp/err" 'no\\tpe.db: cannot open the state' "--state-report file named, escaped"
 finish

@@ -80,4 +80,12 @@ expect_contains "$tmp/out" '"rule_title":"Regsvr32.EXE Calling of DllRegisterSer
 	"the good rule still hits"
 expect_contains "$tmp/stats.json" '"regex_limit_hits":[1-9]' "backtracking stopped at the match limit, and counted"
 expect_contains "$tmp/err" 'regular-expression tests stopped at the match limit' "the summary says so"
+# A symlink loop in a rule directory is one error, not every rule below it
+# loaded once per level.
+mkdir -p "$tmp/loop/sub"
+ln -s .. "$tmp/loop/sub/loop"
+cp "$TESTDATA/../rules/proc_creation_win_regsvr32_dllregisterserver_exec.yml" "$tmp/loop/sub/"
+expect_status 2 "$EVTXHUNT" --check-rules -r "$tmp/loop"
+expect_contains "$tmp/out" "^$tmp/loop/sub/loop:0:0: symlink loop (leads back to a directory above)$" "rule-directory loop named"
+expect_contains "$tmp/out" '^1 loaded, 1 rejected$' "rule-directory loop: the rule loaded once"
 finish
