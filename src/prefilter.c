@@ -243,6 +243,7 @@ struct eh_prefilter {
 	size_t nalways;
 	char ***rule_lits; /* per rule, for tests */
 	bool *rule_always;
+	enum eh_pf_engine engine; /* HYPERSCAN or PORTABLE: the one in use */
 #ifdef HAVE_HYPERSCAN
 	hs_database_t *db;
 #endif
@@ -297,7 +298,13 @@ static int _cmp_str(const void *a, const void *b)
 
 struct eh_prefilter *eh_prefilter_build(const struct eh_ruleset *rs)
 {
+	return eh_prefilter_build_with(rs, EH_PF_DEFAULT);
+}
+
+struct eh_prefilter *eh_prefilter_build_with(const struct eh_ruleset *rs, enum eh_pf_engine engine)
+{
 	struct eh_prefilter *pf = xcalloc(1, sizeof *pf);
+	pf->engine = engine == EH_PF_PORTABLE || !eh_prefilter_have_hyperscan() ? EH_PF_PORTABLE : EH_PF_HYPERSCAN;
 	pf->nrules = eh_ruleset_count(rs);
 	pf->words = (pf->nrules + 63) / 64 + 1;
 	pf->always = xcalloc(pf->words, sizeof *pf->always);
@@ -350,7 +357,7 @@ struct eh_prefilter *eh_prefilter_build(const struct eh_ruleset *rs)
 			l->rules[l->nrules++] = i;
 		}
 #ifdef HAVE_HYPERSCAN
-	if (pf->nlit) {
+	if (pf->engine == EH_PF_HYPERSCAN && pf->nlit) {
 		const char **exprs = xcalloc(pf->nlit, sizeof *exprs);
 		unsigned *flags = xcalloc(pf->nlit, sizeof *flags), *ids = xcalloc(pf->nlit, sizeof *ids);
 		size_t *lens = xcalloc(pf->nlit, sizeof *lens);
@@ -366,6 +373,7 @@ struct eh_prefilter *eh_prefilter_build(const struct eh_ruleset *rs)
 			/* the portable engine takes over */
 			hs_free_compile_error(err);
 			pf->db = NULL;
+			pf->engine = EH_PF_PORTABLE;
 		}
 		free(exprs);
 		free(flags);
@@ -416,13 +424,18 @@ const char *const *eh_prefilter_rule_literals(const struct eh_prefilter *pf, siz
 	return (const char *const *)pf->rule_lits[i];
 }
 
-const char *eh_prefilter_engine(void)
+bool eh_prefilter_have_hyperscan(void)
 {
 #ifdef HAVE_HYPERSCAN
-	return "hyperscan";
+	return true;
 #else
-	return "portable";
+	return false;
 #endif
+}
+
+const char *eh_prefilter_engine(const struct eh_prefilter *pf)
+{
+	return pf->engine == EH_PF_HYPERSCAN ? "hyperscan" : "portable";
 }
 
 /* ---- scanning ------------------------------------------------------------ */

@@ -1,4 +1,5 @@
-/* Prefilter: the literals each rule yields, and the chunk scan. */
+/* Prefilter: the literals each rule yields, and the chunk scan. Every
+ * test runs once per engine: portable always, Hyperscan when built in. */
 #include "config.h"
 
 #include <criterion/criterion.h>
@@ -11,6 +12,29 @@
 #include "evtxhunt/prefilter.h"
 
 #define HEAD "title: t\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n"
+
+/* Defines test NAME of SUITE for each engine; the body sees ENGINE. */
+#define ENGINE_TEST(suite, name)                                                      \
+	static void name(enum eh_pf_engine engine);                                   \
+	Test(suite, name##_portable)                                                  \
+	{                                                                             \
+		name(EH_PF_PORTABLE);                                                 \
+	}                                                                             \
+	Test(suite, name##_hyperscan)                                                 \
+	{                                                                             \
+		if (!eh_prefilter_have_hyperscan())                                   \
+			cr_skip_test("built without Hyperscan");                      \
+		name(EH_PF_HYPERSCAN);                                                \
+	}                                                                             \
+	static void name(enum eh_pf_engine engine)
+
+/* Built with ENGINE, which must be the one in use. */
+static struct eh_prefilter *build(const struct eh_ruleset *rs, enum eh_pf_engine engine)
+{
+	struct eh_prefilter *pf = eh_prefilter_build_with(rs, engine);
+	cr_assert_str_eq(eh_prefilter_engine(pf), engine == EH_PF_HYPERSCAN ? "hyperscan" : "portable");
+	return pf;
+}
 
 static struct eh_ruleset *load(const char *yaml)
 {
@@ -27,13 +51,13 @@ static int cmp(const void *a, const void *b)
 
 /* The literals of the only rule, sorted and joined with '|'; "ANY" when
  * it has none (always a candidate), "" when it can never fire. */
-static const char *literals(const char *detection)
+static const char *literals(enum eh_pf_engine engine, const char *detection)
 {
 	static char out[1024];
 	char yaml[2048];
 	snprintf(yaml, sizeof yaml, HEAD "%s", detection);
 	struct eh_ruleset *rs = load(yaml);
-	struct eh_prefilter *pf = eh_prefilter_build(rs);
+	struct eh_prefilter *pf = build(rs, engine);
 	bool always;
 	const char *const *l = eh_prefilter_rule_literals(pf, 0, &always);
 	out[0] = '\0';
@@ -54,11 +78,11 @@ static const char *literals(const char *detection)
 	return out;
 }
 
-Test(literals, the_seed_rule)
+ENGINE_TEST(literals, the_seed_rule)
 {
 	struct eh_ruleset *rs = eh_ruleset_new();
 	eh_ruleset_load_text(rs, "seed", eh_builtin_rules[0].yaml, strlen(eh_builtin_rules[0].yaml));
-	struct eh_prefilter *pf = eh_prefilter_build(rs);
+	struct eh_prefilter *pf = build(rs, engine);
 	bool always;
 	const char *const *l = eh_prefilter_rule_literals(pf, 0, &always);
 	cr_assert_not(always);
@@ -71,24 +95,24 @@ Test(literals, the_seed_rule)
 	eh_ruleset_free(rs);
 }
 
-Test(literals, and_keeps_the_most_selective_or_unites_not_gives_nothing)
+ENGINE_TEST(literals, and_keeps_the_most_selective_or_unites_not_gives_nothing)
 {
-	cr_assert_str_eq(literals("  a:\n    Image|endswith: '\\\\x.exe'\n  b:\n    CommandLine|contains: ' -q '\n"
+	cr_assert_str_eq(literals(engine, "  a:\n    Image|endswith: '\\\\x.exe'\n  b:\n    CommandLine|contains: ' -q '\n"
 				  "  condition: a and b\n"),
 			 "\\x.exe");
-	cr_assert_str_eq(literals("  a:\n    Image|endswith: '\\\\x.exe'\n  b:\n    CommandLine|contains: ' -q '\n"
+	cr_assert_str_eq(literals(engine, "  a:\n    Image|endswith: '\\\\x.exe'\n  b:\n    CommandLine|contains: ' -q '\n"
 				  "  condition: a or b\n"),
 			 " -q |\\x.exe");
-	cr_assert_str_eq(literals("  a:\n    Image|endswith: '\\\\x.exe'\n  condition: not a\n"), "ANY");
+	cr_assert_str_eq(literals(engine, "  a:\n    Image|endswith: '\\\\x.exe'\n  condition: not a\n"), "ANY");
 }
 
-Test(literals, only_text_fields_and_literal_modifiers)
+ENGINE_TEST(literals, only_text_fields_and_literal_modifiers)
 {
-	cr_assert_str_eq(literals("  a:\n    ProcessId: 4242\n  condition: a\n"), "ANY", "binary in the record");
-	cr_assert_str_eq(literals("  a:\n    CommandLine|re: 'x+'\n  condition: a\n"), "ANY");
-	cr_assert_str_eq(literals("  a:\n    Image: 'C:\\\\*\\\\evil*.exe'\n  condition: a\n"), "\\evil",
+	cr_assert_str_eq(literals(engine, "  a:\n    ProcessId: 4242\n  condition: a\n"), "ANY", "binary in the record");
+	cr_assert_str_eq(literals(engine, "  a:\n    CommandLine|re: 'x+'\n  condition: a\n"), "ANY");
+	cr_assert_str_eq(literals(engine, "  a:\n    Image: 'C:\\\\*\\\\evil*.exe'\n  condition: a\n"), "\\evil",
 			 "the longest run between wildcards");
-	cr_assert_str_eq(literals("  a:\n    CommandLine|windash|contains: ' -e '\n  condition: a\n"),
+	cr_assert_str_eq(literals(engine, "  a:\n    CommandLine|windash|contains: ' -e '\n  condition: a\n"),
 			 " -e | /e | \xe2\x80\x93" "e | \xe2\x80\x94" "e | \xe2\x80\x95" "e ");
 }
 
@@ -107,11 +131,11 @@ static void chunk_with(uint8_t *c, const char *text)
 	put_le32(c + 48, pos + size);
 }
 
-Test(scan, finds_literals_caselessly_in_utf16_and_narrows_to_records)
+ENGINE_TEST(scan, finds_literals_caselessly_in_utf16_and_narrows_to_records)
 {
 	struct eh_ruleset *rs = eh_ruleset_new();
 	eh_ruleset_load_text(rs, "seed", eh_builtin_rules[0].yaml, strlen(eh_builtin_rules[0].yaml));
-	struct eh_prefilter *pf = eh_prefilter_build(rs);
+	struct eh_prefilter *pf = build(rs, engine);
 	struct eh_prefilter_scan *sc = eh_prefilter_scan_new(pf);
 	static uint8_t c[EH_CHUNK_SIZE];
 	chunk_with(c, "C:\\Windows\\System32\\notepad.exe");
