@@ -230,6 +230,7 @@ static struct litset _rule_literals(const struct eh_rule *r)
 struct literal {
 	char *text;    /* UTF-8, folded */
 	uint8_t *utf16; /* what is searched: UTF-16LE */
+	uint8_t *folded16; /* the portable engine's: its bytes ASCII folded */
 	size_t len16;
 	size_t *rules;
 	size_t nrules;
@@ -347,6 +348,9 @@ struct eh_prefilter *eh_prefilter_build_with(const struct eh_ruleset *rs, enum e
 		memset(l, 0, sizeof *l);
 		l->text = all[i];
 		_utf16(l->text, l);
+		l->folded16 = xmalloc(l->len16 + 1);
+		for (size_t k = 0; k < l->len16; k++)
+			l->folded16[k] = ascii_lower(l->utf16[k]);
 	}
 	free(all);
 	for (size_t i = 0; i < pf->nrules; i++)
@@ -391,6 +395,7 @@ void eh_prefilter_free(struct eh_prefilter *pf)
 	for (size_t i = 0; i < pf->nlit; i++) {
 		free(pf->lit[i].text);
 		free(pf->lit[i].utf16);
+		free(pf->lit[i].folded16);
 		free(pf->lit[i].rules);
 	}
 	free(pf->lit);
@@ -488,7 +493,9 @@ static int _on_match(unsigned int id, unsigned long long from, unsigned long lon
 }
 #endif
 
-/* Without Hyperscan: fold ASCII letters once, then memmem per literal. */
+/* Without Hyperscan: fold ASCII letters once, then memmem per literal.
+ * The chunk's bytes are folded one by one, so the literal's must be too
+ * (U+0441 is 41 04, which the chunk holds as 61 04). */
 static void _scan_portable(struct eh_prefilter_scan *sc, const uint8_t *data, size_t len)
 {
 	if (sc->folded == NULL)
@@ -499,7 +506,7 @@ static void _scan_portable(struct eh_prefilter_scan *sc, const uint8_t *data, si
 		const struct literal *l = &sc->pf->lit[k];
 		const uint8_t *p = sc->folded, *end = sc->folded + len;
 		while ((size_t)(end - p) >= l->len16) {
-			const uint8_t *hit = memmem(p, (size_t)(end - p), l->utf16, l->len16);
+			const uint8_t *hit = memmem(p, (size_t)(end - p), l->folded16, l->len16);
 			if (hit == NULL)
 				break;
 			_add_match(sc, (size_t)(hit - sc->folded), k);

@@ -116,19 +116,75 @@ ENGINE_TEST(literals, only_text_fields_and_literal_modifiers)
 			 " -e | /e | \xe2\x80\x93" "e | \xe2\x80\x94" "e | \xe2\x80\x95" "e ");
 }
 
-/* A chunk holding one record with the UTF-16LE text TEXT. */
+/* A chunk holding one record with TEXT (UTF-8, BMP) as UTF-16LE. */
 static void chunk_with(uint8_t *c, const char *text)
 {
+	uint16_t units[1024];
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)text; *p && n < 1024; n++) {
+		if (p[0] < 0x80)
+			units[n] = *p++;
+		else if (p[0] < 0xe0)
+			units[n] = (uint16_t)((p[0] & 0x1f) << 6 | (p[1] & 0x3f)), p += 2;
+		else
+			units[n] = (uint16_t)((p[0] & 0x0f) << 12 | (p[1] & 0x3f) << 6 | (p[2] & 0x3f)), p += 3;
+	}
 	memset(c, 0, EH_CHUNK_SIZE);
 	memcpy(c, "ElfChnk", 8);
-	uint32_t pos = EH_CHUNK_HEADER_SIZE, size = 24 + 2 * (uint32_t)strlen(text) + 4;
+	uint32_t pos = EH_CHUNK_HEADER_SIZE, size = 24 + 2 * (uint32_t)n + 4;
 	size = (size + 7) & ~7u;
 	put_le32(c + pos, 0x00002a2a);
 	put_le32(c + pos + 4, size);
-	for (size_t i = 0; text[i]; i++)
-		c[pos + 24 + 2 * i] = (uint8_t)text[i];
+	for (size_t i = 0; i < n; i++) {
+		c[pos + 24 + 2 * i] = (uint8_t)units[i];
+		c[pos + 24 + 2 * i + 1] = (uint8_t)(units[i] >> 8);
+	}
 	put_le32(c + pos + size - 4, size);
 	put_le32(c + 48, pos + size);
+}
+
+/* Whether the only rule of DETECTION is a candidate for the one record of
+ * a chunk holding TEXT (and the chunk is kept for it). */
+static bool kept(enum eh_pf_engine engine, const char *detection, const char *text)
+{
+	char yaml[2048];
+	snprintf(yaml, sizeof yaml, HEAD "%s", detection);
+	struct eh_ruleset *rs = load(yaml);
+	struct eh_prefilter *pf = build(rs, engine);
+	struct eh_prefilter_scan *sc = eh_prefilter_scan_new(pf);
+	static uint8_t c[EH_CHUNK_SIZE];
+	chunk_with(c, text);
+	bool chunk = eh_prefilter_scan_chunk(sc, c, EH_CHUNK_SIZE);
+	const uint64_t *in = eh_prefilter_record_rules(sc, EH_CHUNK_HEADER_SIZE, EH_CHUNK_HEADER_SIZE + 4096);
+	bool record = in && (in[0] & 1);
+	cr_assert_eq(chunk, record, "the chunk is kept if and only if its record is");
+	eh_prefilter_scan_free(sc);
+	eh_prefilter_free(pf);
+	eh_ruleset_free(rs);
+	return record;
+}
+
+/* The UTF-16LE bytes of these letters include 0x41-0x5A (U+0441 is 41 04):
+ * folding the chunk's bytes but not the literal's lost them. */
+ENGINE_TEST(scan, finds_literals_whose_utf16_bytes_look_like_ascii_capitals)
+{
+	cr_assert(kept(engine, "  a:\n    CommandLine|contains: '\u0441\u0435\u0440\u0432\u0438\u0441'\n  condition: a\n",
+		       "sc start \u0441\u0435\u0440\u0432\u0438\u0441 now"),
+		  "Cyrillic \u0441\u0435\u0440\u0432\u0438\u0441 (U+0441 is 41 04)");
+	cr_assert(kept(engine, "  a:\n    CommandLine|contains: '\u0141\u00f3d\u017a'\n  condition: a\n",
+		       "copy \u0141\u00f3d\u017a.txt"),
+		  "\u0141 (41 01)");
+}
+
+/* base64 text is matched cased: its capitals stay capitals in the literal. */
+ENGINE_TEST(scan, finds_cased_literals_with_capitals)
+{
+	cr_assert(kept(engine, "  a:\n    CommandLine|base64|contains: 'IEX'\n  condition: a\n",
+		       "powershell -enc SUVY"));
+	cr_assert(kept(engine, "  a:\n    CommandLine|cased|contains: 'PowerShell'\n  condition: a\n",
+		       "x PowerShell y"));
+	cr_assert_not(kept(engine, "  a:\n    CommandLine|cased|contains: 'PowerShell'\n  condition: a\n",
+			   "x notepad y"));
 }
 
 ENGINE_TEST(scan, finds_literals_caselessly_in_utf16_and_narrows_to_records)
