@@ -11,6 +11,7 @@
 #include "evtxhunt/logsource.h"
 #include "evtxhunt/prefilter.h"
 #include "evtxhunt/sigma_internal.h"
+#include "evtxhunt/utf.h"
 #include "evtxhunt/util.h"
 
 /* ---- literal sets ------------------------------------------------------ */
@@ -102,6 +103,20 @@ static struct litset _ls_best(struct litset a, struct litset b)
 	return a;
 }
 
+/* Whether S is UTF-8 throughout: only then is its UTF-16 form known (the
+ * bytes of an invalid sequence may sit inside a valid character). */
+static bool valid_utf8(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = eh_utf8_decode((const unsigned char *)s + i, len - i, &cp);
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
 /* A value's literal: the text every matching field value contains. */
 static struct litset _value_literals(const struct sigma_value *v)
 {
@@ -111,7 +126,7 @@ static struct litset _value_literals(const struct sigma_value *v)
 	case SV_CONTAINS:
 	case SV_STARTSWITH:
 	case SV_ENDSWITH:
-		if (v->len == 0)
+		if (v->len == 0 || !valid_utf8(v->lit, v->len))
 			return _any();
 		_ls_add(&s, v->lit, v->len);
 		return s;
@@ -134,7 +149,10 @@ static struct litset _value_literals(const struct sigma_value *v)
 		char *lit = xmalloc(best + 1);
 		for (size_t i = 0; i < best; i++)
 			lit[i] = (char)v->glob[best_at + i];
-		_ls_add(&s, lit, best);
+		if (valid_utf8(lit, best))
+			_ls_add(&s, lit, best);
+		else
+			s = _any();
 		free(lit);
 		return s;
 	}
@@ -268,26 +286,12 @@ struct eh_prefilter_scan {
 #endif
 };
 
-static void _utf16(const char *s, struct literal *l)
+/* The UTF-16LE bytes the chunk holds where L's text is logged. */
+static void encode_literal(struct literal *l)
 {
 	struct buf b;
 	buf_init(&b);
-	for (size_t i = 0; s[i];) {
-		unsigned char c = (unsigned char)s[i];
-		size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-		uint32_t cp = n == 1 ? c : c & (0xff >> (n + 1));
-		for (size_t k = 1; k < n && s[i + k]; k++)
-			cp = cp << 6 | ((unsigned char)s[i + k] & 0x3f);
-		i += n;
-		if (cp >= 0x10000) {
-			uint16_t hi = (uint16_t)(0xd800 + ((cp - 0x10000) >> 10)), lo = (uint16_t)(0xdc00 + ((cp - 0x10000) & 0x3ff));
-			char u[4] = { (char)hi, (char)(hi >> 8), (char)lo, (char)(lo >> 8) };
-			buf_add(&b, u, 4);
-		} else {
-			char u[2] = { (char)cp, (char)(cp >> 8) };
-			buf_add(&b, u, 2);
-		}
-	}
+	eh_utf8_to_utf16(l->text, strlen(l->text), false, &b);
 	l->len16 = b.len;
 	l->utf16 = (uint8_t *)buf_steal(&b);
 }
@@ -347,7 +351,7 @@ struct eh_prefilter *eh_prefilter_build_with(const struct eh_ruleset *rs, enum e
 		struct literal *l = &pf->lit[pf->nlit++];
 		memset(l, 0, sizeof *l);
 		l->text = all[i];
-		_utf16(l->text, l);
+		encode_literal(l);
 		l->folded16 = xmalloc(l->len16 + 1);
 		for (size_t k = 0; k < l->len16; k++)
 			l->folded16[k] = ascii_lower(l->utf16[k]);

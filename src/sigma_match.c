@@ -9,19 +9,15 @@
 #include <string.h>
 
 #include "evtxhunt/sigma_internal.h"
+#include "evtxhunt/utf.h"
 #include "evtxhunt/util.h"
 
 /* Length of the UTF-8 character at S (1 for a stray byte). */
-static size_t _utf8_len(const char *s, size_t left)
+static size_t utf8_char_len(const char *s, size_t left)
 {
-	unsigned char c = (unsigned char)s[0];
-	size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-	if (n > left)
-		return 1;
-	for (size_t i = 1; i < n; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			return 1;
-	return n;
+	uint32_t cp;
+	size_t n = eh_utf8_decode((const unsigned char *)s, left, &cp);
+	return n ? n : 1;
 }
 
 /* Glob match with backtracking to the last star only: linear in practice,
@@ -36,7 +32,7 @@ static bool _glob(const uint16_t *g, size_t gn, const char *s, size_t len)
 			star_s = si;
 		} else if (gi < gn && g[gi] == GLOB_ONE) {
 			gi++;
-			si += _utf8_len(s + si, len - si);
+			si += utf8_char_len(s + si, len - si);
 		} else if (gi < gn && g[gi] == (unsigned char)s[si]) {
 			gi++;
 			si++;
