@@ -246,9 +246,8 @@ static struct litset _rule_literals(const struct eh_rule *r)
 /* ---- the compiled prefilter -------------------------------------------- */
 
 struct literal {
-	char *text;    /* UTF-8, folded */
-	uint8_t *utf16; /* what is searched: UTF-16LE */
-	uint8_t *folded16; /* the portable engine's: its bytes ASCII folded */
+	char *text;     /* UTF-8, as the rule has it: folded unless cased */
+	uint8_t *utf16; /* what is searched: the folded text as UTF-16LE */
 	size_t len16;
 	size_t *rules;
 	size_t nrules;
@@ -280,21 +279,80 @@ struct eh_prefilter_scan {
 	uint64_t *record_set; /* the last record's rules */
 	uint64_t *chunk_set;  /* the whole chunk's rules: kept apart, as both
 			       * are in use at once */
-	uint8_t *folded;      /* portable engine */
+	uint8_t *folded[2];   /* portable engine: the chunk's units folded,
+			       * at even and at odd offsets */
+	size_t folded_cap;
 #ifdef HAVE_HYPERSCAN
 	hs_scratch_t *scratch;
 #endif
 };
 
-/* The UTF-16LE bytes the chunk holds where L's text is logged. */
+/* L's text folded as the matcher folds (a cased literal too: a caseless
+ * search finds a superset), as UTF-16LE. A chunk's UTF-16 unit u stands
+ * where the literal has unit f when eh_fold(u) == f: the matcher folds
+ * the same characters the same way, so the search is sound. */
 static void encode_literal(struct literal *l)
 {
+	size_t n = strlen(l->text);
+	char *folded = xmalloc(n + 1);
+	eh_utf8_fold(l->text, n, folded);
 	struct buf b;
 	buf_init(&b);
-	eh_utf8_to_utf16(l->text, strlen(l->text), false, &b);
+	eh_utf8_to_utf16(folded, n, false, &b);
+	free(folded);
 	l->len16 = b.len;
 	l->utf16 = (uint8_t *)buf_steal(&b);
 }
+
+#ifdef HAVE_HYPERSCAN
+/* The UTF-16 units that fold to U (U among them); at most 8. */
+static size_t unit_preimages(uint16_t u, uint16_t *out)
+{
+	size_t n = 0;
+	out[n++] = u;
+	if (u >= 'a' && u <= 'z')
+		out[n++] = (uint16_t)(u - 32);
+	else if (u >= 0x80 && u < 0x530) /* eh_fold maps U+0080-U+052F into itself */
+		for (uint32_t v = 0x80; v < 0x530 && n < 8; v++)
+			if (v != u && eh_fold(v) == u)
+				out[n++] = (uint16_t)v;
+	return n;
+}
+
+/* L as a Hyperscan pattern: each UTF-16 unit a class of the units that
+ * fold to it. Hyperscan's caseless flag is ASCII only, and spelling out
+ * the case variants of a literal as literals grows as 2^letters; a class
+ * per unit stays one pattern of the literal's length, whose exact parts
+ * Hyperscan still finds as literals. Fixed width: a match starts LEN16
+ * bytes before its end. */
+static char *unit_pattern(const struct literal *l)
+{
+	struct buf p;
+	buf_init(&p);
+	for (size_t i = 0; i + 1 < l->len16; i += 2) {
+		uint16_t pre[8];
+		size_t n = unit_preimages((uint16_t)(l->utf16[i] | l->utf16[i + 1] << 8), pre);
+		bool one_high = true;
+		for (size_t k = 1; k < n; k++)
+			one_high = one_high && pre[k] >> 8 == pre[0] >> 8;
+		if (n == 1) {
+			buf_addf(&p, "\\x%02x\\x%02x", pre[0] & 0xff, pre[0] >> 8);
+		} else if (one_high) {
+			buf_adds(&p, "[");
+			for (size_t k = 0; k < n; k++)
+				buf_addf(&p, "\\x%02x", pre[k] & 0xff);
+			buf_addf(&p, "]\\x%02x", pre[0] >> 8);
+		} else {
+			buf_adds(&p, "(?:");
+			for (size_t k = 0; k < n; k++)
+				buf_addf(&p, "%s\\x%02x\\x%02x", k ? "|" : "", pre[k] & 0xff, pre[k] >> 8);
+			buf_adds(&p, ")");
+		}
+	}
+	buf_addc(&p, '\0');
+	return buf_steal(&p);
+}
+#endif
 
 static int _cmp_str(const void *a, const void *b)
 {
@@ -352,9 +410,6 @@ struct eh_prefilter *eh_prefilter_build_with(const struct eh_ruleset *rs, enum e
 		memset(l, 0, sizeof *l);
 		l->text = all[i];
 		encode_literal(l);
-		l->folded16 = xmalloc(l->len16 + 1);
-		for (size_t k = 0; k < l->len16; k++)
-			l->folded16[k] = ascii_lower(l->utf16[k]);
 	}
 	free(all);
 	for (size_t i = 0; i < pf->nrules; i++)
@@ -366,27 +421,25 @@ struct eh_prefilter *eh_prefilter_build_with(const struct eh_ruleset *rs, enum e
 		}
 #ifdef HAVE_HYPERSCAN
 	if (pf->engine == EH_PF_HYPERSCAN && pf->nlit) {
-		const char **exprs = xcalloc(pf->nlit, sizeof *exprs);
+		char **exprs = xcalloc(pf->nlit, sizeof *exprs);
 		unsigned *flags = xcalloc(pf->nlit, sizeof *flags), *ids = xcalloc(pf->nlit, sizeof *ids);
-		size_t *lens = xcalloc(pf->nlit, sizeof *lens);
 		for (size_t i = 0; i < pf->nlit; i++) {
-			exprs[i] = (const char *)pf->lit[i].utf16;
-			lens[i] = pf->lit[i].len16;
-			flags[i] = HS_FLAG_CASELESS; /* ASCII letters; other bytes exact */
+			exprs[i] = unit_pattern(&pf->lit[i]);
 			ids[i] = (unsigned)i;
 		}
 		hs_compile_error_t *err = NULL;
-		if (hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)pf->nlit, HS_MODE_BLOCK, NULL, &pf->db,
-					 &err) != HS_SUCCESS) {
+		if (hs_compile_multi((const char *const *)exprs, flags, ids, (unsigned)pf->nlit, HS_MODE_BLOCK, NULL,
+				     &pf->db, &err) != HS_SUCCESS) {
 			/* the portable engine takes over */
 			hs_free_compile_error(err);
 			pf->db = NULL;
 			pf->engine = EH_PF_PORTABLE;
 		}
+		for (size_t i = 0; i < pf->nlit; i++)
+			free(exprs[i]);
 		free(exprs);
 		free(flags);
 		free(ids);
-		free(lens);
 	}
 #endif
 	return pf;
@@ -399,7 +452,6 @@ void eh_prefilter_free(struct eh_prefilter *pf)
 	for (size_t i = 0; i < pf->nlit; i++) {
 		free(pf->lit[i].text);
 		free(pf->lit[i].utf16);
-		free(pf->lit[i].folded16);
 		free(pf->lit[i].rules);
 	}
 	free(pf->lit);
@@ -472,7 +524,8 @@ void eh_prefilter_scan_free(struct eh_prefilter_scan *sc)
 	free(sc->m);
 	free(sc->record_set);
 	free(sc->chunk_set);
-	free(sc->folded);
+	free(sc->folded[0]);
+	free(sc->folded[1]);
 	free(sc);
 }
 
@@ -497,24 +550,47 @@ static int _on_match(unsigned int id, unsigned long long from, unsigned long lon
 }
 #endif
 
-/* Without Hyperscan: fold ASCII letters once, then memmem per literal.
- * The chunk's bytes are folded one by one, so the literal's must be too
- * (U+0441 is 41 04, which the chunk holds as 61 04). */
+/* DATA's UTF-16 units from offset PARITY on, each folded (eh_fold) as
+ * the matcher folds characters; the other bytes as they are. */
+static void fold_units(const uint8_t *data, size_t len, size_t parity, uint8_t *out)
+{
+	memcpy(out, data, len);
+	for (size_t j = parity; j + 1 < len; j += 2) {
+		if (data[j + 1] == 0 && data[j] < 0x80) { /* ASCII: most of a chunk */
+			out[j] = ascii_lower(data[j]);
+			continue;
+		}
+		uint32_t f = eh_fold((uint32_t)data[j] | (uint32_t)data[j + 1] << 8);
+		out[j] = (uint8_t)f;
+		out[j + 1] = (uint8_t)(f >> 8);
+	}
+}
+
+/* Without Hyperscan: fold the chunk's units, then memmem per literal. A
+ * string may start at an even or an odd offset, and folding depends on
+ * where a unit starts: so two folded copies, and a literal counts in
+ * each only where it starts at that copy's parity. */
 static void _scan_portable(struct eh_prefilter_scan *sc, const uint8_t *data, size_t len)
 {
-	if (sc->folded == NULL)
-		sc->folded = xmalloc(65536 > len ? 65536 : len);
-	for (size_t i = 0; i < len; i++)
-		sc->folded[i] = ascii_lower(data[i]);
+	if (sc->folded_cap < len) {
+		sc->folded_cap = len;
+		for (int parity = 0; parity < 2; parity++)
+			sc->folded[parity] = xrealloc(sc->folded[parity], len);
+	}
+	for (size_t parity = 0; parity < 2; parity++)
+		fold_units(data, len, parity, sc->folded[parity]);
 	for (size_t k = 0; k < sc->pf->nlit; k++) {
 		const struct literal *l = &sc->pf->lit[k];
-		const uint8_t *p = sc->folded, *end = sc->folded + len;
-		while ((size_t)(end - p) >= l->len16) {
-			const uint8_t *hit = memmem(p, (size_t)(end - p), l->folded16, l->len16);
-			if (hit == NULL)
-				break;
-			_add_match(sc, (size_t)(hit - sc->folded), k);
-			p = hit + 1;
+		for (size_t parity = 0; parity < 2; parity++) {
+			const uint8_t *base = sc->folded[parity], *p = base, *end = base + len;
+			while ((size_t)(end - p) >= l->len16) {
+				const uint8_t *hit = memmem(p, (size_t)(end - p), l->utf16, l->len16);
+				if (hit == NULL)
+					break;
+				if ((size_t)(hit - base) % 2 == parity)
+					_add_match(sc, (size_t)(hit - base), k);
+				p = hit + 1;
+			}
 		}
 	}
 }

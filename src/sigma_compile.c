@@ -169,11 +169,18 @@ static size_t _windash_places(const struct tokens *tk, size_t *places)
 	return n;
 }
 
+/* Folds the text as the matcher folds event values (eh_utf8_fold keeps
+ * lengths, so every token keeps its place; a wildcard stands in as NUL). */
 static void _fold(struct tokens *tk)
 {
+	char *text = xmalloc(tk->n + 1);
 	for (size_t i = 0; i < tk->n; i++)
-		if (tk->t[i] < 0x80)
-			tk->t[i] = ascii_lower((unsigned char)tk->t[i]);
+		text[i] = tk->t[i] < 0x100 ? (char)tk->t[i] : '\0';
+	eh_utf8_fold(text, tk->n, text);
+	for (size_t i = 0; i < tk->n; i++)
+		if (tk->t[i] < 0x100)
+			tk->t[i] = (unsigned char)text[i];
+	free(text);
 }
 
 static struct sigma_value *_new_value(struct sigma_test *t)

@@ -1,6 +1,7 @@
 /* Sigma matcher: compiled rules against a prepared event. Field names
  * are interned at load, so a test finds its field by index; each value is
- * folded to lower case once per event, so caseless comparisons are
+ * folded once per event (eh_utf8_fold: ASCII, Latin-1, Latin Extended-A,
+ * Greek, Cyrillic; lengths kept), so caseless comparisons are
  * memcmp/memmem. After a thread's first events it allocates nothing. */
 #include "config.h"
 
@@ -370,9 +371,7 @@ void sigma_view_prepare(const struct eh_ruleset *rs, const struct eh_event *ev, 
 		}
 		scratch.folded_off[i] = scratch.folded.len;
 		buf_reserve(&scratch.folded, ev->fields[i].len);
-		char *dst = scratch.folded.data + scratch.folded.len;
-		for (size_t k = 0; k < ev->fields[i].len; k++)
-			dst[k] = (char)ascii_lower((unsigned char)ev->fields[i].value[k]);
+		eh_utf8_fold(ev->fields[i].value, ev->fields[i].len, scratch.folded.data + scratch.folded.len);
 		scratch.folded.len += ev->fields[i].len;
 		buf_addc(&scratch.folded, '\0');
 	}

@@ -38,7 +38,7 @@ struct sigma_value {
 	enum sv_kind kind;
 	bool cased;
 	bool exists;
-	char *lit; /* SV_EQ..SV_ENDSWITH: folded to lower case unless cased */
+	char *lit; /* SV_EQ..SV_ENDSWITH: folded (eh_utf8_fold) unless cased */
 	size_t len;
 	uint16_t *glob; /* SV_GLOB */
 	size_t glen;
@@ -107,7 +107,7 @@ struct eh_ruleset {
 };
 
 /* An event prepared for matching: its fields by interned id, and their
- * values with ASCII folded to lower case, made once per event. */
+ * values case folded (eh_utf8_fold; the same lengths), made once per event. */
 struct sigma_view {
 	const struct eh_event *ev;
 	const int32_t *slot;       /* field id -> index in ev->fields, or -1 */

@@ -116,8 +116,9 @@ ENGINE_TEST(literals, only_text_fields_and_literal_modifiers)
 			 " -e | /e | \xe2\x80\x93" "e | \xe2\x80\x94" "e | \xe2\x80\x95" "e ");
 }
 
-/* A chunk holding one record with TEXT (UTF-8, BMP) as UTF-16LE. */
-static void chunk_with(uint8_t *c, const char *text)
+/* A chunk holding one record with TEXT (UTF-8, BMP) as UTF-16LE, SHIFT
+ * bytes into it (strings in binary XML need not be aligned). */
+static void chunk_with_at(uint8_t *c, const char *text, size_t shift)
 {
 	uint16_t units[1024];
 	size_t n = 0;
@@ -131,16 +132,21 @@ static void chunk_with(uint8_t *c, const char *text)
 	}
 	memset(c, 0, EH_CHUNK_SIZE);
 	memcpy(c, "ElfChnk", 8);
-	uint32_t pos = EH_CHUNK_HEADER_SIZE, size = 24 + 2 * (uint32_t)n + 4;
+	uint32_t pos = EH_CHUNK_HEADER_SIZE, size = 24 + (uint32_t)shift + 2 * (uint32_t)n + 4;
 	size = (size + 7) & ~7u;
 	put_le32(c + pos, 0x00002a2a);
 	put_le32(c + pos + 4, size);
 	for (size_t i = 0; i < n; i++) {
-		c[pos + 24 + 2 * i] = (uint8_t)units[i];
-		c[pos + 24 + 2 * i + 1] = (uint8_t)(units[i] >> 8);
+		c[pos + 24 + shift + 2 * i] = (uint8_t)units[i];
+		c[pos + 24 + shift + 2 * i + 1] = (uint8_t)(units[i] >> 8);
 	}
 	put_le32(c + pos + size - 4, size);
 	put_le32(c + 48, pos + size);
+}
+
+static void chunk_with(uint8_t *c, const char *text)
+{
+	chunk_with_at(c, text, 0);
 }
 
 /* Whether the only rule of DETECTION is a candidate for the one record of
@@ -153,11 +159,16 @@ static bool kept(enum eh_pf_engine engine, const char *detection, const char *te
 	struct eh_prefilter *pf = build(rs, engine);
 	struct eh_prefilter_scan *sc = eh_prefilter_scan_new(pf);
 	static uint8_t c[EH_CHUNK_SIZE];
-	chunk_with(c, text);
-	bool chunk = eh_prefilter_scan_chunk(sc, c, EH_CHUNK_SIZE);
-	const uint64_t *in = eh_prefilter_record_rules(sc, EH_CHUNK_HEADER_SIZE, EH_CHUNK_HEADER_SIZE + 4096);
-	bool record = in && (in[0] & 1);
-	cr_assert_eq(chunk, record, "the chunk is kept if and only if its record is");
+	bool record = false;
+	for (size_t shift = 0; shift < 2; shift++) {
+		chunk_with_at(c, text, shift);
+		bool chunk = eh_prefilter_scan_chunk(sc, c, EH_CHUNK_SIZE);
+		const uint64_t *in = eh_prefilter_record_rules(sc, EH_CHUNK_HEADER_SIZE, EH_CHUNK_HEADER_SIZE + 4096);
+		bool here = in && (in[0] & 1);
+		cr_assert_eq(chunk, here, "the chunk is kept if and only if its record is");
+		cr_assert(shift == 0 || here == record, "at an odd offset as at an even one");
+		record = here;
+	}
 	eh_prefilter_scan_free(sc);
 	eh_prefilter_free(pf);
 	eh_ruleset_free(rs);
@@ -205,4 +216,28 @@ ENGINE_TEST(scan, finds_literals_caselessly_in_utf16_and_narrows_to_records)
 	eh_prefilter_scan_free(sc);
 	eh_prefilter_free(pf);
 	eh_ruleset_free(rs);
+}
+
+#define CONTAINS(x) "  a:\n    CommandLine|contains: '" x "'\n  condition: a\n"
+
+/* Whatever the matcher folds alike, the prefilter finds: letters of
+ * Latin-1, Latin Extended-A, Greek and Cyrillic in any case. */
+ENGINE_TEST(scan, folds_case_beyond_ascii_as_the_matcher)
+{
+	/* ПРИВЕТ against привет and ПрИвЕт, and the other way round */
+	cr_assert(kept(engine, CONTAINS("\u041f\u0420\u0418\u0412\u0415\u0422"), "echo \u043f\u0440\u0438\u0432\u0435\u0442"));
+	cr_assert(kept(engine, CONTAINS("\u041f\u0420\u0418\u0412\u0415\u0422"), "echo \u041f\u0440\u0418\u0432\u0415\u0442"));
+	cr_assert(kept(engine, CONTAINS("\u043f\u0440\u0438\u0432\u0435\u0442"), "echo \u041f\u0420\u0418\u0412\u0415\u0422"));
+	cr_assert_not(kept(engine, CONTAINS("\u043f\u0440\u0438\u0432\u0435\u0442"), "echo \u043f\u0440\u0438\u0432\u0435"));
+	cr_assert(kept(engine, CONTAINS("\u00c9t\u00c9"), "x \u00e9T\u00e9 y"), "\u00c9 is \u00e9");
+	cr_assert(kept(engine, CONTAINS("\u0141\u00f3d\u017a"), "\u0142\u00d3D\u0179"), "\u0141 is \u0142");
+	cr_assert(kept(engine, CONTAINS("\u0178"), "\u00ff"), "\u0178 is \u00ff (another high byte)");
+	/* \u03a3, \u03c3 and final \u03c2 all fold to \u03c3 */
+	cr_assert(kept(engine, CONTAINS("\u03c3\u03bf\u03c6\u03bf\u03c2"), "\u03a3\u039f\u03a6\u039f\u03a3"));
+	cr_assert(kept(engine, CONTAINS("\u03a3\u039f\u03a6\u039f\u03a3"), "\u03c3\u03bf\u03c6\u03bf\u03c2"));
+	cr_assert(kept(engine, CONTAINS("\u03c2"), "\u03c3"));
+	cr_assert(kept(engine, CONTAINS("\u00b5s"), "\u039cS"), "micro sign is mu");
+	/* a non-letter is only itself */
+	cr_assert_not(kept(engine, CONTAINS("\u00d7"), "x \u00f7"));
+	cr_assert(kept(engine, CONTAINS("3\u00d74"), "3\u00d74"));
 }

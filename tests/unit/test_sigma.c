@@ -47,6 +47,34 @@ Test(values, plain_equality_is_whole_and_caseless)
 	cr_assert_not(holds(SEL("Image: 'A.exe'"), "Image", "C:\\x\\A.exe", NULL));
 }
 
+/* Sigma is caseless beyond ASCII: simple case folding of Latin-1, Latin
+ * Extended-A, Greek and Cyrillic, on the rule and on the event alike. */
+Test(values, caseless_beyond_ascii)
+{
+	/* ПРИВЕТ, привет, ПрИвЕт */
+	cr_assert(holds(SEL("CommandLine|contains: '\u041f\u0420\u0418\u0412\u0415\u0422'"), "CommandLine",
+			"echo \u043f\u0440\u0438\u0432\u0435\u0442 >x", NULL));
+	cr_assert(holds(SEL("CommandLine|contains: '\u043f\u0440\u0438\u0432\u0435\u0442'"), "CommandLine",
+			"echo \u041f\u0440\u0418\u0432\u0415\u0442", NULL));
+	cr_assert_not(holds(SEL("CommandLine|contains: '\u043f\u0440\u0438\u0432\u0435\u0442'"), "CommandLine",
+			    "echo \u043f\u0440\u0438\u0432\u0435", NULL));
+	cr_assert(holds(SEL("Image|endswith: '\\\u00c9T\u00c9.exe'"), "Image", "C:\\\u00e9t\u00e9.EXE", NULL),
+		  "\u00c9 is \u00e9");
+	cr_assert(holds(SEL("Image: '*\u0141\u00f3d\u017a*'"), "Image", "C:\\\u0142\u00d3D\u0179\\a.exe", NULL),
+		  "in a wildcard pattern too");
+	/* simple folding takes \u03a3 and final \u03c2 to \u03c3 */
+	cr_assert(holds(SEL("CommandLine: '\u03a3\u039f\u03a6\u039f\u03a3'"), "CommandLine", "\u03c3\u03bf\u03c6\u03bf\u03c2", NULL));
+	cr_assert(holds(SEL("CommandLine: '\u03c3\u03bf\u03c6\u03bf\u03c2'"), "CommandLine", "\u03a3\u039f\u03a6\u039f\u03a3", NULL));
+	cr_assert(holds(SEL("CommandLine: '\u03c2'"), "CommandLine", "\u03c3", NULL));
+	/* non-letters are untouched: \u00d7 is not x, \u00df is not ss */
+	cr_assert_not(holds(SEL("CommandLine|contains: '\u00d7'"), "CommandLine", "x", NULL));
+	cr_assert_not(holds(SEL("CommandLine|contains: '\u00df'"), "CommandLine", "ss", NULL));
+	cr_assert(holds(SEL("CommandLine|contains: '\u00d7'"), "CommandLine", "3\u00d74", NULL));
+	/* cased stays cased */
+	cr_assert_not(holds(SEL("CommandLine|cased|contains: '\u041f'"), "CommandLine", "\u043f", NULL));
+	cr_assert(holds(SEL("CommandLine|cased|contains: '\u041f'"), "CommandLine", "\u041f", NULL));
+}
+
 Test(values, wildcards)
 {
 	cr_assert(holds(SEL("Image: '*\\a.exe'"), "Image", "C:\\x\\A.exe", NULL));
