@@ -49,14 +49,12 @@ static int cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The literals of the only rule, sorted and joined with '|'; "ANY" when
- * it has none (always a candidate), "" when it can never fire. */
-static const char *literals(enum eh_pf_engine engine, const char *detection)
+/* The literals of the first rule of RS as a set: sorted and joined with
+ * '|' (their order is the prefilter's business); "ANY" when it has none
+ * (always a candidate), "" when it can never fire. */
+static const char *literal_set(const struct eh_ruleset *rs, enum eh_pf_engine engine)
 {
 	static char out[1024];
-	char yaml[2048];
-	snprintf(yaml, sizeof yaml, HEAD "%s", detection);
-	struct eh_ruleset *rs = load(yaml);
 	struct eh_prefilter *pf = build(rs, engine);
 	bool always;
 	const char *const *l = eh_prefilter_rule_literals(pf, 0, &always);
@@ -74,6 +72,16 @@ static const char *literals(enum eh_pf_engine engine, const char *detection)
 		strcat(out, sorted[i]);
 	}
 	eh_prefilter_free(pf);
+	return out;
+}
+
+/* The literal set of the only rule of DETECTION. */
+static const char *literals(enum eh_pf_engine engine, const char *detection)
+{
+	char yaml[2048];
+	snprintf(yaml, sizeof yaml, HEAD "%s", detection);
+	struct eh_ruleset *rs = load(yaml);
+	const char *out = literal_set(rs, engine);
 	eh_ruleset_free(rs);
 	return out;
 }
@@ -82,16 +90,9 @@ ENGINE_TEST(literals, the_seed_rule)
 {
 	struct eh_ruleset *rs = eh_ruleset_new();
 	eh_ruleset_load_text(rs, "seed", eh_builtin_rules[0].yaml, strlen(eh_builtin_rules[0].yaml));
-	struct eh_prefilter *pf = build(rs, engine);
-	bool always;
-	const char *const *l = eh_prefilter_rule_literals(pf, 0, &always);
-	cr_assert_not(always);
 	/* selection_image is more selective than ' /s ', ' /e '; on 4688 the
 	 * OriginalFileName branch can never hold, so it does not widen them */
-	cr_assert_str_eq(l[0], "\\regsvr32.exe");
-	cr_assert_str_eq(l[1], "regsvr32.exe");
-	cr_assert_null(l[2]);
-	eh_prefilter_free(pf);
+	cr_assert_str_eq(literal_set(rs, engine), "\\regsvr32.exe|regsvr32.exe");
 	eh_ruleset_free(rs);
 }
 
@@ -207,6 +208,8 @@ ENGINE_TEST(scan, finds_literals_caselessly_in_utf16_and_narrows_to_records)
 	static uint8_t c[EH_CHUNK_SIZE];
 	chunk_with(c, "C:\\Windows\\System32\\notepad.exe");
 	cr_assert_not(eh_prefilter_scan_chunk(sc, c, EH_CHUNK_SIZE), "no literal: not parsed");
+	chunk_with(c, "rundll32.exe /s /e x.dll");
+	cr_assert_not(eh_prefilter_scan_chunk(sc, c, EH_CHUNK_SIZE), "the flags alone cannot make a hit: not parsed");
 	chunk_with(c, "x C:\\WINDOWS\\SYSTEM32\\REGSVR32.EXE /s y");
 	cr_assert(eh_prefilter_scan_chunk(sc, c, EH_CHUNK_SIZE));
 	const uint64_t *in = eh_prefilter_record_rules(sc, EH_CHUNK_HEADER_SIZE, EH_CHUNK_HEADER_SIZE + 200);
