@@ -507,3 +507,25 @@ Test(loading, filter_by_level_and_status)
 	cr_assert_not(eh_ruleset_wants(rs, SYSMON, 1), "no rule left wants anything");
 	eh_ruleset_free(rs);
 }
+
+/* Each worker's matcher counts its own regex tests stopped at the match
+ * limit; taking the count resets it. */
+Test(matching, regex_limit_hits_belong_to_their_matcher, .timeout = 30)
+{
+	struct eh_ruleset *rs = rules_from(HEAD SEL("CommandLine|re: '^(\\w+\\s?)*$'"));
+	char value[64];
+	memset(value, 'a', sizeof value - 2);
+	value[sizeof value - 2] = '!';
+	value[sizeof value - 1] = '\0';
+	struct eh_event ev;
+	make_event(&ev, SYSMON, 1, "CommandLine", value, NULL);
+	struct eh_matcher *m = eh_matcher_new(rs), *other = eh_matcher_new(rs);
+	cr_assert_eq(eh_matcher_match(m, &ev, NULL, NULL, NULL), 0, "stopped: no match");
+	cr_assert_eq(eh_matcher_take_regex_limit_hits(m), 1);
+	cr_assert_eq(eh_matcher_take_regex_limit_hits(m), 0, "taken");
+	cr_assert_eq(eh_matcher_take_regex_limit_hits(other), 0, "another worker's matcher");
+	eh_matcher_free(m);
+	eh_matcher_free(other);
+	eh_event_release(&ev);
+	eh_ruleset_free(rs);
+}
