@@ -248,7 +248,9 @@ static struct litset _rule_literals(const struct eh_rule *r)
 struct literal {
 	char *text;     /* UTF-8, as the rule has it: folded unless cased */
 	uint8_t *utf16; /* what is searched: the folded text as UTF-16LE */
+	uint8_t *lowered16; /* portable engine: UTF16's bytes ASCII lowered */
 	size_t len16;
+	bool beyond_ascii; /* a unit that a non-ASCII unit folds to */
 	size_t *rules;
 	size_t nrules;
 };
@@ -262,6 +264,7 @@ struct eh_prefilter {
 	char ***rule_lits; /* per rule, for tests */
 	bool *rule_always;
 	enum eh_pf_engine engine; /* HYPERSCAN or PORTABLE: the one in use */
+	bool beyond_ascii;        /* some literal has a lit->beyond_ascii */
 #ifdef HAVE_HYPERSCAN
 	hs_database_t *db;
 #endif
@@ -279,13 +282,27 @@ struct eh_prefilter_scan {
 	uint64_t *record_set; /* the last record's rules */
 	uint64_t *chunk_set;  /* the whole chunk's rules: kept apart, as both
 			       * are in use at once */
-	uint8_t *folded[2];   /* portable engine: the chunk's units folded,
-			       * at even and at odd offsets */
+	uint8_t *lowered;     /* portable engine: the chunk's bytes lowered */
+	uint8_t *folded[2];   /* and its units folded, at even and odd offsets */
 	size_t folded_cap;
 #ifdef HAVE_HYPERSCAN
 	hs_scratch_t *scratch;
 #endif
 };
+
+/* The UTF-16 units that fold to U (U among them); at most 8. */
+static size_t unit_preimages(uint16_t u, uint16_t *out)
+{
+	size_t n = 0;
+	out[n++] = u;
+	if (u >= 'a' && u <= 'z')
+		out[n++] = (uint16_t)(u - 32);
+	else if (u >= 0x80 && u < 0x530) /* eh_fold maps U+0080-U+052F into itself */
+		for (uint32_t v = 0x80; v < 0x530 && n < 8; v++)
+			if (v != u && eh_fold(v) == u)
+				out[n++] = (uint16_t)v;
+	return n;
+}
 
 /* L's text folded as the matcher folds (a cased literal too: a caseless
  * search finds a superset), as UTF-16LE. A chunk's UTF-16 unit u stands
@@ -302,23 +319,18 @@ static void encode_literal(struct literal *l)
 	free(folded);
 	l->len16 = b.len;
 	l->utf16 = (uint8_t *)buf_steal(&b);
+	l->lowered16 = xmalloc(l->len16 + 1);
+	for (size_t i = 0; i < l->len16; i++)
+		l->lowered16[i] = ascii_lower(l->utf16[i]);
+	for (size_t i = 0; i + 1 < l->len16; i += 2) {
+		uint16_t pre[8];
+		size_t npre = unit_preimages((uint16_t)(l->utf16[i] | l->utf16[i + 1] << 8), pre);
+		for (size_t k = 1; k < npre; k++)
+			l->beyond_ascii = l->beyond_ascii || pre[k] >= 0x80;
+	}
 }
 
 #ifdef HAVE_HYPERSCAN
-/* The UTF-16 units that fold to U (U among them); at most 8. */
-static size_t unit_preimages(uint16_t u, uint16_t *out)
-{
-	size_t n = 0;
-	out[n++] = u;
-	if (u >= 'a' && u <= 'z')
-		out[n++] = (uint16_t)(u - 32);
-	else if (u >= 0x80 && u < 0x530) /* eh_fold maps U+0080-U+052F into itself */
-		for (uint32_t v = 0x80; v < 0x530 && n < 8; v++)
-			if (v != u && eh_fold(v) == u)
-				out[n++] = (uint16_t)v;
-	return n;
-}
-
 /* L as a Hyperscan pattern: each UTF-16 unit a class of the units that
  * fold to it. Hyperscan's caseless flag is ASCII only, and spelling out
  * the case variants of a literal as literals grows as 2^letters; a class
@@ -410,6 +422,7 @@ struct eh_prefilter *eh_prefilter_build_with(const struct eh_ruleset *rs, enum e
 		memset(l, 0, sizeof *l);
 		l->text = all[i];
 		encode_literal(l);
+		pf->beyond_ascii = pf->beyond_ascii || l->beyond_ascii;
 	}
 	free(all);
 	for (size_t i = 0; i < pf->nrules; i++)
@@ -452,6 +465,7 @@ void eh_prefilter_free(struct eh_prefilter *pf)
 	for (size_t i = 0; i < pf->nlit; i++) {
 		free(pf->lit[i].text);
 		free(pf->lit[i].utf16);
+		free(pf->lit[i].lowered16);
 		free(pf->lit[i].rules);
 	}
 	free(pf->lit);
@@ -524,6 +538,7 @@ void eh_prefilter_scan_free(struct eh_prefilter_scan *sc)
 	free(sc->m);
 	free(sc->record_set);
 	free(sc->chunk_set);
+	free(sc->lowered);
 	free(sc->folded[0]);
 	free(sc->folded[1]);
 	free(sc);
@@ -566,32 +581,53 @@ static void fold_units(const uint8_t *data, size_t len, size_t parity, uint8_t *
 	}
 }
 
-/* Without Hyperscan: fold the chunk's units, then memmem per literal. A
- * string may start at an even or an odd offset, and folding depends on
- * where a unit starts: so two folded copies, and a literal counts in
- * each only where it starts at that copy's parity. */
+/* All places of L in BASE (LEN bytes) that start at an offset of PARITY
+ * (0, 1; 2: any). */
+static void find_literal(struct eh_prefilter_scan *sc, size_t k, const uint8_t *lit, const uint8_t *base, size_t len,
+			 size_t parity)
+{
+	const uint8_t *p = base, *end = base + len;
+	size_t n = sc->pf->lit[k].len16;
+	while ((size_t)(end - p) >= n) {
+		const uint8_t *hit = memmem(p, (size_t)(end - p), lit, n);
+		if (hit == NULL)
+			break;
+		if (parity == 2 || (size_t)(hit - base) % 2 == parity)
+			_add_match(sc, (size_t)(hit - base), k);
+		p = hit + 1;
+	}
+}
+
+/* Without Hyperscan: memmem per literal in a folded copy of the chunk.
+ * Most literals fold only ASCII letters: lowering every byte of the chunk
+ * and of the literal finds them, at any offset (a few more places, never
+ * fewer). A literal with a unit that non-ASCII units fold to (Cyrillic,
+ * Greek, ...) needs the chunk's units folded, which depends on where a
+ * unit starts: so two copies, folded at even and at odd offsets, made only
+ * when such a literal exists, and a place counts at its copy's parity. */
 static void _scan_portable(struct eh_prefilter_scan *sc, const uint8_t *data, size_t len)
 {
+	const struct eh_prefilter *pf = sc->pf;
 	if (sc->folded_cap < len) {
 		sc->folded_cap = len;
-		for (int parity = 0; parity < 2; parity++)
-			sc->folded[parity] = xrealloc(sc->folded[parity], len);
+		sc->lowered = xrealloc(sc->lowered, len);
+		if (pf->beyond_ascii)
+			for (int parity = 0; parity < 2; parity++)
+				sc->folded[parity] = xrealloc(sc->folded[parity], len);
 	}
-	for (size_t parity = 0; parity < 2; parity++)
-		fold_units(data, len, parity, sc->folded[parity]);
-	for (size_t k = 0; k < sc->pf->nlit; k++) {
-		const struct literal *l = &sc->pf->lit[k];
-		for (size_t parity = 0; parity < 2; parity++) {
-			const uint8_t *base = sc->folded[parity], *p = base, *end = base + len;
-			while ((size_t)(end - p) >= l->len16) {
-				const uint8_t *hit = memmem(p, (size_t)(end - p), l->utf16, l->len16);
-				if (hit == NULL)
-					break;
-				if ((size_t)(hit - base) % 2 == parity)
-					_add_match(sc, (size_t)(hit - base), k);
-				p = hit + 1;
-			}
+	for (size_t i = 0; i < len; i++)
+		sc->lowered[i] = ascii_lower(data[i]);
+	if (pf->beyond_ascii)
+		for (size_t parity = 0; parity < 2; parity++)
+			fold_units(data, len, parity, sc->folded[parity]);
+	for (size_t k = 0; k < pf->nlit; k++) {
+		const struct literal *l = &pf->lit[k];
+		if (!l->beyond_ascii) {
+			find_literal(sc, k, l->lowered16, sc->lowered, len, 2);
+			continue;
 		}
+		for (size_t parity = 0; parity < 2; parity++)
+			find_literal(sc, k, l->utf16, sc->folded[parity], len, parity);
 	}
 }
 
