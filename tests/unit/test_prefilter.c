@@ -240,6 +240,9 @@ ENGINE_TEST(scan, folds_case_beyond_ascii_as_the_matcher)
 	cr_assert(kept(engine, CONTAINS("\u03a3\u039f\u03a6\u039f\u03a3"), "\u03c3\u03bf\u03c6\u03bf\u03c2"));
 	cr_assert(kept(engine, CONTAINS("\u03c2"), "\u03c3"));
 	cr_assert(kept(engine, CONTAINS("\u00b5s"), "\u039cS"), "micro sign is mu");
+	/* outside the folded blocks a letter is only itself, bytes 0x41-0x5A
+	 * included (U+0541 is 41 05, U+2041 41 20) */
+	cr_assert(kept(engine, CONTAINS("\u0541\u2041"), "x\u0541\u2041y"));
 	/* a non-letter is only itself */
 	cr_assert_not(kept(engine, CONTAINS("\u00d7"), "x \u00f7"));
 	cr_assert(kept(engine, CONTAINS("3\u00d74"), "3\u00d74"));
