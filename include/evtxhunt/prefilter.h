@@ -1,9 +1,9 @@
 /* Prefilter: skip what cannot match before libevtx parses it. Each rule
  * yields a necessary condition, a set of literals of which at least one
- * occurs (UTF-16LE, ASCII case folded) in any record that can hold a hit;
- * one pass over a chunk finds them all. Records without any are never
- * parsed, and a record is matched only against the rules whose literals
- * it holds (and the rules that have none). */
+ * occurs (UTF-16LE, case folded as the matcher folds) in any record that
+ * can hold a hit; one pass over a chunk finds them all. Records without
+ * any are never parsed, and a record is matched only against the rules
+ * whose literals it holds (and the rules that have none). */
 #ifndef EVTXHUNT_PREFILTER_H
 #define EVTXHUNT_PREFILTER_H
 
