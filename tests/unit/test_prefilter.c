@@ -10,6 +10,7 @@
 #include "evtxhunt/builtin.h"
 #include "evtxhunt/chunk.h"
 #include "evtxhunt/prefilter.h"
+#include "evtxhunt/utf.h"
 
 #define HEAD "title: t\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n"
 
@@ -246,4 +247,59 @@ ENGINE_TEST(scan, folds_case_beyond_ascii_as_the_matcher)
 	/* a non-letter is only itself */
 	cr_assert_not(kept(engine, CONTAINS("\u00d7"), "x \u00f7"));
 	cr_assert(kept(engine, CONTAINS("3\u00d74"), "3\u00d74"));
+}
+
+/* UTF-8 of CP into OUT (at most 3 bytes here: the BMP). */
+static size_t put_utf8(char *out, uint32_t cp)
+{
+	if (cp < 0x80)
+		return out[0] = (char)cp, 1;
+	if (cp < 0x800)
+		return out[0] = (char)(0xc0 | cp >> 6), out[1] = (char)(0x80 | (cp & 0x3f)), 2;
+	return out[0] = (char)(0xe0 | cp >> 12), out[1] = (char)(0x80 | (cp >> 6 & 0x3f)),
+	       out[2] = (char)(0x80 | (cp & 0x3f)), 3;
+}
+
+/* Sound for every letter that folds: a rule holding the letter keeps a
+ * record holding its folded form, and a rule holding the folded form a
+ * record holding the letter, as the matcher would match them. */
+ENGINE_TEST(scan, every_folding_letter_both_ways)
+{
+	for (int way = 0; way < 2; way++) {
+		uint32_t cps[1024];
+		size_t n = 0;
+		struct buf yaml;
+		buf_init(&yaml);
+		for (uint32_t cp = 0x41; cp < 0x530 && n < 1024; cp++) {
+			if (eh_fold(cp) == cp)
+				continue;
+			char c[4];
+			size_t len = put_utf8(c, way ? eh_fold(cp) : cp);
+			buf_addf(&yaml, "%s" HEAD "  a:\n    CommandLine|contains: 'q%.*sq'\n  condition: a\n",
+				 n ? "---\n" : "", (int)len, c);
+			cps[n++] = cp;
+		}
+		struct eh_ruleset *rs = eh_ruleset_new();
+		eh_ruleset_load_text(rs, "all.yml", yaml.data, yaml.len);
+		cr_assert_eq(eh_ruleset_error_count(rs), 0);
+		cr_assert_eq(eh_ruleset_count(rs), n);
+		struct eh_prefilter *pf = build(rs, engine);
+		struct eh_prefilter_scan *sc = eh_prefilter_scan_new(pf);
+		static uint8_t chunk[EH_CHUNK_SIZE];
+		for (size_t i = 0; i < n; i++) {
+			char text[8] = "Q";
+			size_t len = put_utf8(text + 1, way ? cps[i] : eh_fold(cps[i]));
+			memcpy(text + 1 + len, "Q", 2);
+			chunk_with_at(chunk, text, i % 2);
+			bool kept_chunk = eh_prefilter_scan_chunk(sc, chunk, EH_CHUNK_SIZE);
+			const uint64_t *in =
+				eh_prefilter_record_rules(sc, EH_CHUNK_HEADER_SIZE, EH_CHUNK_HEADER_SIZE + 4096);
+			cr_assert(kept_chunk && in && (in[i / 64] >> (i % 64) & 1), "U+%04X, %s", (unsigned)cps[i],
+				  way ? "the rule folded" : "the record folded");
+		}
+		eh_prefilter_scan_free(sc);
+		eh_prefilter_free(pf);
+		eh_ruleset_free(rs);
+		buf_free(&yaml);
+	}
 }
