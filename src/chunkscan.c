@@ -27,6 +27,7 @@ struct worker {
 	struct eh_event event;
 	struct eh_event normalized; /* the event under its log source's names */
 	struct eh_prefilter_scan *pscan;
+	struct eh_matcher *matcher;
 	struct eh_record_place *places; /* the chunk's records */
 	uint64_t *live_ids;             /* record ids of the chunk's live records */
 	uint32_t *defused_at;           /* live records kept from libevtx */
@@ -50,12 +51,11 @@ struct worker *worker_new(const struct chunkscan_shared *shared)
 	w->defused_at = xcalloc(MAX_RECORDS_PER_CHUNK, sizeof *w->defused_at);
 	if (shared->prefilter)
 		w->pscan = eh_prefilter_scan_new(shared->prefilter);
+	w->matcher = eh_matcher_new(shared->rules);
 	buf_init(&w->scratch);
 	return w;
 }
 
-/* Called on the worker's own thread: the matcher's per-thread state
- * belongs to it. */
 void worker_free(struct worker *w)
 {
 	if (w == NULL)
@@ -65,7 +65,7 @@ void worker_free(struct worker *w)
 	eh_event_release(&w->event);
 	eh_event_release(&w->normalized);
 	eh_prefilter_scan_free(w->pscan);
-	eh_match_thread_done();
+	eh_matcher_free(w->matcher);
 	free(w->places);
 	free(w->defused_at);
 	free(w->live_ids);
@@ -213,7 +213,7 @@ static void _match_record(struct worker *w, const struct eh_record *rec, const s
 		return;
 	w->job->stats.events_matched++;
 	int row = eh_logsource_row_of(w->event.provider, w->event.event_id);
-	eh_ruleset_match(w->shared->rules, eh_logsource_normalize(row, &w->event, &w->normalized), candidates, _on_hit, w);
+	eh_matcher_match(w->matcher, eh_logsource_normalize(row, &w->event, &w->normalized), candidates, _on_hit, w);
 }
 
 /* A live record libevtx cannot parse may be binary XML without a template,
@@ -242,8 +242,7 @@ static bool _fallback(struct worker *w, const struct eh_record_place *place, con
 		w->event.record_id = place->id;
 	w->job->stats.events_matched++;
 	int row = eh_logsource_row_of(w->event.provider, w->event.event_id);
-	eh_ruleset_match(w->shared->rules, eh_logsource_normalize(row, &w->event, &w->normalized), candidates, _on_hit,
-			 w);
+	eh_matcher_match(w->matcher, eh_logsource_normalize(row, &w->event, &w->normalized), candidates, _on_hit, w);
 	return true;
 }
 
@@ -486,7 +485,7 @@ void worker_scan(struct worker *w, struct job *job)
 			" records carved from it (marked recovered), %" PRIu64 " more found but not parsable",
 			info->index, info->offset, job->stats.records_recovered - carved_before,
 			job->stats.recovered_unparsable - unparsable_before);
-	job->stats.regex_limit_hits += eh_match_take_regex_limit_hits();
+	job->stats.regex_limit_hits += eh_matcher_take_regex_limit_hits(w->matcher);
 	eh_reader_close_chunk(w->reader);
 }
 

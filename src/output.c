@@ -6,6 +6,7 @@
 
 #include "evtxhunt/jsonl.h"
 #include "evtxhunt/output.h"
+#include "evtxhunt/utf.h"
 
 static const char *const format_names[] = { "table", "csv", "jsonl" };
 
@@ -15,38 +16,6 @@ int eh_format_from_name(const char *name)
 		if (strcmp(name, format_names[i]) == 0)
 			return i;
 	return -1;
-}
-
-/* Decodes one UTF-8 character at S; returns its length, or 0 when the
- * bytes are not valid UTF-8 (overlong, surrogate, beyond U+10FFFF). */
-static size_t _utf8_decode(const unsigned char *s, size_t left, uint32_t *cp)
-{
-	unsigned char c = s[0];
-	size_t n;
-	uint32_t v, min;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if (c >= 0xc2 && c <= 0xdf) {
-		n = 2, v = c & 0x1f, min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3, v = c & 0x0f, min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4, v = c & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n > left)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return n;
 }
 
 /* Characters that can act on a terminal or reorder what it shows. */
@@ -62,7 +31,7 @@ void eh_escape_terminal(struct buf *b, const char *s, size_t len)
 	const unsigned char *p = (const unsigned char *)s;
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
-		size_t n = _utf8_decode(p + i, len - i, &cp);
+		size_t n = eh_utf8_decode(p + i, len - i, &cp);
 		if (n == 0) {
 			buf_addf(b, "\\x%02X", p[i]);
 			i++;
@@ -116,7 +85,7 @@ void eh_escape_json(struct buf *b, const char *s, size_t len)
 	buf_addc(b, '"');
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
-		size_t n = _utf8_decode(p + i, len - i, &cp);
+		size_t n = eh_utf8_decode(p + i, len - i, &cp);
 		if (n == 0) {
 			buf_adds(b, "\\ufffd");
 			i++;

@@ -11,6 +11,7 @@
 #include "evtxhunt/logsource.h"
 #include "evtxhunt/prefilter.h"
 #include "evtxhunt/sigma_internal.h"
+#include "evtxhunt/utf.h"
 #include "evtxhunt/util.h"
 
 /* ---- literal sets ------------------------------------------------------ */
@@ -102,6 +103,20 @@ static struct litset _ls_best(struct litset a, struct litset b)
 	return a;
 }
 
+/* Whether S is UTF-8 throughout: only then is its UTF-16 form known (the
+ * bytes of an invalid sequence may sit inside a valid character). */
+static bool valid_utf8(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = eh_utf8_decode((const unsigned char *)s + i, len - i, &cp);
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
 /* A value's literal: the text every matching field value contains. */
 static struct litset _value_literals(const struct sigma_value *v)
 {
@@ -111,7 +126,7 @@ static struct litset _value_literals(const struct sigma_value *v)
 	case SV_CONTAINS:
 	case SV_STARTSWITH:
 	case SV_ENDSWITH:
-		if (v->len == 0)
+		if (v->len == 0 || !valid_utf8(v->lit, v->len))
 			return _any();
 		_ls_add(&s, v->lit, v->len);
 		return s;
@@ -134,7 +149,10 @@ static struct litset _value_literals(const struct sigma_value *v)
 		char *lit = xmalloc(best + 1);
 		for (size_t i = 0; i < best; i++)
 			lit[i] = (char)v->glob[best_at + i];
-		_ls_add(&s, lit, best);
+		if (valid_utf8(lit, best))
+			_ls_add(&s, lit, best);
+		else
+			s = _any();
 		free(lit);
 		return s;
 	}
@@ -228,9 +246,11 @@ static struct litset _rule_literals(const struct eh_rule *r)
 /* ---- the compiled prefilter -------------------------------------------- */
 
 struct literal {
-	char *text;    /* UTF-8, folded */
-	uint8_t *utf16; /* what is searched: UTF-16LE */
+	char *text;     /* UTF-8, as the rule has it: folded unless cased */
+	uint8_t *utf16; /* what is searched: the folded text as UTF-16LE */
+	uint8_t *lowered16; /* portable engine: UTF16's bytes ASCII lowered */
 	size_t len16;
+	bool beyond_ascii; /* a unit that a non-ASCII unit folds to */
 	size_t *rules;
 	size_t nrules;
 };
@@ -243,6 +263,8 @@ struct eh_prefilter {
 	size_t nalways;
 	char ***rule_lits; /* per rule, for tests */
 	bool *rule_always;
+	enum eh_pf_engine engine; /* HYPERSCAN or PORTABLE: the one in use */
+	bool beyond_ascii;        /* some literal has a lit->beyond_ascii */
 #ifdef HAVE_HYPERSCAN
 	hs_database_t *db;
 #endif
@@ -260,35 +282,89 @@ struct eh_prefilter_scan {
 	uint64_t *record_set; /* the last record's rules */
 	uint64_t *chunk_set;  /* the whole chunk's rules: kept apart, as both
 			       * are in use at once */
-	uint8_t *folded;      /* portable engine */
+	uint8_t *lowered;     /* portable engine: the chunk's bytes lowered */
+	uint8_t *folded[2];   /* and its units folded, at even and odd offsets */
+	size_t folded_cap;
 #ifdef HAVE_HYPERSCAN
 	hs_scratch_t *scratch;
 #endif
 };
 
-static void _utf16(const char *s, struct literal *l)
+/* The UTF-16 units that fold to U (U among them); at most 8. */
+static size_t unit_preimages(uint16_t u, uint16_t *out)
 {
+	size_t n = 0;
+	out[n++] = u;
+	if (u >= 'a' && u <= 'z')
+		out[n++] = (uint16_t)(u - 32);
+	else if (u >= 0x80 && u < 0x530) /* eh_fold maps U+0080-U+052F into itself */
+		for (uint32_t v = 0x80; v < 0x530 && n < 8; v++)
+			if (v != u && eh_fold(v) == u)
+				out[n++] = (uint16_t)v;
+	return n;
+}
+
+/* L's text folded as the matcher folds (a cased literal too: a caseless
+ * search finds a superset), as UTF-16LE. A chunk's UTF-16 unit u stands
+ * where the literal has unit f when eh_fold(u) == f: the matcher folds
+ * the same characters the same way, so the search is sound. */
+static void encode_literal(struct literal *l)
+{
+	size_t n = strlen(l->text);
+	char *folded = xmalloc(n + 1);
+	eh_utf8_fold(l->text, n, folded);
 	struct buf b;
 	buf_init(&b);
-	for (size_t i = 0; s[i];) {
-		unsigned char c = (unsigned char)s[i];
-		size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-		uint32_t cp = n == 1 ? c : c & (0xff >> (n + 1));
-		for (size_t k = 1; k < n && s[i + k]; k++)
-			cp = cp << 6 | ((unsigned char)s[i + k] & 0x3f);
-		i += n;
-		if (cp >= 0x10000) {
-			uint16_t hi = (uint16_t)(0xd800 + ((cp - 0x10000) >> 10)), lo = (uint16_t)(0xdc00 + ((cp - 0x10000) & 0x3ff));
-			char u[4] = { (char)hi, (char)(hi >> 8), (char)lo, (char)(lo >> 8) };
-			buf_add(&b, u, 4);
-		} else {
-			char u[2] = { (char)cp, (char)(cp >> 8) };
-			buf_add(&b, u, 2);
-		}
-	}
+	eh_utf8_to_utf16(folded, n, false, &b);
+	free(folded);
 	l->len16 = b.len;
 	l->utf16 = (uint8_t *)buf_steal(&b);
+	l->lowered16 = xmalloc(l->len16 + 1);
+	for (size_t i = 0; i < l->len16; i++)
+		l->lowered16[i] = ascii_lower(l->utf16[i]);
+	for (size_t i = 0; i + 1 < l->len16; i += 2) {
+		uint16_t pre[8];
+		size_t npre = unit_preimages((uint16_t)(l->utf16[i] | l->utf16[i + 1] << 8), pre);
+		for (size_t k = 1; k < npre; k++)
+			l->beyond_ascii = l->beyond_ascii || pre[k] >= 0x80;
+	}
 }
+
+#ifdef HAVE_HYPERSCAN
+/* L as a Hyperscan pattern: each UTF-16 unit a class of the units that
+ * fold to it. Hyperscan's caseless flag is ASCII only, and spelling out
+ * the case variants of a literal as literals grows as 2^letters; a class
+ * per unit stays one pattern of the literal's length, whose exact parts
+ * Hyperscan still finds as literals. Fixed width: a match starts LEN16
+ * bytes before its end. */
+static char *unit_pattern(const struct literal *l)
+{
+	struct buf p;
+	buf_init(&p);
+	for (size_t i = 0; i + 1 < l->len16; i += 2) {
+		uint16_t pre[8];
+		size_t n = unit_preimages((uint16_t)(l->utf16[i] | l->utf16[i + 1] << 8), pre);
+		bool one_high = true;
+		for (size_t k = 1; k < n; k++)
+			one_high = one_high && pre[k] >> 8 == pre[0] >> 8;
+		if (n == 1) {
+			buf_addf(&p, "\\x%02x\\x%02x", pre[0] & 0xff, pre[0] >> 8);
+		} else if (one_high) {
+			buf_adds(&p, "[");
+			for (size_t k = 0; k < n; k++)
+				buf_addf(&p, "\\x%02x", pre[k] & 0xff);
+			buf_addf(&p, "]\\x%02x", pre[0] >> 8);
+		} else {
+			buf_adds(&p, "(?:");
+			for (size_t k = 0; k < n; k++)
+				buf_addf(&p, "%s\\x%02x\\x%02x", k ? "|" : "", pre[k] & 0xff, pre[k] >> 8);
+			buf_adds(&p, ")");
+		}
+	}
+	buf_addc(&p, '\0');
+	return buf_steal(&p);
+}
+#endif
 
 static int _cmp_str(const void *a, const void *b)
 {
@@ -297,7 +373,13 @@ static int _cmp_str(const void *a, const void *b)
 
 struct eh_prefilter *eh_prefilter_build(const struct eh_ruleset *rs)
 {
+	return eh_prefilter_build_with(rs, EH_PF_DEFAULT);
+}
+
+struct eh_prefilter *eh_prefilter_build_with(const struct eh_ruleset *rs, enum eh_pf_engine engine)
+{
 	struct eh_prefilter *pf = xcalloc(1, sizeof *pf);
+	pf->engine = engine == EH_PF_PORTABLE || !eh_prefilter_have_hyperscan() ? EH_PF_PORTABLE : EH_PF_HYPERSCAN;
 	pf->nrules = eh_ruleset_count(rs);
 	pf->words = (pf->nrules + 63) / 64 + 1;
 	pf->always = xcalloc(pf->words, sizeof *pf->always);
@@ -339,7 +421,8 @@ struct eh_prefilter *eh_prefilter_build(const struct eh_ruleset *rs)
 		struct literal *l = &pf->lit[pf->nlit++];
 		memset(l, 0, sizeof *l);
 		l->text = all[i];
-		_utf16(l->text, l);
+		encode_literal(l);
+		pf->beyond_ascii = pf->beyond_ascii || l->beyond_ascii;
 	}
 	free(all);
 	for (size_t i = 0; i < pf->nrules; i++)
@@ -350,27 +433,26 @@ struct eh_prefilter *eh_prefilter_build(const struct eh_ruleset *rs)
 			l->rules[l->nrules++] = i;
 		}
 #ifdef HAVE_HYPERSCAN
-	if (pf->nlit) {
-		const char **exprs = xcalloc(pf->nlit, sizeof *exprs);
+	if (pf->engine == EH_PF_HYPERSCAN && pf->nlit) {
+		char **exprs = xcalloc(pf->nlit, sizeof *exprs);
 		unsigned *flags = xcalloc(pf->nlit, sizeof *flags), *ids = xcalloc(pf->nlit, sizeof *ids);
-		size_t *lens = xcalloc(pf->nlit, sizeof *lens);
 		for (size_t i = 0; i < pf->nlit; i++) {
-			exprs[i] = (const char *)pf->lit[i].utf16;
-			lens[i] = pf->lit[i].len16;
-			flags[i] = HS_FLAG_CASELESS; /* ASCII letters; other bytes exact */
+			exprs[i] = unit_pattern(&pf->lit[i]);
 			ids[i] = (unsigned)i;
 		}
 		hs_compile_error_t *err = NULL;
-		if (hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)pf->nlit, HS_MODE_BLOCK, NULL, &pf->db,
-					 &err) != HS_SUCCESS) {
+		if (hs_compile_multi((const char *const *)exprs, flags, ids, (unsigned)pf->nlit, HS_MODE_BLOCK, NULL,
+				     &pf->db, &err) != HS_SUCCESS) {
 			/* the portable engine takes over */
 			hs_free_compile_error(err);
 			pf->db = NULL;
+			pf->engine = EH_PF_PORTABLE;
 		}
+		for (size_t i = 0; i < pf->nlit; i++)
+			free(exprs[i]);
 		free(exprs);
 		free(flags);
 		free(ids);
-		free(lens);
 	}
 #endif
 	return pf;
@@ -383,6 +465,7 @@ void eh_prefilter_free(struct eh_prefilter *pf)
 	for (size_t i = 0; i < pf->nlit; i++) {
 		free(pf->lit[i].text);
 		free(pf->lit[i].utf16);
+		free(pf->lit[i].lowered16);
 		free(pf->lit[i].rules);
 	}
 	free(pf->lit);
@@ -416,13 +499,18 @@ const char *const *eh_prefilter_rule_literals(const struct eh_prefilter *pf, siz
 	return (const char *const *)pf->rule_lits[i];
 }
 
-const char *eh_prefilter_engine(void)
+bool eh_prefilter_have_hyperscan(void)
 {
 #ifdef HAVE_HYPERSCAN
-	return "hyperscan";
+	return true;
 #else
-	return "portable";
+	return false;
 #endif
+}
+
+const char *eh_prefilter_engine(const struct eh_prefilter *pf)
+{
+	return pf->engine == EH_PF_HYPERSCAN ? "hyperscan" : "portable";
 }
 
 /* ---- scanning ------------------------------------------------------------ */
@@ -450,7 +538,9 @@ void eh_prefilter_scan_free(struct eh_prefilter_scan *sc)
 	free(sc->m);
 	free(sc->record_set);
 	free(sc->chunk_set);
-	free(sc->folded);
+	free(sc->lowered);
+	free(sc->folded[0]);
+	free(sc->folded[1]);
 	free(sc);
 }
 
@@ -475,23 +565,69 @@ static int _on_match(unsigned int id, unsigned long long from, unsigned long lon
 }
 #endif
 
-/* Without Hyperscan: fold ASCII letters once, then memmem per literal. */
+/* DATA's UTF-16 units from offset PARITY on, each folded (eh_fold) as
+ * the matcher folds characters; the other bytes as they are. */
+static void fold_units(const uint8_t *data, size_t len, size_t parity, uint8_t *out)
+{
+	memcpy(out, data, len);
+	for (size_t j = parity; j + 1 < len; j += 2) {
+		if (data[j + 1] == 0 && data[j] < 0x80) { /* ASCII: most of a chunk */
+			out[j] = ascii_lower(data[j]);
+			continue;
+		}
+		uint32_t f = eh_fold((uint32_t)data[j] | (uint32_t)data[j + 1] << 8);
+		out[j] = (uint8_t)f;
+		out[j + 1] = (uint8_t)(f >> 8);
+	}
+}
+
+/* All places of L in BASE (LEN bytes) that start at an offset of PARITY
+ * (0, 1; 2: any). */
+static void find_literal(struct eh_prefilter_scan *sc, size_t k, const uint8_t *lit, const uint8_t *base, size_t len,
+			 size_t parity)
+{
+	const uint8_t *p = base, *end = base + len;
+	size_t n = sc->pf->lit[k].len16;
+	while ((size_t)(end - p) >= n) {
+		const uint8_t *hit = memmem(p, (size_t)(end - p), lit, n);
+		if (hit == NULL)
+			break;
+		if (parity == 2 || (size_t)(hit - base) % 2 == parity)
+			_add_match(sc, (size_t)(hit - base), k);
+		p = hit + 1;
+	}
+}
+
+/* Without Hyperscan: memmem per literal in a folded copy of the chunk.
+ * Most literals fold only ASCII letters: lowering every byte of the chunk
+ * and of the literal finds them, at any offset (a few more places, never
+ * fewer). A literal with a unit that non-ASCII units fold to (Cyrillic,
+ * Greek, ...) needs the chunk's units folded, which depends on where a
+ * unit starts: so two copies, folded at even and at odd offsets, made only
+ * when such a literal exists, and a place counts at its copy's parity. */
 static void _scan_portable(struct eh_prefilter_scan *sc, const uint8_t *data, size_t len)
 {
-	if (sc->folded == NULL)
-		sc->folded = xmalloc(65536 > len ? 65536 : len);
+	const struct eh_prefilter *pf = sc->pf;
+	if (sc->folded_cap < len) {
+		sc->folded_cap = len;
+		sc->lowered = xrealloc(sc->lowered, len);
+		if (pf->beyond_ascii)
+			for (int parity = 0; parity < 2; parity++)
+				sc->folded[parity] = xrealloc(sc->folded[parity], len);
+	}
 	for (size_t i = 0; i < len; i++)
-		sc->folded[i] = ascii_lower(data[i]);
-	for (size_t k = 0; k < sc->pf->nlit; k++) {
-		const struct literal *l = &sc->pf->lit[k];
-		const uint8_t *p = sc->folded, *end = sc->folded + len;
-		while ((size_t)(end - p) >= l->len16) {
-			const uint8_t *hit = memmem(p, (size_t)(end - p), l->utf16, l->len16);
-			if (hit == NULL)
-				break;
-			_add_match(sc, (size_t)(hit - sc->folded), k);
-			p = hit + 1;
+		sc->lowered[i] = ascii_lower(data[i]);
+	if (pf->beyond_ascii)
+		for (size_t parity = 0; parity < 2; parity++)
+			fold_units(data, len, parity, sc->folded[parity]);
+	for (size_t k = 0; k < pf->nlit; k++) {
+		const struct literal *l = &pf->lit[k];
+		if (!l->beyond_ascii) {
+			find_literal(sc, k, l->lowered16, sc->lowered, len, 2);
+			continue;
 		}
+		for (size_t parity = 0; parity < 2; parity++)
+			find_literal(sc, k, l->utf16, sc->folded[parity], len, parity);
 	}
 }
 

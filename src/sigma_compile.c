@@ -10,6 +10,7 @@
 
 #include "evtxhunt/logsource.h"
 #include "evtxhunt/sigma_internal.h"
+#include "evtxhunt/utf.h"
 #include "evtxhunt/util.h"
 
 /* The compile context: where errors point. */
@@ -168,11 +169,18 @@ static size_t _windash_places(const struct tokens *tk, size_t *places)
 	return n;
 }
 
+/* Folds the text as the matcher folds event values (eh_utf8_fold keeps
+ * lengths, so every token keeps its place; a wildcard stands in as NUL). */
 static void _fold(struct tokens *tk)
 {
+	char *text = xmalloc(tk->n + 1);
 	for (size_t i = 0; i < tk->n; i++)
-		if (tk->t[i] < 0x80)
-			tk->t[i] = ascii_lower((unsigned char)tk->t[i]);
+		text[i] = tk->t[i] < 0x100 ? (char)tk->t[i] : '\0';
+	eh_utf8_fold(text, tk->n, text);
+	for (size_t i = 0; i < tk->n; i++)
+		if (tk->t[i] < 0x100)
+			tk->t[i] = (unsigned char)text[i];
+	free(text);
 }
 
 static struct sigma_value *_new_value(struct sigma_test *t)
@@ -243,35 +251,11 @@ static void _push_windash(struct sigma_test *t, const struct tokens *src, unsign
 }
 
 /* UTF-8 text to UTF-16 bytes (utf16le/wide, utf16be, or utf16 with a BOM). */
-static void _encode_utf16(const char *s, size_t len, unsigned mods, struct buf *out)
+static void encode_utf16(const char *s, size_t len, unsigned mods, struct buf *out)
 {
-	bool be = (mods & MOD_UTF16BE) != 0;
 	if (mods & MOD_UTF16)
 		buf_add(out, "\xff\xfe", 2);
-	for (size_t i = 0; i < len;) {
-		unsigned char c = (unsigned char)s[i];
-		uint32_t cp = c;
-		size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-		if (n > 1 && i + n <= len) {
-			cp = c & (0xff >> (n + 1));
-			for (size_t k = 1; k < n; k++)
-				cp = cp << 6 | ((unsigned char)s[i + k] & 0x3f);
-		} else {
-			n = 1;
-		}
-		i += n;
-		uint16_t units[2] = { (uint16_t)cp, 0 };
-		int nunits = 1;
-		if (cp >= 0x10000) {
-			units[0] = (uint16_t)(0xd800 + ((cp - 0x10000) >> 10));
-			units[1] = (uint16_t)(0xdc00 + ((cp - 0x10000) & 0x3ff));
-			nunits = 2;
-		}
-		for (int k = 0; k < nunits; k++) {
-			char b[2] = { (char)(be ? units[k] >> 8 : units[k]), (char)(be ? units[k] : units[k] >> 8) };
-			buf_add(out, b, 2);
-		}
-	}
+	eh_utf8_to_utf16(s, len, (mods & MOD_UTF16BE) != 0, out);
 }
 
 static void _base64(const unsigned char *in, size_t len, struct buf *out)
@@ -307,7 +291,7 @@ static void _push_base64(struct sigma_test *t, const char *s, size_t len, unsign
 	buf_init(&raw);
 	buf_init(&enc);
 	if (mods & MOD_ENCODING)
-		_encode_utf16(s, len, mods, &raw);
+		encode_utf16(s, len, mods, &raw);
 	else
 		buf_add(&raw, s, len);
 	if (mods & MOD_BASE64) {

@@ -220,29 +220,6 @@ bool eh_ruleset_wants(const struct eh_ruleset *rs, const char *provider, uint32_
 	return row >= 0 && (rs->wanted & (UINT64_C(1) << row));
 }
 
-size_t eh_ruleset_match(const struct eh_ruleset *rs, const struct eh_event *ev, const uint64_t *candidates,
-			eh_hit_fn on_hit, void *user)
-{
-	int row = eh_logsource_row_of(ev->provider, ev->event_id);
-	if (row < 0 || !(rs->wanted & (UINT64_C(1) << row)))
-		return 0;
-	size_t hits = 0;
-	struct sigma_view view;
-	sigma_view_prepare(rs, ev, &view);
-	for (size_t i = 0; i < rs->nrules; i++) {
-		const struct eh_rule *r = rs->rules[i];
-		if (candidates && !(candidates[i / 64] & (UINT64_C(1) << (i % 64))))
-			continue;
-		if ((r->sources & (UINT64_C(1) << row)) && sigma_rule_match(r, &view)) {
-			hits++;
-			if (on_hit)
-				on_hit(r, ev, user);
-		}
-	}
-	sigma_view_done(rs, &view);
-	return hits;
-}
-
 static bool _in_list(const char *list, const char *word)
 {
 	size_t n = strlen(word);

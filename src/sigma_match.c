@@ -1,27 +1,26 @@
 /* Sigma matcher: compiled rules against a prepared event. Field names
  * are interned at load, so a test finds its field by index; each value is
- * folded to lower case once per event, so caseless comparisons are
- * memcmp/memmem. After a thread's first events it allocates nothing. */
+ * folded once per event (eh_utf8_fold: ASCII, Latin-1, Latin Extended-A,
+ * Greek, Cyrillic; lengths kept), so caseless comparisons are
+ * memcmp/memmem. Each worker owns a matcher (eh_matcher_new): after its
+ * first events it allocates nothing. */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "evtxhunt/logsource.h"
 #include "evtxhunt/sigma_internal.h"
+#include "evtxhunt/utf.h"
 #include "evtxhunt/util.h"
 
 /* Length of the UTF-8 character at S (1 for a stray byte). */
-static size_t _utf8_len(const char *s, size_t left)
+static size_t utf8_char_len(const char *s, size_t left)
 {
-	unsigned char c = (unsigned char)s[0];
-	size_t n = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-	if (n > left)
-		return 1;
-	for (size_t i = 1; i < n; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			return 1;
-	return n;
+	uint32_t cp;
+	size_t n = eh_utf8_decode((const unsigned char *)s, left, &cp);
+	return n ? n : 1;
 }
 
 /* Glob match with backtracking to the last star only: linear in practice,
@@ -36,7 +35,7 @@ static bool _glob(const uint16_t *g, size_t gn, const char *s, size_t len)
 			star_s = si;
 		} else if (gi < gn && g[gi] == GLOB_ONE) {
 			gi++;
-			si += _utf8_len(s + si, len - si);
+			si += utf8_char_len(s + si, len - si);
 		} else if (gi < gn && g[gi] == (unsigned char)s[si]) {
 			gi++;
 			si++;
@@ -52,37 +51,26 @@ static bool _glob(const uint16_t *g, size_t gn, const char *s, size_t len)
 	return gi == gn;
 }
 
-/* One match-data block per thread, made once: a single pair is enough to
- * tell a match from none, whatever the pattern's groups. The match limit
- * bounds a pattern that backtracks catastrophically (PCRE2's default lets
- * one test run for seconds); a test it stops counts as no match and is
- * counted, never silent. A legitimate rule's pattern over a 32 KiB command
- * line stays far below it. */
+/* The match limit bounds a pattern that backtracks catastrophically
+ * (PCRE2's default lets one test run for seconds); a test it stops counts
+ * as no match and is counted, never silent. A legitimate rule's pattern
+ * over a 32 KiB command line stays far below it. */
 #define RE_MATCH_LIMIT 1000000u
 #define RE_DEPTH_LIMIT 10000u
-static _Thread_local pcre2_match_data *thread_match_data;
-static _Thread_local pcre2_match_context *thread_match_context;
-static _Thread_local uint64_t thread_regex_limit_hits;
 
-static bool _re(const pcre2_code *re, const char *s, size_t len)
+static bool _re(struct eh_matcher *m, const pcre2_code *re, const char *s, size_t len)
 {
-	if (thread_match_data == NULL) {
-		thread_match_data = pcre2_match_data_create(1, NULL);
-		thread_match_context = pcre2_match_context_create(NULL);
-		pcre2_set_match_limit(thread_match_context, RE_MATCH_LIMIT);
-		pcre2_set_depth_limit(thread_match_context, RE_DEPTH_LIMIT);
-	}
-	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, thread_match_data, thread_match_context);
+	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, m->match_data, m->match_context);
 	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
 	    rc == PCRE2_ERROR_JIT_STACKLIMIT)
-		thread_regex_limit_hits++;
+		m->regex_limit_hits++;
 	return rc >= 0;
 }
 
-uint64_t eh_match_take_regex_limit_hits(void)
+uint64_t eh_matcher_take_regex_limit_hits(struct eh_matcher *m)
 {
-	uint64_t n = thread_regex_limit_hits;
-	thread_regex_limit_hits = 0;
+	uint64_t n = m->regex_limit_hits;
+	m->regex_limit_hits = 0;
 	return n;
 }
 
@@ -177,7 +165,7 @@ static bool _value_match(const struct sigma_value *v, const struct sigma_view *v
 	case SV_EXISTS:
 		return v->exists;
 	case SV_RE:
-		return _re(v->re, view->ev->fields[i].value, len);
+		return _re(view->m, v->re, view->ev->fields[i].value, len);
 	case SV_CIDR:
 		return _cidr(v, view->ev->fields[i].value, len);
 	case SV_FIELDREF:
@@ -260,31 +248,58 @@ bool sigma_rule_match(const struct eh_rule *rule, const struct sigma_view *view)
 
 /* ---- prepared events --------------------------------------------------------- */
 
-/* Per thread, reused for every event: ids to field indexes (all -1
- * between events), folded values, and their places. */
-static _Thread_local struct {
-	int32_t *slot;
-	size_t nslot;
-	struct buf folded;
-	const char **folded_at;
-	size_t *folded_off;
-	int32_t *touched; /* ids set for the current event */
-	size_t ntouched;
-	size_t cap;
-} scratch;
-
-void eh_match_thread_done(void)
+struct eh_matcher *eh_matcher_new(const struct eh_ruleset *rs)
 {
-	pcre2_match_data_free(thread_match_data);
-	thread_match_data = NULL;
-	pcre2_match_context_free(thread_match_context);
-	thread_match_context = NULL;
-	free(scratch.slot);
-	buf_free(&scratch.folded);
-	free(scratch.folded_at);
-	free(scratch.folded_off);
-	free(scratch.touched);
-	memset(&scratch, 0, sizeof scratch);
+	struct eh_matcher *m = xcalloc(1, sizeof *m);
+	m->rs = rs;
+	/* a single pair is enough to tell a match from none, whatever the
+	 * pattern's groups */
+	m->match_data = pcre2_match_data_create(1, NULL);
+	m->match_context = pcre2_match_context_create(NULL);
+	if (m->match_data == NULL || m->match_context == NULL)
+		abort(); /* only fails for want of memory */
+	pcre2_set_match_limit(m->match_context, RE_MATCH_LIMIT);
+	pcre2_set_depth_limit(m->match_context, RE_DEPTH_LIMIT);
+	buf_init(&m->folded);
+	return m;
+}
+
+void eh_matcher_free(struct eh_matcher *m)
+{
+	if (m == NULL)
+		return;
+	pcre2_match_data_free(m->match_data);
+	pcre2_match_context_free(m->match_context);
+	free(m->slot);
+	buf_free(&m->folded);
+	free(m->folded_at);
+	free(m->folded_off);
+	free(m->touched);
+	free(m);
+}
+
+size_t eh_matcher_match(struct eh_matcher *m, const struct eh_event *ev, const uint64_t *candidates,
+			eh_hit_fn on_hit, void *user)
+{
+	const struct eh_ruleset *rs = m->rs;
+	int row = eh_logsource_row_of(ev->provider, ev->event_id);
+	if (row < 0 || !(rs->wanted & (UINT64_C(1) << row)))
+		return 0;
+	size_t hits = 0;
+	struct sigma_view view;
+	sigma_view_prepare(m, ev, &view);
+	for (size_t i = 0; i < rs->nrules; i++) {
+		const struct eh_rule *r = rs->rules[i];
+		if (candidates && !(candidates[i / 64] & (UINT64_C(1) << (i % 64))))
+			continue;
+		if ((r->sources & (UINT64_C(1) << row)) && sigma_rule_match(r, &view)) {
+			hits++;
+			if (on_hit)
+				on_hit(r, ev, user);
+		}
+	}
+	sigma_view_done(&view);
+	return hits;
 }
 
 static uint32_t _hash(const char *s)
@@ -350,48 +365,48 @@ void sigma_intern_rule(struct eh_ruleset *rs, struct eh_rule *rule)
 			}
 }
 
-void sigma_view_prepare(const struct eh_ruleset *rs, const struct eh_event *ev, struct sigma_view *view)
+void sigma_view_prepare(struct eh_matcher *m, const struct eh_event *ev, struct sigma_view *view)
 {
-	if (scratch.nslot < rs->nfield_names) {
-		scratch.slot = xreallocarray(scratch.slot, rs->nfield_names, sizeof *scratch.slot);
-		for (size_t i = scratch.nslot; i < rs->nfield_names; i++)
-			scratch.slot[i] = -1;
-		scratch.nslot = rs->nfield_names;
+	const struct eh_ruleset *rs = m->rs;
+	if (m->nslot < rs->nfield_names) {
+		m->slot = xreallocarray(m->slot, rs->nfield_names, sizeof *m->slot);
+		for (size_t i = m->nslot; i < rs->nfield_names; i++)
+			m->slot[i] = -1;
+		m->nslot = rs->nfield_names;
 	}
-	if (scratch.cap < ev->nfields) {
-		scratch.cap = ev->nfields;
-		scratch.folded_at = xreallocarray(scratch.folded_at, scratch.cap, sizeof *scratch.folded_at);
-		scratch.folded_off = xreallocarray(scratch.folded_off, scratch.cap, sizeof *scratch.folded_off);
-		scratch.touched = xreallocarray(scratch.touched, scratch.cap, sizeof *scratch.touched);
+	if (m->cap < ev->nfields) {
+		m->cap = ev->nfields;
+		m->folded_at = xreallocarray(m->folded_at, m->cap, sizeof *m->folded_at);
+		m->folded_off = xreallocarray(m->folded_off, m->cap, sizeof *m->folded_off);
+		m->touched = xreallocarray(m->touched, m->cap, sizeof *m->touched);
 	}
-	scratch.ntouched = 0;
-	buf_reset(&scratch.folded);
+	m->ntouched = 0;
+	buf_reset(&m->folded);
 	for (size_t i = 0; i < ev->nfields; i++) {
 		int id = sigma_field_id(rs, ev->fields[i].name);
-		if (id >= 0 && scratch.slot[id] < 0) { /* the first of a repeated name, as eh_event_get */
-			scratch.slot[id] = (int32_t)i;
-			scratch.touched[scratch.ntouched++] = id;
+		if (id >= 0 && m->slot[id] < 0) { /* the first of a repeated name, as eh_event_get */
+			m->slot[id] = (int32_t)i;
+			m->touched[m->ntouched++] = id;
 		}
-		scratch.folded_off[i] = scratch.folded.len;
-		buf_reserve(&scratch.folded, ev->fields[i].len);
-		char *dst = scratch.folded.data + scratch.folded.len;
-		for (size_t k = 0; k < ev->fields[i].len; k++)
-			dst[k] = (char)ascii_lower((unsigned char)ev->fields[i].value[k]);
-		scratch.folded.len += ev->fields[i].len;
-		buf_addc(&scratch.folded, '\0');
+		m->folded_off[i] = m->folded.len;
+		buf_reserve(&m->folded, ev->fields[i].len);
+		eh_utf8_fold(ev->fields[i].value, ev->fields[i].len, m->folded.data + m->folded.len);
+		m->folded.len += ev->fields[i].len;
+		buf_addc(&m->folded, '\0');
 	}
 	/* places only now: the buffer may have moved while growing */
 	for (size_t i = 0; i < ev->nfields; i++)
-		scratch.folded_at[i] = scratch.folded.data + scratch.folded_off[i];
+		m->folded_at[i] = m->folded.data + m->folded_off[i];
+	view->m = m;
 	view->ev = ev;
-	view->slot = scratch.slot;
-	view->folded = scratch.folded_at;
+	view->slot = m->slot;
+	view->folded = m->folded_at;
 }
 
-void sigma_view_done(const struct eh_ruleset *rs, struct sigma_view *view)
+void sigma_view_done(struct sigma_view *view)
 {
-	(void)rs, (void)view;
-	for (size_t i = 0; i < scratch.ntouched; i++)
-		scratch.slot[scratch.touched[i]] = -1;
-	scratch.ntouched = 0;
+	struct eh_matcher *m = view->m;
+	for (size_t i = 0; i < m->ntouched; i++)
+		m->slot[m->touched[i]] = -1;
+	m->ntouched = 0;
 }

@@ -1,9 +1,9 @@
 /* Prefilter: skip what cannot match before libevtx parses it. Each rule
  * yields a necessary condition, a set of literals of which at least one
- * occurs (UTF-16LE, ASCII case folded) in any record that can hold a hit;
- * one pass over a chunk finds them all. Records without any are never
- * parsed, and a record is matched only against the rules whose literals
- * it holds (and the rules that have none). */
+ * occurs (UTF-16LE, case folded as the matcher folds) in any record that
+ * can hold a hit; one pass over a chunk finds them all. Records without
+ * any are never parsed, and a record is matched only against the rules
+ * whose literals it holds (and the rules that have none). */
 #ifndef EVTXHUNT_PREFILTER_H
 #define EVTXHUNT_PREFILTER_H
 
@@ -16,8 +16,17 @@
 struct eh_prefilter;
 struct eh_prefilter_scan;
 
+/* The multi-literal search: Hyperscan when built with it, or the portable
+ * one (memmem per literal). Both find the same literals. */
+enum eh_pf_engine {
+	EH_PF_DEFAULT,   /* Hyperscan if built with it, else portable */
+	EH_PF_HYPERSCAN, /* portable if built without it */
+	EH_PF_PORTABLE,
+};
+
 /* Built once from the loaded rules; read-only afterwards. */
 struct eh_prefilter *eh_prefilter_build(const struct eh_ruleset *rs);
+struct eh_prefilter *eh_prefilter_build_with(const struct eh_ruleset *rs, enum eh_pf_engine engine);
 void eh_prefilter_free(struct eh_prefilter *pf);
 
 /* Literals in the scan, and rules that have none (always candidates). */
@@ -25,8 +34,10 @@ size_t eh_prefilter_literals(const struct eh_prefilter *pf);
 size_t eh_prefilter_rules_without_literals(const struct eh_prefilter *pf);
 /* The literals of rule I (UTF-8, folded), for tests; NULL-terminated. */
 const char *const *eh_prefilter_rule_literals(const struct eh_prefilter *pf, size_t i, bool *always);
-/* Which multi-literal search is in use ("hyperscan" or "portable"). */
-const char *eh_prefilter_engine(void);
+/* Which multi-literal search PF uses ("hyperscan" or "portable"). */
+const char *eh_prefilter_engine(const struct eh_prefilter *pf);
+/* Whether this build has Hyperscan. */
+bool eh_prefilter_have_hyperscan(void);
 
 /* Per-thread scan state. */
 struct eh_prefilter_scan *eh_prefilter_scan_new(const struct eh_prefilter *pf);

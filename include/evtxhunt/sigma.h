@@ -60,20 +60,24 @@ size_t eh_ruleset_filter(struct eh_ruleset *rs, int min_level, const char *statu
  * before a record is rendered, so other records cost almost nothing. */
 bool eh_ruleset_wants(const struct eh_ruleset *rs, const char *provider, uint32_t event_id);
 
+/* A matcher of RS: the storage matching reuses (the prepared event,
+ * PCRE2's match data) and its counts. One per worker, used by one thread
+ * at a time; RS must outlive it. */
+struct eh_matcher;
+struct eh_matcher *eh_matcher_new(const struct eh_ruleset *rs);
+void eh_matcher_free(struct eh_matcher *m);
+
 typedef void (*eh_hit_fn)(const struct eh_rule *rule, const struct eh_event *ev, void *user);
 /* Calls ON_HIT for every rule EV matches, in load order; returns how many.
  * CANDIDATES, when not NULL, is a bit set over rule indices: only those
  * rules are evaluated (the prefilter proved the others cannot match). */
-size_t eh_ruleset_match(const struct eh_ruleset *rs, const struct eh_event *ev, const uint64_t *candidates,
+size_t eh_matcher_match(struct eh_matcher *m, const struct eh_event *ev, const uint64_t *candidates,
 			eh_hit_fn on_hit, void *user);
 
-/* Regular-expression tests this thread stopped at the match limit (a
+/* Regular-expression tests M stopped at the match limit (a
  * catastrophically backtracking pattern) since the last call; they count
  * as no match. */
-uint64_t eh_match_take_regex_limit_hits(void);
-
-/* Frees what matching keeps per thread; call when a thread is done. */
-void eh_match_thread_done(void);
+uint64_t eh_matcher_take_regex_limit_hits(struct eh_matcher *m);
 
 /* Level names in order of severity; -1 for an unknown name. */
 int eh_level_rank(const char *level);

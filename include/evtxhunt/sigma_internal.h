@@ -11,6 +11,7 @@
 #include <pcre2.h>
 
 #include "evtxhunt/sigma.h"
+#include "evtxhunt/util.h"
 #include "evtxhunt/yamltree.h"
 
 /* Glob tokens: a byte (0-255) or a wildcard. */
@@ -38,7 +39,7 @@ struct sigma_value {
 	enum sv_kind kind;
 	bool cased;
 	bool exists;
-	char *lit; /* SV_EQ..SV_ENDSWITH: folded to lower case unless cased */
+	char *lit; /* SV_EQ..SV_ENDSWITH: folded (eh_utf8_fold) unless cased */
 	size_t len;
 	uint16_t *glob; /* SV_GLOB */
 	size_t glen;
@@ -106,9 +107,28 @@ struct eh_ruleset {
 	size_t field_table_cap;
 };
 
+/* A worker's matcher: what matching reuses from event to event. */
+struct eh_matcher {
+	const struct eh_ruleset *rs;
+	pcre2_match_data *match_data;
+	pcre2_match_context *match_context; /* with the match limits */
+	uint64_t regex_limit_hits;
+	/* the prepared event: ids to field indexes (all -1 between events),
+	 * folded values, and their places */
+	int32_t *slot;
+	size_t nslot;
+	struct buf folded;
+	const char **folded_at;
+	size_t *folded_off;
+	int32_t *touched; /* ids set for the current event */
+	size_t ntouched;
+	size_t cap;
+};
+
 /* An event prepared for matching: its fields by interned id, and their
- * values with ASCII folded to lower case, made once per event. */
+ * values case folded (eh_utf8_fold; the same lengths), made once per event. */
 struct sigma_view {
+	struct eh_matcher *m; /* its storage, and PCRE2's match data */
 	const struct eh_event *ev;
 	const int32_t *slot;       /* field id -> index in ev->fields, or -1 */
 	const char *const *folded; /* index in ev->fields -> folded value */
@@ -118,9 +138,9 @@ struct sigma_view {
 int sigma_field_id(const struct eh_ruleset *rs, const char *name);
 /* Gives every field name of RULE an interned id. */
 void sigma_intern_rule(struct eh_ruleset *rs, struct eh_rule *rule);
-/* Prepares EV (per-thread storage, reused); sigma_view_done undoes it. */
-void sigma_view_prepare(const struct eh_ruleset *rs, const struct eh_event *ev, struct sigma_view *view);
-void sigma_view_done(const struct eh_ruleset *rs, struct sigma_view *view);
+/* Prepares EV in M's storage (reused); sigma_view_done undoes it. */
+void sigma_view_prepare(struct eh_matcher *m, const struct eh_event *ev, struct sigma_view *view);
+void sigma_view_done(struct sigma_view *view);
 
 /* Compiles one YAML document into *OUT. Returns 0, or -1 with the error
  * (file left to the caller) filled in. */

@@ -58,8 +58,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	eh_ruleset_load_text(rs, "fuzz.yml", (const char *)data, size);
 	if (eh_ruleset_count(rs) > 0) {
 		struct eh_prefilter *pf = eh_prefilter_build(rs);
-		eh_ruleset_match(rs, &sysmon, NULL, NULL, NULL);
-		eh_ruleset_match(rs, &security, NULL, NULL, NULL);
+		struct eh_matcher *m = eh_matcher_new(rs);
+		eh_matcher_match(m, &sysmon, NULL, NULL, NULL);
+		eh_matcher_match(m, &security, NULL, NULL, NULL);
+		eh_matcher_free(m);
 		eh_prefilter_free(pf);
 	}
 	eh_ruleset_free(rs);

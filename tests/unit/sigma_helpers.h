@@ -57,7 +57,10 @@ static inline const struct eh_rule_error *rejection(struct eh_ruleset **rs, cons
 
 static inline bool matches(const struct eh_ruleset *rs, const struct eh_event *ev)
 {
-	return eh_ruleset_match(rs, ev, NULL, NULL, NULL) > 0;
+	struct eh_matcher *m = eh_matcher_new(rs);
+	bool hit = eh_matcher_match(m, ev, NULL, NULL, NULL) > 0;
+	eh_matcher_free(m);
+	return hit;
 }
 
 #endif

@@ -1,4 +1,5 @@
-/* Prefilter: the literals each rule yields, and the chunk scan. */
+/* Prefilter: the literals each rule yields, and the chunk scan. Every
+ * test runs once per engine: portable always, Hyperscan when built in. */
 #include "config.h"
 
 #include <criterion/criterion.h>
@@ -9,8 +10,32 @@
 #include "evtxhunt/builtin.h"
 #include "evtxhunt/chunk.h"
 #include "evtxhunt/prefilter.h"
+#include "evtxhunt/utf.h"
 
 #define HEAD "title: t\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n"
+
+/* Defines test NAME of SUITE for each engine; the body sees ENGINE. */
+#define ENGINE_TEST(suite, name)                                                      \
+	static void name(enum eh_pf_engine engine);                                   \
+	Test(suite, name##_portable)                                                  \
+	{                                                                             \
+		name(EH_PF_PORTABLE);                                                 \
+	}                                                                             \
+	Test(suite, name##_hyperscan)                                                 \
+	{                                                                             \
+		if (!eh_prefilter_have_hyperscan())                                   \
+			cr_skip_test("built without Hyperscan");                      \
+		name(EH_PF_HYPERSCAN);                                                \
+	}                                                                             \
+	static void name(enum eh_pf_engine engine)
+
+/* Built with ENGINE, which must be the one in use. */
+static struct eh_prefilter *build(const struct eh_ruleset *rs, enum eh_pf_engine engine)
+{
+	struct eh_prefilter *pf = eh_prefilter_build_with(rs, engine);
+	cr_assert_str_eq(eh_prefilter_engine(pf), engine == EH_PF_HYPERSCAN ? "hyperscan" : "portable");
+	return pf;
+}
 
 static struct eh_ruleset *load(const char *yaml)
 {
@@ -25,15 +50,13 @@ static int cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The literals of the only rule, sorted and joined with '|'; "ANY" when
- * it has none (always a candidate), "" when it can never fire. */
-static const char *literals(const char *detection)
+/* The literals of the first rule of RS as a set: sorted and joined with
+ * '|' (their order is the prefilter's business); "ANY" when it has none
+ * (always a candidate), "" when it can never fire. */
+static const char *literal_set(const struct eh_ruleset *rs, enum eh_pf_engine engine)
 {
 	static char out[1024];
-	char yaml[2048];
-	snprintf(yaml, sizeof yaml, HEAD "%s", detection);
-	struct eh_ruleset *rs = load(yaml);
-	struct eh_prefilter *pf = eh_prefilter_build(rs);
+	struct eh_prefilter *pf = build(rs, engine);
 	bool always;
 	const char *const *l = eh_prefilter_rule_literals(pf, 0, &always);
 	out[0] = '\0';
@@ -50,72 +73,144 @@ static const char *literals(const char *detection)
 		strcat(out, sorted[i]);
 	}
 	eh_prefilter_free(pf);
+	return out;
+}
+
+/* The literal set of the only rule of DETECTION. */
+static const char *literals(enum eh_pf_engine engine, const char *detection)
+{
+	char yaml[2048];
+	snprintf(yaml, sizeof yaml, HEAD "%s", detection);
+	struct eh_ruleset *rs = load(yaml);
+	const char *out = literal_set(rs, engine);
 	eh_ruleset_free(rs);
 	return out;
 }
 
-Test(literals, the_seed_rule)
+ENGINE_TEST(literals, the_seed_rule)
 {
 	struct eh_ruleset *rs = eh_ruleset_new();
 	eh_ruleset_load_text(rs, "seed", eh_builtin_rules[0].yaml, strlen(eh_builtin_rules[0].yaml));
-	struct eh_prefilter *pf = eh_prefilter_build(rs);
-	bool always;
-	const char *const *l = eh_prefilter_rule_literals(pf, 0, &always);
-	cr_assert_not(always);
 	/* selection_image is more selective than ' /s ', ' /e '; on 4688 the
 	 * OriginalFileName branch can never hold, so it does not widen them */
-	cr_assert_str_eq(l[0], "\\regsvr32.exe");
-	cr_assert_str_eq(l[1], "regsvr32.exe");
-	cr_assert_null(l[2]);
-	eh_prefilter_free(pf);
+	cr_assert_str_eq(literal_set(rs, engine), "\\regsvr32.exe|regsvr32.exe");
 	eh_ruleset_free(rs);
 }
 
-Test(literals, and_keeps_the_most_selective_or_unites_not_gives_nothing)
+ENGINE_TEST(literals, and_keeps_the_most_selective_or_unites_not_gives_nothing)
 {
-	cr_assert_str_eq(literals("  a:\n    Image|endswith: '\\\\x.exe'\n  b:\n    CommandLine|contains: ' -q '\n"
+	cr_assert_str_eq(literals(engine, "  a:\n    Image|endswith: '\\\\x.exe'\n  b:\n    CommandLine|contains: ' -q '\n"
 				  "  condition: a and b\n"),
 			 "\\x.exe");
-	cr_assert_str_eq(literals("  a:\n    Image|endswith: '\\\\x.exe'\n  b:\n    CommandLine|contains: ' -q '\n"
+	cr_assert_str_eq(literals(engine, "  a:\n    Image|endswith: '\\\\x.exe'\n  b:\n    CommandLine|contains: ' -q '\n"
 				  "  condition: a or b\n"),
 			 " -q |\\x.exe");
-	cr_assert_str_eq(literals("  a:\n    Image|endswith: '\\\\x.exe'\n  condition: not a\n"), "ANY");
+	cr_assert_str_eq(literals(engine, "  a:\n    Image|endswith: '\\\\x.exe'\n  condition: not a\n"), "ANY");
 }
 
-Test(literals, only_text_fields_and_literal_modifiers)
+ENGINE_TEST(literals, only_text_fields_and_literal_modifiers)
 {
-	cr_assert_str_eq(literals("  a:\n    ProcessId: 4242\n  condition: a\n"), "ANY", "binary in the record");
-	cr_assert_str_eq(literals("  a:\n    CommandLine|re: 'x+'\n  condition: a\n"), "ANY");
-	cr_assert_str_eq(literals("  a:\n    Image: 'C:\\\\*\\\\evil*.exe'\n  condition: a\n"), "\\evil",
+	cr_assert_str_eq(literals(engine, "  a:\n    ProcessId: 4242\n  condition: a\n"), "ANY", "binary in the record");
+	cr_assert_str_eq(literals(engine, "  a:\n    CommandLine|re: 'x+'\n  condition: a\n"), "ANY");
+	cr_assert_str_eq(literals(engine, "  a:\n    Image: 'C:\\\\*\\\\evil*.exe'\n  condition: a\n"), "\\evil",
 			 "the longest run between wildcards");
-	cr_assert_str_eq(literals("  a:\n    CommandLine|windash|contains: ' -e '\n  condition: a\n"),
+	cr_assert_str_eq(literals(engine, "  a:\n    CommandLine|windash|contains: ' -e '\n  condition: a\n"),
 			 " -e | /e | \xe2\x80\x93" "e | \xe2\x80\x94" "e | \xe2\x80\x95" "e ");
 }
 
-/* A chunk holding one record with the UTF-16LE text TEXT. */
-static void chunk_with(uint8_t *c, const char *text)
+/* A chunk holding one record with TEXT (UTF-8, BMP) as UTF-16LE, SHIFT
+ * bytes into it (strings in binary XML need not be aligned). */
+static void chunk_with_at(uint8_t *c, const char *text, size_t shift)
 {
+	uint16_t units[1024];
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)text; *p && n < 1024; n++) {
+		if (p[0] < 0x80)
+			units[n] = *p++;
+		else if (p[0] < 0xe0)
+			units[n] = (uint16_t)((p[0] & 0x1f) << 6 | (p[1] & 0x3f)), p += 2;
+		else
+			units[n] = (uint16_t)((p[0] & 0x0f) << 12 | (p[1] & 0x3f) << 6 | (p[2] & 0x3f)), p += 3;
+	}
 	memset(c, 0, EH_CHUNK_SIZE);
 	memcpy(c, "ElfChnk", 8);
-	uint32_t pos = EH_CHUNK_HEADER_SIZE, size = 24 + 2 * (uint32_t)strlen(text) + 4;
+	uint32_t pos = EH_CHUNK_HEADER_SIZE, size = 24 + (uint32_t)shift + 2 * (uint32_t)n + 4;
 	size = (size + 7) & ~7u;
 	put_le32(c + pos, 0x00002a2a);
 	put_le32(c + pos + 4, size);
-	for (size_t i = 0; text[i]; i++)
-		c[pos + 24 + 2 * i] = (uint8_t)text[i];
+	for (size_t i = 0; i < n; i++) {
+		c[pos + 24 + shift + 2 * i] = (uint8_t)units[i];
+		c[pos + 24 + shift + 2 * i + 1] = (uint8_t)(units[i] >> 8);
+	}
 	put_le32(c + pos + size - 4, size);
 	put_le32(c + 48, pos + size);
 }
 
-Test(scan, finds_literals_caselessly_in_utf16_and_narrows_to_records)
+static void chunk_with(uint8_t *c, const char *text)
+{
+	chunk_with_at(c, text, 0);
+}
+
+/* Whether the only rule of DETECTION is a candidate for the one record of
+ * a chunk holding TEXT (and the chunk is kept for it). */
+static bool kept(enum eh_pf_engine engine, const char *detection, const char *text)
+{
+	char yaml[2048];
+	snprintf(yaml, sizeof yaml, HEAD "%s", detection);
+	struct eh_ruleset *rs = load(yaml);
+	struct eh_prefilter *pf = build(rs, engine);
+	struct eh_prefilter_scan *sc = eh_prefilter_scan_new(pf);
+	static uint8_t c[EH_CHUNK_SIZE];
+	bool record = false;
+	for (size_t shift = 0; shift < 2; shift++) {
+		chunk_with_at(c, text, shift);
+		bool chunk = eh_prefilter_scan_chunk(sc, c, EH_CHUNK_SIZE);
+		const uint64_t *in = eh_prefilter_record_rules(sc, EH_CHUNK_HEADER_SIZE, EH_CHUNK_HEADER_SIZE + 4096);
+		bool here = in && (in[0] & 1);
+		cr_assert_eq(chunk, here, "the chunk is kept if and only if its record is");
+		cr_assert(shift == 0 || here == record, "at an odd offset as at an even one");
+		record = here;
+	}
+	eh_prefilter_scan_free(sc);
+	eh_prefilter_free(pf);
+	eh_ruleset_free(rs);
+	return record;
+}
+
+/* The UTF-16LE bytes of these letters include 0x41-0x5A (U+0441 is 41 04):
+ * folding the chunk's bytes but not the literal's lost them. */
+ENGINE_TEST(scan, finds_literals_whose_utf16_bytes_look_like_ascii_capitals)
+{
+	cr_assert(kept(engine, "  a:\n    CommandLine|contains: '\u0441\u0435\u0440\u0432\u0438\u0441'\n  condition: a\n",
+		       "sc start \u0441\u0435\u0440\u0432\u0438\u0441 now"),
+		  "Cyrillic \u0441\u0435\u0440\u0432\u0438\u0441 (U+0441 is 41 04)");
+	cr_assert(kept(engine, "  a:\n    CommandLine|contains: '\u0141\u00f3d\u017a'\n  condition: a\n",
+		       "copy \u0141\u00f3d\u017a.txt"),
+		  "\u0141 (41 01)");
+}
+
+/* base64 text is matched cased: its capitals stay capitals in the literal. */
+ENGINE_TEST(scan, finds_cased_literals_with_capitals)
+{
+	cr_assert(kept(engine, "  a:\n    CommandLine|base64|contains: 'IEX'\n  condition: a\n",
+		       "powershell -enc SUVY"));
+	cr_assert(kept(engine, "  a:\n    CommandLine|cased|contains: 'PowerShell'\n  condition: a\n",
+		       "x PowerShell y"));
+	cr_assert_not(kept(engine, "  a:\n    CommandLine|cased|contains: 'PowerShell'\n  condition: a\n",
+			   "x notepad y"));
+}
+
+ENGINE_TEST(scan, finds_literals_caselessly_in_utf16_and_narrows_to_records)
 {
 	struct eh_ruleset *rs = eh_ruleset_new();
 	eh_ruleset_load_text(rs, "seed", eh_builtin_rules[0].yaml, strlen(eh_builtin_rules[0].yaml));
-	struct eh_prefilter *pf = eh_prefilter_build(rs);
+	struct eh_prefilter *pf = build(rs, engine);
 	struct eh_prefilter_scan *sc = eh_prefilter_scan_new(pf);
 	static uint8_t c[EH_CHUNK_SIZE];
 	chunk_with(c, "C:\\Windows\\System32\\notepad.exe");
 	cr_assert_not(eh_prefilter_scan_chunk(sc, c, EH_CHUNK_SIZE), "no literal: not parsed");
+	chunk_with(c, "rundll32.exe /s /e x.dll");
+	cr_assert_not(eh_prefilter_scan_chunk(sc, c, EH_CHUNK_SIZE), "the flags alone cannot make a hit: not parsed");
 	chunk_with(c, "x C:\\WINDOWS\\SYSTEM32\\REGSVR32.EXE /s y");
 	cr_assert(eh_prefilter_scan_chunk(sc, c, EH_CHUNK_SIZE));
 	const uint64_t *in = eh_prefilter_record_rules(sc, EH_CHUNK_HEADER_SIZE, EH_CHUNK_HEADER_SIZE + 200);
@@ -125,4 +220,86 @@ Test(scan, finds_literals_caselessly_in_utf16_and_narrows_to_records)
 	eh_prefilter_scan_free(sc);
 	eh_prefilter_free(pf);
 	eh_ruleset_free(rs);
+}
+
+#define CONTAINS(x) "  a:\n    CommandLine|contains: '" x "'\n  condition: a\n"
+
+/* Whatever the matcher folds alike, the prefilter finds: letters of
+ * Latin-1, Latin Extended-A, Greek and Cyrillic in any case. */
+ENGINE_TEST(scan, folds_case_beyond_ascii_as_the_matcher)
+{
+	/* ПРИВЕТ against привет and ПрИвЕт, and the other way round */
+	cr_assert(kept(engine, CONTAINS("\u041f\u0420\u0418\u0412\u0415\u0422"), "echo \u043f\u0440\u0438\u0432\u0435\u0442"));
+	cr_assert(kept(engine, CONTAINS("\u041f\u0420\u0418\u0412\u0415\u0422"), "echo \u041f\u0440\u0418\u0432\u0415\u0442"));
+	cr_assert(kept(engine, CONTAINS("\u043f\u0440\u0438\u0432\u0435\u0442"), "echo \u041f\u0420\u0418\u0412\u0415\u0422"));
+	cr_assert_not(kept(engine, CONTAINS("\u043f\u0440\u0438\u0432\u0435\u0442"), "echo \u043f\u0440\u0438\u0432\u0435"));
+	cr_assert(kept(engine, CONTAINS("\u00c9t\u00c9"), "x \u00e9T\u00e9 y"), "\u00c9 is \u00e9");
+	cr_assert(kept(engine, CONTAINS("\u0141\u00f3d\u017a"), "\u0142\u00d3D\u0179"), "\u0141 is \u0142");
+	cr_assert(kept(engine, CONTAINS("\u0178"), "\u00ff"), "\u0178 is \u00ff (another high byte)");
+	/* \u03a3, \u03c3 and final \u03c2 all fold to \u03c3 */
+	cr_assert(kept(engine, CONTAINS("\u03c3\u03bf\u03c6\u03bf\u03c2"), "\u03a3\u039f\u03a6\u039f\u03a3"));
+	cr_assert(kept(engine, CONTAINS("\u03a3\u039f\u03a6\u039f\u03a3"), "\u03c3\u03bf\u03c6\u03bf\u03c2"));
+	cr_assert(kept(engine, CONTAINS("\u03c2"), "\u03c3"));
+	cr_assert(kept(engine, CONTAINS("\u00b5s"), "\u039cS"), "micro sign is mu");
+	/* outside the folded blocks a letter is only itself, bytes 0x41-0x5A
+	 * included (U+0541 is 41 05, U+2041 41 20) */
+	cr_assert(kept(engine, CONTAINS("\u0541\u2041"), "x\u0541\u2041y"));
+	/* a non-letter is only itself */
+	cr_assert_not(kept(engine, CONTAINS("\u00d7"), "x \u00f7"));
+	cr_assert(kept(engine, CONTAINS("3\u00d74"), "3\u00d74"));
+}
+
+/* UTF-8 of CP into OUT (at most 3 bytes here: the BMP). */
+static size_t put_utf8(char *out, uint32_t cp)
+{
+	if (cp < 0x80)
+		return out[0] = (char)cp, 1;
+	if (cp < 0x800)
+		return out[0] = (char)(0xc0 | cp >> 6), out[1] = (char)(0x80 | (cp & 0x3f)), 2;
+	return out[0] = (char)(0xe0 | cp >> 12), out[1] = (char)(0x80 | (cp >> 6 & 0x3f)),
+	       out[2] = (char)(0x80 | (cp & 0x3f)), 3;
+}
+
+/* Sound for every letter that folds: a rule holding the letter keeps a
+ * record holding its folded form, and a rule holding the folded form a
+ * record holding the letter, as the matcher would match them. */
+ENGINE_TEST(scan, every_folding_letter_both_ways)
+{
+	for (int way = 0; way < 2; way++) {
+		uint32_t cps[1024];
+		size_t n = 0;
+		struct buf yaml;
+		buf_init(&yaml);
+		for (uint32_t cp = 0x41; cp < 0x530 && n < 1024; cp++) {
+			if (eh_fold(cp) == cp)
+				continue;
+			char c[4];
+			size_t len = put_utf8(c, way ? eh_fold(cp) : cp);
+			buf_addf(&yaml, "%s" HEAD "  a:\n    CommandLine|contains: 'q%.*sq'\n  condition: a\n",
+				 n ? "---\n" : "", (int)len, c);
+			cps[n++] = cp;
+		}
+		struct eh_ruleset *rs = eh_ruleset_new();
+		eh_ruleset_load_text(rs, "all.yml", yaml.data, yaml.len);
+		cr_assert_eq(eh_ruleset_error_count(rs), 0);
+		cr_assert_eq(eh_ruleset_count(rs), n);
+		struct eh_prefilter *pf = build(rs, engine);
+		struct eh_prefilter_scan *sc = eh_prefilter_scan_new(pf);
+		static uint8_t chunk[EH_CHUNK_SIZE];
+		for (size_t i = 0; i < n; i++) {
+			char text[8] = "Q";
+			size_t len = put_utf8(text + 1, way ? cps[i] : eh_fold(cps[i]));
+			memcpy(text + 1 + len, "Q", 2);
+			chunk_with_at(chunk, text, i % 2);
+			bool kept_chunk = eh_prefilter_scan_chunk(sc, chunk, EH_CHUNK_SIZE);
+			const uint64_t *in =
+				eh_prefilter_record_rules(sc, EH_CHUNK_HEADER_SIZE, EH_CHUNK_HEADER_SIZE + 4096);
+			cr_assert(kept_chunk && in && (in[i / 64] >> (i % 64) & 1), "U+%04X, %s", (unsigned)cps[i],
+				  way ? "the rule folded" : "the record folded");
+		}
+		eh_prefilter_scan_free(sc);
+		eh_prefilter_free(pf);
+		eh_ruleset_free(rs);
+		buf_free(&yaml);
+	}
 }

@@ -47,6 +47,34 @@ Test(values, plain_equality_is_whole_and_caseless)
 	cr_assert_not(holds(SEL("Image: 'A.exe'"), "Image", "C:\\x\\A.exe", NULL));
 }
 
+/* Sigma is caseless beyond ASCII: simple case folding of Latin-1, Latin
+ * Extended-A, Greek and Cyrillic, on the rule and on the event alike. */
+Test(values, caseless_beyond_ascii)
+{
+	/* ПРИВЕТ, привет, ПрИвЕт */
+	cr_assert(holds(SEL("CommandLine|contains: '\u041f\u0420\u0418\u0412\u0415\u0422'"), "CommandLine",
+			"echo \u043f\u0440\u0438\u0432\u0435\u0442 >x", NULL));
+	cr_assert(holds(SEL("CommandLine|contains: '\u043f\u0440\u0438\u0432\u0435\u0442'"), "CommandLine",
+			"echo \u041f\u0440\u0418\u0432\u0415\u0442", NULL));
+	cr_assert_not(holds(SEL("CommandLine|contains: '\u043f\u0440\u0438\u0432\u0435\u0442'"), "CommandLine",
+			    "echo \u043f\u0440\u0438\u0432\u0435", NULL));
+	cr_assert(holds(SEL("Image|endswith: '\\\u00c9T\u00c9.exe'"), "Image", "C:\\\u00e9t\u00e9.EXE", NULL),
+		  "\u00c9 is \u00e9");
+	cr_assert(holds(SEL("Image: '*\u0141\u00f3d\u017a*'"), "Image", "C:\\\u0142\u00d3D\u0179\\a.exe", NULL),
+		  "in a wildcard pattern too");
+	/* simple folding takes \u03a3 and final \u03c2 to \u03c3 */
+	cr_assert(holds(SEL("CommandLine: '\u03a3\u039f\u03a6\u039f\u03a3'"), "CommandLine", "\u03c3\u03bf\u03c6\u03bf\u03c2", NULL));
+	cr_assert(holds(SEL("CommandLine: '\u03c3\u03bf\u03c6\u03bf\u03c2'"), "CommandLine", "\u03a3\u039f\u03a6\u039f\u03a3", NULL));
+	cr_assert(holds(SEL("CommandLine: '\u03c2'"), "CommandLine", "\u03c3", NULL));
+	/* non-letters are untouched: \u00d7 is not x, \u00df is not ss */
+	cr_assert_not(holds(SEL("CommandLine|contains: '\u00d7'"), "CommandLine", "x", NULL));
+	cr_assert_not(holds(SEL("CommandLine|contains: '\u00df'"), "CommandLine", "ss", NULL));
+	cr_assert(holds(SEL("CommandLine|contains: '\u00d7'"), "CommandLine", "3\u00d74", NULL));
+	/* cased stays cased */
+	cr_assert_not(holds(SEL("CommandLine|cased|contains: '\u041f'"), "CommandLine", "\u043f", NULL));
+	cr_assert(holds(SEL("CommandLine|cased|contains: '\u041f'"), "CommandLine", "\u041f", NULL));
+}
+
 Test(values, wildcards)
 {
 	cr_assert(holds(SEL("Image: '*\\a.exe'"), "Image", "C:\\x\\A.exe", NULL));
@@ -477,5 +505,27 @@ Test(loading, filter_by_level_and_status)
 	cr_assert(eh_ruleset_wants(rs, SYSMON, 1));
 	eh_ruleset_filter(rs, -1, "deprecated");
 	cr_assert_not(eh_ruleset_wants(rs, SYSMON, 1), "no rule left wants anything");
+	eh_ruleset_free(rs);
+}
+
+/* Each worker's matcher counts its own regex tests stopped at the match
+ * limit; taking the count resets it. */
+Test(matching, regex_limit_hits_belong_to_their_matcher, .timeout = 30)
+{
+	struct eh_ruleset *rs = rules_from(HEAD SEL("CommandLine|re: '^(\\w+\\s?)*$'"));
+	char value[64];
+	memset(value, 'a', sizeof value - 2);
+	value[sizeof value - 2] = '!';
+	value[sizeof value - 1] = '\0';
+	struct eh_event ev;
+	make_event(&ev, SYSMON, 1, "CommandLine", value, NULL);
+	struct eh_matcher *m = eh_matcher_new(rs), *other = eh_matcher_new(rs);
+	cr_assert_eq(eh_matcher_match(m, &ev, NULL, NULL, NULL), 0, "stopped: no match");
+	cr_assert_eq(eh_matcher_take_regex_limit_hits(m), 1);
+	cr_assert_eq(eh_matcher_take_regex_limit_hits(m), 0, "taken");
+	cr_assert_eq(eh_matcher_take_regex_limit_hits(other), 0, "another worker's matcher");
+	eh_matcher_free(m);
+	eh_matcher_free(other);
+	eh_event_release(&ev);
 	eh_ruleset_free(rs);
 }
