@@ -9,7 +9,7 @@
 #include "evtxhunt/jsonl.h"
 #include "evtxhunt/merge.h"
 #include "evtxhunt/report.h"
-#include "evtxhunt/rule.h"
+#include "evtxhunt/sigma.h"
 #include "evtxhunt/sigma.h"
 #include "evtxhunt/util.h"
 

@@ -896,7 +896,7 @@ static void _body_free(struct sigma_rule_body *b)
 	free(b);
 }
 
-void sigma_rule_free(struct eh_rule *r)
+void eh_rule_free(struct eh_rule *r)
 {
 	if (r == NULL)
 		return;
@@ -989,6 +989,6 @@ int sigma_compile(const struct ynode *doc, const char *file, struct eh_rule **ou
 	*out = r;
 	return 0;
 fail:
-	sigma_rule_free(r);
+	eh_rule_free(r);
 	return -1;
 }

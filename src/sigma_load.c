@@ -24,7 +24,7 @@ void eh_ruleset_free(struct eh_ruleset *rs)
 	if (rs == NULL)
 		return;
 	for (size_t i = 0; i < rs->nrules; i++)
-		sigma_rule_free(rs->rules[i]);
+		eh_rule_free(rs->rules[i]);
 	free(rs->rules);
 	for (size_t i = 0; i < rs->nerrors; i++) {
 		free(rs->errors[i].file);
@@ -243,7 +243,7 @@ size_t eh_ruleset_filter(struct eh_ruleset *rs, int min_level, const char *statu
 		bool ok = (min_level < 0 || eh_level_rank(r->level) >= min_level) &&
 			  (statuses == NULL || (r->status && _in_list(statuses, r->status)));
 		if (!ok) {
-			sigma_rule_free(r);
+			eh_rule_free(r);
 			removed++;
 			continue;
 		}

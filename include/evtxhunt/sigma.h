@@ -42,6 +42,9 @@ size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char 
 
 size_t eh_ruleset_count(const struct eh_ruleset *rs);
 const struct eh_rule *eh_ruleset_rule(const struct eh_ruleset *rs, size_t i);
+/* Frees RULE and all it owns, for rules made outside the loader too
+ * (merge.c builds them from JSON lines); NULL fields are fine; NULL: no-op. */
+void eh_rule_free(struct eh_rule *rule);
 size_t eh_ruleset_error_count(const struct eh_ruleset *rs);
 const struct eh_rule_error *eh_ruleset_error(const struct eh_ruleset *rs, size_t i);
 /* Loaded rules whose log source has no mapping yet (they never fire). */

@@ -147,7 +147,6 @@ void sigma_view_done(struct sigma_view *view);
 int sigma_compile(const struct ynode *doc, const char *file, struct eh_rule **out, struct eh_rule_error *err);
 /* Whether DOC looks like a Sigma rule at all (title and detection). */
 bool sigma_looks_like_rule(const struct ynode *doc);
-void sigma_rule_free(struct eh_rule *rule);
 
 /* Matching primitives, exposed for unit tests. */
 bool sigma_rule_match(const struct eh_rule *rule, const struct sigma_view *view);
