@@ -16,36 +16,36 @@ struct bx {
 	const char *error;
 };
 
-static bool _need(struct bx *b, uint32_t n)
+static bool binxml_need(struct bx *b, uint32_t n)
 {
 	if (b->error == NULL && (b->end < b->pos || b->end - b->pos < n))
 		b->error = "record ends inside a token";
 	return b->error == NULL;
 }
 
-static uint8_t _u8(struct bx *b)
+static uint8_t binxml_u8(struct bx *b)
 {
-	return _need(b, 1) ? b->chunk[b->pos++] : 0;
+	return binxml_need(b, 1) ? b->chunk[b->pos++] : 0;
 }
 
-static uint16_t _u16(struct bx *b)
+static uint16_t binxml_u16(struct bx *b)
 {
-	if (!_need(b, 2))
+	if (!binxml_need(b, 2))
 		return 0;
 	b->pos += 2;
 	return le16(b->chunk + b->pos - 2);
 }
 
-static uint32_t _u32(struct bx *b)
+static uint32_t binxml_u32(struct bx *b)
 {
-	if (!_need(b, 4))
+	if (!binxml_need(b, 4))
 		return 0;
 	b->pos += 4;
 	return le32(b->chunk + b->pos - 4);
 }
 
 /* UTF-16LE text to UTF-8, escaped for XML when ESCAPE. */
-static void _utf16(struct bx *b, const uint8_t *p, size_t units, bool escape)
+static void binxml_utf16(struct bx *b, const uint8_t *p, size_t units, bool escape)
 {
 	for (size_t i = 0; i < units; i++) {
 		uint32_t c = le16(p + 2 * i);
@@ -67,9 +67,9 @@ static void _utf16(struct bx *b, const uint8_t *p, size_t units, bool escape)
 }
 
 /* A name: by chunk offset; defined inline when the offset is right here. */
-static void _name(struct bx *b)
+static void binxml_name(struct bx *b)
 {
-	uint32_t at = _u32(b);
+	uint32_t at = binxml_u32(b);
 	if (b->error)
 		return;
 	/* bounds written so they cannot wrap: AT comes from the log */
@@ -82,57 +82,57 @@ static void _name(struct bx *b)
 		b->error = "name runs past the chunk";
 		return;
 	}
-	_utf16(b, b->chunk + at + EH_NAME_CHARS, n, false);
+	binxml_utf16(b, b->chunk + at + EH_NAME_CHARS, n, false);
 	if (at == b->pos) /* inline: skip the header, the characters and the NUL */
 		b->pos += EH_NAME_CHARS + 2u * n + 2;
 }
 
 /* A value text token's content: a type byte, then a counted string. */
-static void _value_text(struct bx *b, bool escape)
+static void value_text(struct bx *b, bool escape)
 {
-	uint8_t type = _u8(b);
+	uint8_t type = binxml_u8(b);
 	if (type != EH_VALUE_STRING) {
 		if (b->error == NULL)
 			b->error = "value text of a type other than string";
 		return;
 	}
-	uint16_t n = _u16(b);
-	if (!_need(b, 2u * n))
+	uint16_t n = binxml_u16(b);
+	if (!binxml_need(b, 2u * n))
 		return;
-	_utf16(b, b->chunk + b->pos, n, escape);
+	binxml_utf16(b, b->chunk + b->pos, n, escape);
 	b->pos += 2u * n;
 }
 
 /* Text after an attribute name or inside an element, up to a token that
  * is not text. Returns that token (not consumed). */
-static uint8_t _content(struct bx *b)
+static uint8_t binxml_content(struct bx *b)
 {
 	for (;;) {
-		if (!_need(b, 1))
+		if (!binxml_need(b, 1))
 			return 0;
 		uint8_t t = b->chunk[b->pos];
 		switch (eh_binxml_token_base(t)) {
 		case EH_TOK_VALUE_TEXT:
 			b->pos++;
-			_value_text(b, true);
+			value_text(b, true);
 			break;
 		case EH_TOK_CDATA: {
 			b->pos++;
-			uint16_t n = _u16(b);
-			if (!_need(b, 2u * n))
+			uint16_t n = binxml_u16(b);
+			if (!binxml_need(b, 2u * n))
 				return 0;
-			_utf16(b, b->chunk + b->pos, n, true);
+			binxml_utf16(b, b->chunk + b->pos, n, true);
 			b->pos += 2u * n;
 			break;
 		}
 		case EH_TOK_CHAR_REF:
 			b->pos++;
-			buf_addf(b->out, "&#%u;", _u16(b));
+			buf_addf(b->out, "&#%u;", binxml_u16(b));
 			break;
 		case EH_TOK_ENTITY_REF:
 			b->pos++;
 			buf_addc(b->out, '&');
-			_name(b);
+			binxml_name(b);
 			buf_addc(b->out, ';');
 			break;
 		default:
@@ -143,38 +143,38 @@ static uint8_t _content(struct bx *b)
 	}
 }
 
-static void _element(struct bx *b, int depth)
+static void binxml_element(struct bx *b, int depth)
 {
 	if (depth > 64) {
 		b->error = "elements nested too deeply";
 		return;
 	}
-	uint8_t t = _u8(b);
+	uint8_t t = binxml_u8(b);
 	/* no dependency id: that belongs to elements of template definitions */
-	_u32(b); /* data size */
+	binxml_u32(b); /* data size */
 	buf_addc(b->out, '<');
 	size_t name_at = b->out->len;
-	_name(b);
+	binxml_name(b);
 	char *name = xstrndup(b->out->data + name_at, b->out->len - name_at);
 	if (t & EH_TOK_MORE) { /* attributes follow */
-		_u32(b); /* attribute list size */
+		binxml_u32(b); /* attribute list size */
 		for (;;) {
-			if (!_need(b, 1))
+			if (!binxml_need(b, 1))
 				goto out;
 			uint8_t a = b->chunk[b->pos];
 			if (eh_binxml_token_base(a) != EH_TOK_ATTRIBUTE)
 				break;
 			b->pos++;
 			buf_addc(b->out, ' ');
-			_name(b);
+			binxml_name(b);
 			buf_adds(b->out, "=\"");
-			_content(b);
+			binxml_content(b);
 			buf_addc(b->out, '"');
 			if (b->error || !(a & EH_TOK_MORE))
 				break;
 		}
 	}
-	uint8_t close = _u8(b);
+	uint8_t close = binxml_u8(b);
 	if (close == EH_TOK_CLOSE_EMPTY_ELEMENT) {
 		buf_adds(b->out, "/>");
 		goto out;
@@ -186,11 +186,11 @@ static void _element(struct bx *b, int depth)
 	}
 	buf_addc(b->out, '>');
 	for (;;) {
-		uint8_t next = _content(b);
+		uint8_t next = binxml_content(b);
 		if (b->error)
 			goto out;
 		if (eh_binxml_token_base(next) == EH_TOK_OPEN_START_ELEMENT) {
-			_element(b, depth + 1);
+			binxml_element(b, depth + 1);
 		} else if (next == EH_TOK_END_ELEMENT) {
 			b->pos++;
 			buf_addf(b->out, "</%s>", name);
@@ -217,12 +217,12 @@ int eh_binxml_render(const uint8_t *chunk, uint32_t offset, uint32_t size, struc
 		*cause = xstrdup("record outside the chunk");
 		return -1;
 	}
-	if (_u8(&b) == EH_TOK_FRAGMENT_HEADER)
+	if (binxml_u8(&b) == EH_TOK_FRAGMENT_HEADER)
 		b.pos += EH_FRAGMENT_HEADER_SIZE - 1;
 	else
 		b.pos--;
-	if (_need(&b, 1) && eh_binxml_token_base(chunk[b.pos]) == EH_TOK_OPEN_START_ELEMENT)
-		_element(&b, 0);
+	if (binxml_need(&b, 1) && eh_binxml_token_base(chunk[b.pos]) == EH_TOK_OPEN_START_ELEMENT)
+		binxml_element(&b, 0);
 	else if (b.error == NULL)
 		b.error = chunk[b.pos] == EH_TOK_TEMPLATE_INSTANCE ? "a template instance (libevtx's to render)" : "no element to render";
 	if (b.error) {

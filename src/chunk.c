@@ -25,7 +25,7 @@ struct eh_evtx_file {
 /* O_NOATIME keeps evidence access times as found; it is refused for files
  * we do not own, so fall back to a plain read-only open. O_NONBLOCK: a
  * FIFO must not hang the run waiting for a writer (it is refused next). */
-static int _open_readonly(const char *path)
+static int open_readonly(const char *path)
 {
 	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 #ifdef O_NOATIME
@@ -36,12 +36,12 @@ static int _open_readonly(const char *path)
 	return open(path, flags);
 }
 
-static bool _all_zero(const uint8_t *p, size_t len)
+static bool all_zero(const uint8_t *p, size_t len)
 {
 	return len == 0 || (p[0] == 0 && memcmp(p, p + 1, len - 1) == 0);
 }
 
-static const char *_file_kind(mode_t mode)
+static const char *file_kind(mode_t mode)
 {
 	return S_ISDIR(mode)    ? "is a directory"
 	       : S_ISFIFO(mode) ? "not a regular file (a FIFO)"
@@ -51,7 +51,7 @@ static const char *_file_kind(mode_t mode)
 				: "not a regular file";
 }
 
-static int _pread_full(int fd, uint8_t *buf, size_t len, uint64_t off, size_t *got)
+static int pread_full(int fd, uint8_t *buf, size_t len, uint64_t off, size_t *got)
 {
 	*got = 0;
 	while (*got < len) {
@@ -73,7 +73,7 @@ struct eh_evtx_file *eh_evtx_open(const char *path, char **cause)
 	struct stat st;
 	uint8_t hdr[EH_FILE_HEADER_SIZE];
 	size_t got;
-	int fd = _open_readonly(path);
+	int fd = open_readonly(path);
 	if (fd < 0) {
 		*cause = xasprintf("cannot open: %s", strerror(errno));
 		return NULL;
@@ -83,10 +83,10 @@ struct eh_evtx_file *eh_evtx_open(const char *path, char **cause)
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) { /* a device could be endless, a FIFO read once */
-		*cause = xstrdup(_file_kind(st.st_mode));
+		*cause = xstrdup(file_kind(st.st_mode));
 		goto fail;
 	}
-	if (_pread_full(fd, hdr, sizeof hdr, 0, &got) != 0) {
+	if (pread_full(fd, hdr, sizeof hdr, 0, &got) != 0) {
 		*cause = xasprintf("cannot read: %s", strerror(errno));
 		goto fail;
 	}
@@ -111,7 +111,7 @@ struct eh_evtx_file *eh_evtx_open(const char *path, char **cause)
 	/* A damaged file header does not hide the chunks behind it: accept
 	 * the file if the first chunk position holds a chunk. */
 	uint8_t magic[8];
-	if (_pread_full(fd, magic, 8, EH_FILE_HEADER_SIZE, &got) == 0 && got == 8 &&
+	if (pread_full(fd, magic, 8, EH_FILE_HEADER_SIZE, &got) == 0 && got == 8 &&
 	    memcmp(magic, chunk_magic, 8) == 0)
 		return f;
 	free(f);
@@ -153,14 +153,14 @@ uint64_t eh_evtx_chunk_slots(const struct eh_evtx_file *f)
 	return (f->size - EH_FILE_HEADER_SIZE + EH_CHUNK_SIZE - 1) / EH_CHUNK_SIZE;
 }
 
-static uint32_t _header_crc(const uint8_t *chunk, const char *magic)
+static uint32_t header_crc(const uint8_t *chunk, const char *magic)
 {
 	uint32_t crc = eh_crc32(0, magic ? (const uint8_t *)magic : chunk, 8);
 	crc = eh_crc32(crc, chunk + 8, EH_CH_CRC_GAP - 8);
 	return eh_crc32(crc, chunk + EH_CH_CRC_RESUME, EH_CHUNK_HEADER_SIZE - EH_CH_CRC_RESUME);
 }
 
-static bool _holds_record_signature(const uint8_t *chunk)
+static bool holds_record_signature(const uint8_t *chunk)
 {
 	for (uint32_t pos = EH_CHUNK_HEADER_SIZE; pos + EH_RECORD_HEADER_SIZE <= EH_CHUNK_SIZE; pos += 8)
 		if (eh_record_magic(chunk, pos) == EH_RECORD_MAGIC)
@@ -180,13 +180,13 @@ void eh_chunk_inspect(const uint8_t *chunk, size_t len, struct eh_chunk_info *in
 		return;
 	}
 	if (memcmp(chunk, chunk_magic, 8) != 0) {
-		if (_all_zero(chunk, EH_CHUNK_SIZE)) {
+		if (all_zero(chunk, EH_CHUNK_SIZE)) {
 			info->state = EH_CHUNK_EMPTY;
 			return;
 		}
-		if (_header_crc(chunk, chunk_magic) != le32(chunk + EH_CH_HEADER_CRC)) {
+		if (header_crc(chunk, chunk_magic) != le32(chunk + EH_CH_HEADER_CRC)) {
 			info->state = EH_CHUNK_BAD_MAGIC;
-			info->holds_records = _holds_record_signature(chunk);
+			info->holds_records = holds_record_signature(chunk);
 			return;
 		}
 		info->signature_restored = true; /* the checksum vouches for the rest */
@@ -195,7 +195,7 @@ void eh_chunk_inspect(const uint8_t *chunk, size_t len, struct eh_chunk_info *in
 	info->first_record_id = eh_chunk_first_record_id(chunk);
 	info->last_record_id = eh_chunk_last_record_id(chunk);
 	info->free_space_offset = eh_chunk_free_space(chunk);
-	info->header_crc_ok = _header_crc(chunk, chunk_magic) == le32(chunk + EH_CH_HEADER_CRC);
+	info->header_crc_ok = header_crc(chunk, chunk_magic) == le32(chunk + EH_CH_HEADER_CRC);
 }
 
 void eh_chunk_check_data(const uint8_t *chunk, struct eh_chunk_info *info)
@@ -230,7 +230,7 @@ void eh_evtx_read_chunk(const struct eh_evtx_file *f, uint64_t index, uint8_t *b
 	size_t got;
 	info->index = index;
 	info->offset = EH_FILE_HEADER_SIZE + index * EH_CHUNK_SIZE;
-	if (_pread_full(f->fd, buf, EH_CHUNK_SIZE, info->offset, &got) != 0) {
+	if (pread_full(f->fd, buf, EH_CHUNK_SIZE, info->offset, &got) != 0) {
 		info->state = EH_CHUNK_IO_ERROR;
 		*cause = xasprintf("read error at offset %llu: %s", (unsigned long long)info->offset,
 				   strerror(errno));
@@ -275,11 +275,11 @@ void eh_make_empty_chunk(uint8_t *chunk)
 	put_le32(chunk + EH_CH_HEADER_SIZE, EH_CH_CRC_RESUME);
 	put_le32(chunk + EH_CH_LAST_RECORD_OFFSET, EH_CHUNK_HEADER_SIZE);
 	eh_chunk_set_free_space(chunk, EH_CHUNK_HEADER_SIZE);
-	put_le32(chunk + EH_CH_HEADER_CRC, _header_crc(chunk, NULL));
+	put_le32(chunk + EH_CH_HEADER_CRC, header_crc(chunk, NULL));
 }
 
 
-static bool _record_intact(const uint8_t *chunk, uint32_t pos, uint32_t end)
+static bool record_intact(const uint8_t *chunk, uint32_t pos, uint32_t end)
 {
 	if (pos + EH_RECORD_HEADER_SIZE > end || eh_record_magic(chunk, pos) != EH_RECORD_MAGIC)
 		return false;
@@ -295,7 +295,7 @@ size_t eh_chunk_repair_framing(uint8_t *chunk, struct eh_framing_repair *out, si
 		return 0; /* no trustworthy end: leave the chunk as it is */
 	uint32_t pos = EH_CHUNK_HEADER_SIZE;
 	while (pos + EH_RECORD_HEADER_SIZE <= end) {
-		if (_record_intact(chunk, pos, end)) {
+		if (record_intact(chunk, pos, end)) {
 			pos += eh_record_size(chunk, pos);
 			continue;
 		}
@@ -316,7 +316,7 @@ size_t eh_chunk_repair_framing(uint8_t *chunk, struct eh_framing_repair *out, si
 			continue;
 		}
 		uint32_t next = pos + 1;
-		while (next + EH_RECORD_HEADER_SIZE <= end && !_record_intact(chunk, next, end))
+		while (next + EH_RECORD_HEADER_SIZE <= end && !record_intact(chunk, next, end))
 			next++;
 		if (next + EH_RECORD_HEADER_SIZE > end)
 			next = end;
@@ -343,7 +343,7 @@ uint64_t eh_chunk_record_id(const uint8_t *chunk, int index)
 	uint32_t end = eh_chunk_free_space(chunk), pos = EH_CHUNK_HEADER_SIZE;
 	if (end > EH_CHUNK_SIZE)
 		end = EH_CHUNK_SIZE;
-	for (int i = 0; _record_intact(chunk, pos, end); i++) {
+	for (int i = 0; record_intact(chunk, pos, end); i++) {
 		if (i == index)
 			return eh_record_id(chunk, pos);
 		pos += eh_record_size(chunk, pos);
@@ -357,7 +357,7 @@ size_t eh_chunk_records(const uint8_t *chunk, struct eh_record_place *places, si
 	size_t n = 0;
 	if (end > EH_CHUNK_SIZE)
 		end = EH_CHUNK_SIZE;
-	while (n < max && _record_intact(chunk, pos, end)) {
+	while (n < max && record_intact(chunk, pos, end)) {
 		places[n].offset = pos;
 		places[n].size = eh_record_size(chunk, pos);
 		places[n].id = eh_record_id(chunk, pos);
@@ -372,7 +372,7 @@ size_t eh_chunk_records(const uint8_t *chunk, struct eh_record_place *places, si
  * END and the chunk, and, with CHECK_IDS, when each names a template whose
  * GUID starts with the instance's template id (measured: all 52,261
  * instances of the live records in the samples do). */
-static bool _walk_instances(const uint8_t *chunk, uint64_t b, uint64_t end, int depth, bool check_ids)
+static bool walk_instances(const uint8_t *chunk, uint64_t b, uint64_t end, int depth, bool check_ids)
 {
 	if (depth > 8)
 		return false;
@@ -406,7 +406,7 @@ static bool _walk_instances(const uint8_t *chunk, uint64_t b, uint64_t end, int 
 	for (uint64_t i = 0, at = values; i < count; i++) {
 		const uint8_t *desc = chunk + p + EH_TV_DESCRIPTOR_SIZE * i;
 		uint16_t size = le16(desc);
-		if (desc[EH_TV_TYPE] == EH_VALUE_BINXML && !_walk_instances(chunk, at, at + size, depth + 1, check_ids))
+		if (desc[EH_TV_TYPE] == EH_VALUE_BINXML && !walk_instances(chunk, at, at + size, depth + 1, check_ids))
 			return false;
 		at += size;
 	}
@@ -423,7 +423,7 @@ bool eh_chunk_record_templates_intact(const uint8_t *chunk, uint64_t record_id)
 		if (size < EH_RECORD_MIN_SIZE || size > EH_CHUNK_SIZE - pos)
 			continue;
 		found = true;
-		if (_walk_instances(chunk, pos + EH_REC_BINXML, (uint64_t)pos + size - EH_RECORD_COPY_SIZE, 0, true))
+		if (walk_instances(chunk, pos + EH_REC_BINXML, (uint64_t)pos + size - EH_RECORD_COPY_SIZE, 0, true))
 			return true;
 	}
 	return !found;
@@ -431,9 +431,9 @@ bool eh_chunk_record_templates_intact(const uint8_t *chunk, uint64_t record_id)
 
 /* Whether the template instances of the record at POS (SIZE bytes) stay
  * inside the record and the chunk. */
-static bool _values_sane(const uint8_t *chunk, uint32_t pos, uint32_t size)
+static bool values_sane(const uint8_t *chunk, uint32_t pos, uint32_t size)
 {
-	return _walk_instances(chunk, pos + EH_REC_BINXML, (uint64_t)pos + size - EH_RECORD_COPY_SIZE, 0, false);
+	return walk_instances(chunk, pos + EH_REC_BINXML, (uint64_t)pos + size - EH_RECORD_COPY_SIZE, 0, false);
 }
 
 void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, uint32_t *live_at, size_t max)
@@ -443,9 +443,9 @@ void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, uint32_t *live
 		end = EH_CHUNK_SIZE;
 	*live = *slack = 0;
 	/* live records: along the chain, exactly where libevtx reads them */
-	while (_record_intact(chunk, pos, end)) {
+	while (record_intact(chunk, pos, end)) {
 		uint32_t size = eh_record_size(chunk, pos);
-		if (!_values_sane(chunk, pos, size)) {
+		if (!values_sane(chunk, pos, size)) {
 			chunk[pos + EH_REC_BINXML] = EH_TOK_END_OF_STREAM; /* nothing to read */
 			if (*live < max)
 				live_at[*live] = pos;
@@ -465,7 +465,7 @@ void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, uint32_t *live
 		if (pos + EH_RECORD_MIN_SIZE > EH_CHUNK_SIZE)
 			break;
 		uint32_t size = eh_record_size(chunk, pos);
-		if (size >= EH_RECORD_MIN_SIZE && size <= EH_CHUNK_SIZE - pos && !_values_sane(chunk, pos, size)) {
+		if (size >= EH_RECORD_MIN_SIZE && size <= EH_CHUNK_SIZE - pos && !values_sane(chunk, pos, size)) {
 			put_le32(chunk + pos + EH_REC_SIGNATURE, 0);
 			(*slack)++;
 		}

@@ -100,9 +100,9 @@ void job_report(struct job *job, bool diag, const char *kind, const char *path, 
 
 /* One diagnostic line: "evtxhunt: KIND: PATH: PLACE: reason", with the
  * path and reason escaped (both can come from the evidence). */
-static void _report(struct worker *w, const char *kind, const char *path, const char *fmt, ...)
+static void chunkscan_report(struct worker *w, const char *kind, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static void _report(struct worker *w, const char *kind, const char *path, const char *fmt, ...)
+static void chunkscan_report(struct worker *w, const char *kind, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -112,7 +112,7 @@ static void _report(struct worker *w, const char *kind, const char *path, const 
 	free(msg);
 }
 
-static void _on_hit(const struct eh_rule *rule, const struct eh_event *ev, void *user)
+static void chunkscan_on_hit(const struct eh_rule *rule, const struct eh_event *ev, void *user)
 {
 	struct job *job = ((struct worker *)user)->job;
 	job->stats.hits++;
@@ -142,19 +142,19 @@ struct failure_run {
 	char *cause;
 };
 
-static void _flush_failures(struct worker *w, struct failure_run *run)
+static void flush_failures(struct worker *w, struct failure_run *run)
 {
 	if (run->count == 0)
 		return;
 	const char *kind = run->recovered ? "recovered record" : "record";
 	if (run->count == 1 && run->first_id)
-		_report(w, "warning", w->job->file, "chunk %" PRIu64 ": %s %" PRIu64 " (index %d in the chunk): %s; skipped",
+		chunkscan_report(w, "warning", w->job->file, "chunk %" PRIu64 ": %s %" PRIu64 " (index %d in the chunk): %s; skipped",
 			run->chunk, kind, run->first_id, run->first_index, run->cause);
 	else if (run->count == 1)
-		_report(w, "warning", w->job->file, "chunk %" PRIu64 ": %s at index %d in the chunk: %s; skipped", run->chunk,
+		chunkscan_report(w, "warning", w->job->file, "chunk %" PRIu64 ": %s at index %d in the chunk: %s; skipped", run->chunk,
 			kind, run->first_index, run->cause);
 	else
-		_report(w, "warning", w->job->file,
+		chunkscan_report(w, "warning", w->job->file,
 			"chunk %" PRIu64 ": %d %ss from index %d (ids %" PRIu64 " to %" PRIu64 "): %s; skipped",
 			run->chunk, run->count, kind, run->first_index, run->first_id, run->last_id, run->cause);
 	free(run->cause);
@@ -162,13 +162,13 @@ static void _flush_failures(struct worker *w, struct failure_run *run)
 }
 
 /* Counts an unreadable record; CAUSE is taken over. */
-static void _record_problem(struct worker *w, struct failure_run *run, const struct place *p, uint64_t record_id,
+static void record_problem(struct worker *w, struct failure_run *run, const struct place *p, uint64_t record_id,
 			    char *cause)
 {
 	w->job->stats.records_unreadable++;
 	if (run->count && (run->chunk != p->chunk || run->recovered != p->recovered ||
 			   run->first_index + run->count != p->index))
-		_flush_failures(w, run);
+		flush_failures(w, run);
 	if (run->count == 0) {
 		run->chunk = p->chunk;
 		run->recovered = p->recovered;
@@ -183,7 +183,7 @@ static void _record_problem(struct worker *w, struct failure_run *run, const str
 }
 
 /* Renders, maps and matches the loaded record when a rule wants it. */
-static void _match_record(struct worker *w, const struct eh_record *rec, const struct place *p,
+static void match_record(struct worker *w, const struct eh_record *rec, const struct place *p,
 			  struct failure_run *run, const uint64_t *candidates)
 {
 	if (w->shared->every_event == NULL && !eh_ruleset_wants(w->shared->rules, rec->provider, rec->event_id))
@@ -193,10 +193,10 @@ static void _match_record(struct worker *w, const struct eh_record *rec, const s
 	char *cause = NULL;
 	if (eh_reader_xml(w->reader, &xml, &len, &cause) != 0 ||
 	    eh_fieldmap_parse(w->fieldmap, xml, len, &w->event, &cause) != 0) {
-		_record_problem(w, run, p, rec->record_id, cause);
+		record_problem(w, run, p, rec->record_id, cause);
 		return;
 	}
-	_flush_failures(w, run);
+	flush_failures(w, run);
 	if (w->event.record_id == 0) /* no EventRecordID in the XML */
 		w->event.record_id = rec->record_id;
 	w->event.event_id = rec->event_id;
@@ -213,12 +213,12 @@ static void _match_record(struct worker *w, const struct eh_record *rec, const s
 		return;
 	w->job->stats.events_matched++;
 	int row = eh_logsource_row_of(w->event.provider, w->event.event_id);
-	eh_matcher_match(w->matcher, eh_logsource_normalize(row, &w->event, &w->normalized), candidates, _on_hit, w);
+	eh_matcher_match(w->matcher, eh_logsource_normalize(row, &w->event, &w->normalized), candidates, chunkscan_on_hit, w);
 }
 
 /* A live record libevtx cannot parse may be binary XML without a template,
  * which evtxhunt renders itself. Returns whether it was read. */
-static bool _fallback(struct worker *w, const struct eh_record_place *place, const uint64_t *candidates)
+static bool chunkscan_fallback(struct worker *w, const struct eh_record_place *place, const uint64_t *candidates)
 {
 	char *cause = NULL;
 	if (eh_binxml_render(w->job->chunk, place->offset, place->size, &w->scratch, &cause) != 0 ||
@@ -242,12 +242,12 @@ static bool _fallback(struct worker *w, const struct eh_record_place *place, con
 		w->event.record_id = place->id;
 	w->job->stats.events_matched++;
 	int row = eh_logsource_row_of(w->event.provider, w->event.event_id);
-	eh_matcher_match(w->matcher, eh_logsource_normalize(row, &w->event, &w->normalized), candidates, _on_hit, w);
+	eh_matcher_match(w->matcher, eh_logsource_normalize(row, &w->event, &w->normalized), candidates, chunkscan_on_hit, w);
 	return true;
 }
 
 /* Index of the live record with RECORD_ID in the current chunk, or -1. */
-static int _live_index(const struct worker *w, uint64_t record_id)
+static int live_index(const struct worker *w, uint64_t record_id)
 {
 	for (size_t i = 0; i < w->nlive; i++)
 		if (w->live_ids[i] == record_id)
@@ -257,7 +257,7 @@ static int _live_index(const struct worker *w, uint64_t record_id)
 
 /* Whether recovered record R (loaded now) has the same content as live
  * record L: compared as rendered XML. Leaves R loaded again. */
-static bool _same_as_live(struct worker *w, int r, int l)
+static bool same_as_live(struct worker *w, int r, int l)
 {
 	struct eh_record rec;
 	const char *xml;
@@ -278,24 +278,24 @@ static bool _same_as_live(struct worker *w, int r, int l)
 	return same;
 }
 
-static void _report_repairs(struct worker *w, const struct eh_chunk_info *info,
+static void report_repairs(struct worker *w, const struct eh_chunk_info *info,
 			    const struct eh_framing_repair *rep, size_t n)
 {
 	for (size_t i = 0; i < n && i < MAX_REPAIRS; i++) {
 		if (rep[i].bad_copy)
-			_report(w, "warning", w->job->file,
+			chunkscan_report(w, "warning", w->job->file,
 				"chunk %" PRIu64 ": record at chunk offset %" PRIu32
 				": its trailing size copy differs from its size %" PRIu32 "; framed by its size",
 				info->index, rep[i].offset, rep[i].span);
 		else
-			_report(w, "warning", w->job->file,
+			chunkscan_report(w, "warning", w->job->file,
 				"chunk %" PRIu64 ": record header at chunk offset %" PRIu32 ": damaged %s (size field %" PRIu32
 				"); framed up to the next intact record at offset %" PRIu32,
 				info->index, rep[i].offset, rep[i].bad_magic ? "signature" : "size", rep[i].old_size,
 				rep[i].offset + rep[i].span);
 	}
 	if (n > MAX_REPAIRS)
-		_report(w, "warning", w->job->file, "chunk %" PRIu64 ": %zu more damaged record headers", info->index,
+		chunkscan_report(w, "warning", w->job->file, "chunk %" PRIu64 ": %zu more damaged record headers", info->index,
 			n - MAX_REPAIRS);
 }
 
@@ -304,7 +304,7 @@ static void _report_repairs(struct worker *w, const struct eh_chunk_info *info,
  * carved and marked recovered. */
 /* Whether any record of the chain was written near the filter's range
  * (the record header's time: no parsing). */
-static bool _some_record_in_range(const uint8_t *chunk, const struct eh_record_place *places, size_t n,
+static bool some_record_in_range(const uint8_t *chunk, const struct eh_record_place *places, size_t n,
 				  const struct eh_filter *filter)
 {
 	for (size_t i = 0; i < n; i++)
@@ -320,7 +320,7 @@ void worker_scan(struct worker *w, struct job *job)
 	w->job = job;
 	char *cause = NULL;
 	if (info->signature_restored)
-		_report(w, "warning", job->file,
+		chunkscan_report(w, "warning", job->file,
 			"chunk %" PRIu64 " (offset %" PRIu64 "): signature damaged, the header checksum vouches for the rest; read",
 			info->index, info->offset);
 	/* The prefilter scans the whole chunk as read, slack included, so a
@@ -345,7 +345,7 @@ void worker_scan(struct worker *w, struct job *job)
 		 * driver said so already */
 		if (info->bytes_read == EH_CHUNK_SIZE && (!info->header_crc_ok || !info->data_crc_ok)) {
 			job->stats.chunks_checksum_bad++;
-			_report(w, "warning", job->file,
+			chunkscan_report(w, "warning", job->file,
 				"chunk %" PRIu64 " (offset %" PRIu64 "): %s checksum mismatch; reading its records anyway",
 				info->index, info->offset,
 				!info->header_crc_ok && !info->data_crc_ok ? "header and data"
@@ -362,11 +362,11 @@ void worker_scan(struct worker *w, struct job *job)
 	size_t nrep = carve ? 0 : eh_chunk_repair_framing(job->chunk, rep, MAX_REPAIRS);
 	if (nrep) {
 		job->stats.record_headers_repaired += nrep;
-		_report_repairs(w, info, rep, nrep);
+		report_repairs(w, info, rep, nrep);
 	}
 	size_t nplaces = eh_chunk_records(job->chunk, w->places, MAX_RECORDS_PER_CHUNK);
 	const struct eh_filter *filter = w->shared->filter;
-	if (filter && eh_filter_has_time(filter) && !carve && !_some_record_in_range(job->chunk, w->places, nplaces, filter)) {
+	if (filter && eh_filter_has_time(filter) && !carve && !some_record_in_range(job->chunk, w->places, nplaces, filter)) {
 		job->stats.chunks++;
 		job->stats.records += nplaces;
 		job->stats.chunks_filtered++;
@@ -377,17 +377,17 @@ void worker_scan(struct worker *w, struct job *job)
 	eh_chunk_defuse(job->chunk, &defused_live, &defused_slack, w->defused_at, MAX_RECORDS_PER_CHUNK);
 	job->stats.recovered_unparsable += defused_slack;
 	for (size_t i = 0; i < defused_live && i < MAX_REPAIRS; i++)
-		_report(w, "warning", job->file,
+		chunkscan_report(w, "warning", job->file,
 			"chunk %" PRIu64 ": record %" PRIu64 " (chunk offset %" PRIu32
 			"): its template lies outside the chunk or its values overrun the record; unreadable",
 			info->index, eh_record_id(job->chunk, w->defused_at[i]), w->defused_at[i]);
 	if (defused_live > MAX_REPAIRS)
-		_report(w, "warning", job->file, "chunk %" PRIu64 ": %zu more such records; unreadable", info->index,
+		chunkscan_report(w, "warning", job->file, "chunk %" PRIu64 ": %zu more such records; unreadable", info->index,
 			defused_live - MAX_REPAIRS);
 	size_t next_defused = 0; /* defused records are met in chain order */
 	if (eh_reader_open_chunk(w->reader, job->chunk, &cause) != 0) {
 		job->stats.chunks_skipped++;
-		_report(w, "warning", job->file, "chunk %" PRIu64 " (offset %" PRIu64 "): %s; skipped", info->index,
+		chunkscan_report(w, "warning", job->file, "chunk %" PRIu64 " (offset %" PRIu64 "): %s; skipped", info->index,
 			info->offset, cause);
 		free(cause);
 		return;
@@ -437,22 +437,22 @@ void worker_scan(struct worker *w, struct job *job)
 		}
 		if (eh_reader_load(w->reader, i, false, &rec, &cause) != 0) {
 			if (!carve && (size_t)live == nplaces &&
-			    _fallback(w, &w->places[i], candidates)) {
+			    chunkscan_fallback(w, &w->places[i], candidates)) {
 				free(cause);
 				w->live_ids[w->nlive++] = w->places[i].id;
 				continue;
 			}
-			_record_problem(w, &run, &p, eh_chunk_record_id(job->chunk, i), cause);
+			record_problem(w, &run, &p, eh_chunk_record_id(job->chunk, i), cause);
 			continue;
 		}
-		_flush_failures(w, &run);
+		flush_failures(w, &run);
 		rec.recovered = carve;
 		if (carve)
 			job->stats.records_recovered++;
 		else
 			job->stats.records++;
 		w->live_ids[w->nlive++] = rec.record_id;
-		_match_record(w, &rec, &p, &run, candidates);
+		match_record(w, &rec, &p, &run, candidates);
 	}
 	int recovered = eh_reader_recovered_count(w->reader);
 	for (int i = 0; i < recovered; i++) {
@@ -470,17 +470,17 @@ void worker_scan(struct worker *w, struct job *job)
 			job->stats.recovered_unparsable++;
 			continue;
 		}
-		int twin = _live_index(w, rec.record_id);
-		if (twin >= 0 && _same_as_live(w, i, twin)) {
+		int twin = live_index(w, rec.record_id);
+		if (twin >= 0 && same_as_live(w, i, twin)) {
 			job->stats.recovered_duplicates++;
 			continue;
 		}
 		job->stats.records_recovered++;
-		_match_record(w, &rec, &p, &run, chunk_rules);
+		match_record(w, &rec, &p, &run, chunk_rules);
 	}
-	_flush_failures(w, &run);
+	flush_failures(w, &run);
 	if (carve)
-		_report(w, "warning", job->file,
+		chunkscan_report(w, "warning", job->file,
 			"chunk %" PRIu64 " (offset %" PRIu64 "): no ElfChnk signature; %" PRIu64
 			" records carved from it (marked recovered), %" PRIu64 " more found but not parsable",
 			info->index, info->offset, job->stats.records_recovered - carved_before,

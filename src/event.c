@@ -36,7 +36,7 @@ void eh_event_reset(struct eh_event *ev)
 	buf_addc(&ev->arena, '\0'); /* offset 0 is the empty string */
 }
 
-static size_t _store(struct eh_event *ev, const char *s, size_t len)
+static size_t store(struct eh_event *ev, const char *s, size_t len)
 {
 	size_t off = ev->arena.len;
 	buf_add(&ev->arena, s, len);
@@ -51,15 +51,15 @@ void eh_event_add_field(struct eh_event *ev, const char *name, size_t nlen, cons
 		ev->fields = xreallocarray(ev->fields, ev->capfields, sizeof *ev->fields);
 		ev->offsets = xreallocarray(ev->offsets, ev->capfields * 2, sizeof *ev->offsets);
 	}
-	ev->offsets[2 * ev->nfields] = _store(ev, name, nlen);
-	ev->offsets[2 * ev->nfields + 1] = _store(ev, value, vlen);
+	ev->offsets[2 * ev->nfields] = store(ev, name, nlen);
+	ev->offsets[2 * ev->nfields + 1] = store(ev, value, vlen);
 	ev->fields[ev->nfields].len = vlen;
 	ev->nfields++;
 }
 
 void eh_event_set_system(struct eh_event *ev, enum eh_system_slot slot, const char *value, size_t vlen)
 {
-	ev->sys_offsets[slot] = _store(ev, value, vlen);
+	ev->sys_offsets[slot] = store(ev, value, vlen);
 }
 
 void eh_event_finish(struct eh_event *ev)
@@ -135,7 +135,7 @@ void eh_event_free(struct eh_event *ev)
 }
 
 /* Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm). */
-static int64_t _days_from_civil(int64_t y, unsigned m, unsigned d)
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	y -= m <= 2;
 	int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -145,7 +145,7 @@ static int64_t _days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void _civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
 	z += 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -161,7 +161,7 @@ static void _civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 #define TICKS_PER_SECOND 10000000LL
 #define EPOCH_1601_TO_1970_DAYS 134774LL
 
-static int _digits(const char **s, int n, int *out)
+static int event_digits(const char **s, int n, int *out)
 {
 	*out = 0;
 	for (int i = 0; i < n; i++, (*s)++) {
@@ -175,11 +175,11 @@ static int _digits(const char **s, int n, int *out)
 int64_t eh_time_parse(const char *s)
 {
 	int y, mo, d, h, mi, sec;
-	if (_digits(&s, 4, &y) || *s++ != '-' || _digits(&s, 2, &mo) || *s++ != '-' || _digits(&s, 2, &d) ||
+	if (event_digits(&s, 4, &y) || *s++ != '-' || event_digits(&s, 2, &mo) || *s++ != '-' || event_digits(&s, 2, &d) ||
 	    (*s != 'T' && *s != ' '))
 		return -1;
 	s++;
-	if (_digits(&s, 2, &h) || *s++ != ':' || _digits(&s, 2, &mi) || *s++ != ':' || _digits(&s, 2, &sec))
+	if (event_digits(&s, 2, &h) || *s++ != ':' || event_digits(&s, 2, &mi) || *s++ != ':' || event_digits(&s, 2, &sec))
 		return -1;
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
 		return -1;
@@ -198,7 +198,7 @@ int64_t eh_time_parse(const char *s)
 	}
 	if (*s != 'Z' && *s != '\0')
 		return -1;
-	int64_t days = _days_from_civil(y, (unsigned)mo, (unsigned)d) + EPOCH_1601_TO_1970_DAYS;
+	int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d) + EPOCH_1601_TO_1970_DAYS;
 	return ((days * 24 + h) * 60 + mi) * 60 * TICKS_PER_SECOND + sec * TICKS_PER_SECOND + frac;
 }
 
@@ -212,7 +212,7 @@ void eh_time_format(int64_t ticks, char out[48])
 	int64_t rem = secs % 86400;
 	int64_t y;
 	unsigned m, d;
-	_civil_from_days(days, &y, &m, &d);
+	civil_from_days(days, &y, &m, &d);
 	snprintf(out, 48, "%04lld-%02u-%02uT%02d:%02d:%02d.%07lldZ", (long long)y, m, d, (int)(rem / 3600),
 		 (int)(rem / 60 % 60), (int)(rem % 60), (long long)frac);
 }

@@ -42,18 +42,18 @@ struct eh_fieldmap {
 	int64_t time;
 };
 
-static bool _is(const xmlChar *a, const char *b)
+static bool fieldmap_is(const xmlChar *a, const char *b)
 {
 	return strcmp((const char *)a, b) == 0;
 }
 
 /* The value of attribute NAME from SAX2's (localname, prefix, URI, value,
  * end) quintuples, or NULL. */
-static const xmlChar *_attr(const xmlChar **attrs, int n, const char *name, size_t *len)
+static const xmlChar *attr(const xmlChar **attrs, int n, const char *name, size_t *len)
 {
 	for (int i = 0; i < n; i++) {
 		const xmlChar **a = attrs + 5 * i;
-		if (_is(a[0], name)) {
+		if (fieldmap_is(a[0], name)) {
 			*len = (size_t)(a[4] - a[3]);
 			return a[3];
 		}
@@ -62,7 +62,7 @@ static const xmlChar *_attr(const xmlChar **attrs, int n, const char *name, size
 }
 
 /* Undo the control-character substitution in place; returns the new length. */
-static size_t _restore_controls(char *s, size_t len)
+static size_t restore_controls(char *s, size_t len)
 {
 	size_t j = 0;
 	for (size_t i = 0; i < len; i++) {
@@ -80,7 +80,7 @@ static size_t _restore_controls(char *s, size_t len)
 
 /* Windows shows 64-bit hex values without leading zeros (LogonId 0x3e7);
  * libevtx pads them to 16 digits. Rules are written against Windows. */
-static size_t _unpad_hex(char *s, size_t len)
+static size_t unpad_hex(char *s, size_t len)
 {
 	if (len != 18 || s[0] != '0' || s[1] != 'x')
 		return len;
@@ -96,7 +96,7 @@ static size_t _unpad_hex(char *s, size_t len)
 	return len - (first - 2);
 }
 
-static void _start(void *user, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri, int nns,
+static void fieldmap_start(void *user, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri, int nns,
 		   const xmlChar **ns, int nattrs, int ndefaulted, const xmlChar **attrs)
 {
 	(void)prefix, (void)uri, (void)nns, (void)ns, (void)ndefaulted;
@@ -110,33 +110,33 @@ static void _start(void *user, const xmlChar *local, const xmlChar *prefix, cons
 		return;
 	}
 	if (fm->depth == 2) {
-		fm->in_system = _is(local, "System");
-		fm->in_eventdata = _is(local, "EventData");
-		fm->in_userdata = _is(local, "UserData");
+		fm->in_system = fieldmap_is(local, "System");
+		fm->in_eventdata = fieldmap_is(local, "EventData");
+		fm->in_userdata = fieldmap_is(local, "UserData");
 		return;
 	}
 	if (fm->in_system && fm->depth == 3) {
-		if (_is(local, "Provider") && (v = _attr(attrs, nattrs, "Name", &len)))
+		if (fieldmap_is(local, "Provider") && (v = attr(attrs, nattrs, "Name", &len)))
 			eh_event_set_system(ev, EH_SYS_PROVIDER, (const char *)v, len);
-		else if (_is(local, "TimeCreated") && (v = _attr(attrs, nattrs, "SystemTime", &len))) {
+		else if (fieldmap_is(local, "TimeCreated") && (v = attr(attrs, nattrs, "SystemTime", &len))) {
 			char tmp[64];
 			len = len < sizeof tmp - 1 ? len : sizeof tmp - 1;
 			memcpy(tmp, v, len);
 			tmp[len] = '\0';
 			fm->time = eh_time_parse(tmp);
-		} else if (_is(local, "Security") && (v = _attr(attrs, nattrs, "UserID", &len)))
+		} else if (fieldmap_is(local, "Security") && (v = attr(attrs, nattrs, "UserID", &len)))
 			eh_event_set_system(ev, EH_SYS_USER_SID, (const char *)v, len);
-		else if (_is(local, "EventID"))
+		else if (fieldmap_is(local, "EventID"))
 			fm->cap = CAP_EVENT_ID;
-		else if (_is(local, "EventRecordID"))
+		else if (fieldmap_is(local, "EventRecordID"))
 			fm->cap = CAP_RECORD_ID;
-		else if (_is(local, "Channel"))
+		else if (fieldmap_is(local, "Channel"))
 			fm->cap = CAP_CHANNEL;
-		else if (_is(local, "Computer"))
+		else if (fieldmap_is(local, "Computer"))
 			fm->cap = CAP_COMPUTER;
 	} else if (fm->in_eventdata && fm->depth == 3) {
 		buf_reset(&fm->name);
-		if ((v = _attr(attrs, nattrs, "Name", &len)))
+		if ((v = attr(attrs, nattrs, "Name", &len)))
 			buf_add(&fm->name, v, len);
 		else
 			buf_adds(&fm->name, (const char *)local); /* unnamed Data, Binary */
@@ -152,14 +152,14 @@ static void _start(void *user, const xmlChar *local, const xmlChar *prefix, cons
 	}
 }
 
-static void _chars(void *user, const xmlChar *ch, int len)
+static void chars(void *user, const xmlChar *ch, int len)
 {
 	struct eh_fieldmap *fm = user;
 	if (fm->cap != CAP_NONE)
 		buf_add(&fm->text, ch, (size_t)len);
 }
 
-static void _end(void *user, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri)
+static void fieldmap_end(void *user, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri)
 {
 	(void)local, (void)prefix, (void)uri;
 	struct eh_fieldmap *fm = user;
@@ -169,7 +169,7 @@ static void _end(void *user, const xmlChar *local, const xmlChar *prefix, const 
 		if (len == 0 && fm->text.data == NULL)
 			buf_reserve(&fm->text, 1);
 		if (fm->substituted)
-			len = _restore_controls(fm->text.data, len);
+			len = restore_controls(fm->text.data, len);
 		switch (fm->cap) {
 		case CAP_EVENT_ID: {
 			/* libevtx gives it too; records it cannot parse have only this */
@@ -196,7 +196,7 @@ static void _end(void *user, const xmlChar *local, const xmlChar *prefix, const 
 			break;
 		case CAP_DATA:
 		case CAP_USERDATA:
-			len = _unpad_hex(fm->text.data, len);
+			len = unpad_hex(fm->text.data, len);
 			eh_event_add_field(ev, fm->name.data, fm->name.len, fm->text.data, len);
 			break;
 		case CAP_NONE:
@@ -209,7 +209,7 @@ static void _end(void *user, const xmlChar *local, const xmlChar *prefix, const 
 	fm->depth--;
 }
 
-static void _quiet(void *user, xmlErrorPtr err)
+static void fieldmap_quiet(void *user, xmlErrorPtr err)
 {
 	(void)user, (void)err; /* malformed XML is recovered, not printed */
 }
@@ -223,10 +223,10 @@ struct eh_fieldmap *eh_fieldmap_new(void)
 {
 	struct eh_fieldmap *fm = xcalloc(1, sizeof *fm);
 	fm->sax.initialized = XML_SAX2_MAGIC;
-	fm->sax.startElementNs = _start;
-	fm->sax.endElementNs = _end;
-	fm->sax.characters = _chars;
-	fm->sax.serror = _quiet;
+	fm->sax.startElementNs = fieldmap_start;
+	fm->sax.endElementNs = fieldmap_end;
+	fm->sax.characters = chars;
+	fm->sax.serror = fieldmap_quiet;
 	fm->ctxt = xmlCreatePushParserCtxt(&fm->sax, fm, NULL, 0, NULL);
 	if (fm->ctxt == NULL) {
 		free(fm);
@@ -253,7 +253,7 @@ void eh_fieldmap_free(struct eh_fieldmap *fm)
 
 /* Swaps control characters XML forbids for U+F700+c; returns the text to
  * parse (XML itself when there is none, the usual case). */
-static const char *_swap_controls(struct eh_fieldmap *fm, const char *xml, size_t *len)
+static const char *swap_controls(struct eh_fieldmap *fm, const char *xml, size_t *len)
 {
 	size_t i, n = *len;
 	for (i = 0; i < n; i++) {
@@ -287,7 +287,7 @@ int eh_fieldmap_parse(struct eh_fieldmap *fm, const char *xml, size_t len, struc
 	fm->in_system = fm->in_eventdata = fm->in_userdata = false;
 	fm->cap = CAP_NONE;
 	fm->time = -1;
-	xml = _swap_controls(fm, xml, &len);
+	xml = swap_controls(fm, xml, &len);
 	if (len > INT32_MAX) {
 		*cause = xstrdup("record XML too large");
 		return -1;

@@ -55,7 +55,7 @@ static const struct key {
 
 /* ---- writing --------------------------------------------------------------------- */
 
-static void _json_key(struct buf *out, const char *key, bool first)
+static void json_key(struct buf *out, const char *key, bool first)
 {
 	if (!first)
 		buf_addc(out, ',');
@@ -63,7 +63,7 @@ static void _json_key(struct buf *out, const char *key, bool first)
 	buf_addc(out, ':');
 }
 
-static void _json_str(struct buf *out, const char *value)
+static void json_str(struct buf *out, const char *value)
 {
 	if (value)
 		eh_escape_json(out, value, strlen(value));
@@ -87,13 +87,13 @@ void eh_jsonl_write_hit(struct buf *out, const struct eh_hit *h)
 	buf_addc(out, '{');
 	for (size_t k = 0; k < NKEYS; k++) {
 		const struct key *key = &keys[k];
-		_json_key(out, key->name, k == 0);
+		json_key(out, key->name, k == 0);
 		switch (key->type) {
 		case KEY_TIME:
-			_json_str(out, when);
+			json_str(out, when);
 			break;
 		case KEY_STRING:
-			_json_str(out, *SLOT(&v, key, char *));
+			json_str(out, *SLOT(&v, key, char *));
 			break;
 		case KEY_NUMBER:
 			buf_addf(out, "%" PRIu64, *SLOT(&v, key, uint64_t));
@@ -102,7 +102,7 @@ void eh_jsonl_write_hit(struct buf *out, const struct eh_hit *h)
 			buf_adds(out, *SLOT(&v, key, bool) ? "true" : "false");
 			break;
 		case KEY_DESC:
-			_json_str(out, "Event Time");
+			json_str(out, "Event Time");
 			break;
 		case KEY_MESSAGE: {
 			struct buf msg;
@@ -111,7 +111,7 @@ void eh_jsonl_write_hit(struct buf *out, const struct eh_hit *h)
 			buf_addf(&msg, "%s [%s] on %s", v.rule_title, v.level ? v.level : "-", v.computer ? v.computer : "-");
 			if (cmd)
 				buf_addf(&msg, ": %s", cmd);
-			_json_str(out, msg.data);
+			json_str(out, msg.data);
 			buf_free(&msg);
 			break;
 		}
@@ -130,7 +130,7 @@ void eh_jsonl_write_hit(struct buf *out, const struct eh_hit *h)
 				/* a name given twice keeps its first value, as the matcher sees it */
 				if (eh_event_get(ev, ev->fields[i].name, NULL) != ev->fields[i].value)
 					continue;
-				_json_key(out, ev->fields[i].name, i == 0);
+				json_key(out, ev->fields[i].name, i == 0);
 				eh_escape_json(out, ev->fields[i].value, ev->fields[i].len);
 			}
 			buf_addc(out, '}');
@@ -147,15 +147,15 @@ struct jp {
 	const char *err;
 };
 
-static void _ws(struct jp *j)
+static void ws(struct jp *j)
 {
 	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n'))
 		j->p++;
 }
 
-static bool _lit(struct jp *j, char c)
+static bool jsonl_lit(struct jp *j, char c)
 {
-	_ws(j);
+	ws(j);
 	if (j->p < j->end && *j->p == c) {
 		j->p++;
 		return true;
@@ -163,7 +163,7 @@ static bool _lit(struct jp *j, char c)
 	return false;
 }
 
-static bool _hex4(struct jp *j, uint32_t *v)
+static bool hex4(struct jp *j, uint32_t *v)
 {
 	*v = 0;
 	for (int i = 0; i < 4; i++, j->p++) {
@@ -179,10 +179,10 @@ static bool _hex4(struct jp *j, uint32_t *v)
 }
 
 /* A string into OUT (not NUL-terminated in the middle: values may hold NUL). */
-static bool _string(struct jp *j, struct buf *out)
+static bool jsonl_string(struct jp *j, struct buf *out)
 {
 	buf_reset(out);
-	if (!_lit(j, '"')) {
+	if (!jsonl_lit(j, '"')) {
 		j->err = "expected a string";
 		return false;
 	}
@@ -203,13 +203,13 @@ static bool _string(struct jp *j, struct buf *out)
 		case 't': buf_addc(out, '\t'); break;
 		case 'u': {
 			uint32_t cp, lo;
-			if (!_hex4(j, &cp)) {
+			if (!hex4(j, &cp)) {
 				j->err = "bad \\u escape";
 				return false;
 			}
 			if (cp >= 0xd800 && cp < 0xdc00 && j->end - j->p >= 6 && j->p[0] == '\\' && j->p[1] == 'u') {
 				j->p += 2;
-				if (!_hex4(j, &lo) || lo < 0xdc00 || lo > 0xdfff) {
+				if (!hex4(j, &lo) || lo < 0xdc00 || lo > 0xdfff) {
 					j->err = "bad surrogate pair";
 					return false;
 				}
@@ -233,9 +233,9 @@ static bool _string(struct jp *j, struct buf *out)
 	return true;
 }
 
-static bool _number(struct jp *j, uint64_t *v)
+static bool jsonl_number(struct jp *j, uint64_t *v)
 {
-	_ws(j);
+	ws(j);
 	const char *s = j->p;
 	*v = 0;
 	while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
@@ -252,9 +252,9 @@ static bool _number(struct jp *j, uint64_t *v)
 	return true;
 }
 
-static bool _word(struct jp *j, const char *w)
+static bool jsonl_word(struct jp *j, const char *w)
 {
-	_ws(j);
+	ws(j);
 	size_t n = strlen(w);
 	if ((size_t)(j->end - j->p) >= n && memcmp(j->p, w, n) == 0) {
 		j->p += n;
@@ -263,31 +263,31 @@ static bool _word(struct jp *j, const char *w)
 	return false;
 }
 
-static bool _skip(struct jp *j, struct buf *tmp, int depth)
+static bool jsonl_skip(struct jp *j, struct buf *tmp, int depth)
 {
-	_ws(j);
+	ws(j);
 	if (depth > 16 || j->p >= j->end) {
 		j->err = "unexpected value";
 		return false;
 	}
 	uint64_t n;
 	if (*j->p == '"')
-		return _string(j, tmp);
-	if (_word(j, "true") || _word(j, "false") || _word(j, "null"))
+		return jsonl_string(j, tmp);
+	if (jsonl_word(j, "true") || jsonl_word(j, "false") || jsonl_word(j, "null"))
 		return true;
 	if (*j->p == '[' || *j->p == '{') {
 		char close = *j->p == '[' ? ']' : '}';
 		bool obj = *j->p == '{';
 		j->p++;
-		if (_lit(j, close))
+		if (jsonl_lit(j, close))
 			return true;
 		do {
-			if (obj && (!_string(j, tmp) || !_lit(j, ':')))
+			if (obj && (!jsonl_string(j, tmp) || !jsonl_lit(j, ':')))
 				return false;
-			if (!_skip(j, tmp, depth + 1))
+			if (!jsonl_skip(j, tmp, depth + 1))
 				return false;
-		} while (_lit(j, ','));
-		if (!_lit(j, close)) {
+		} while (jsonl_lit(j, ','));
+		if (!jsonl_lit(j, close)) {
 			j->err = "unterminated array or object";
 			return false;
 		}
@@ -295,7 +295,7 @@ static bool _skip(struct jp *j, struct buf *tmp, int depth)
 	}
 	if (*j->p == '-')
 		j->p++;
-	return _number(j, &n);
+	return jsonl_number(j, &n);
 }
 
 /* ---- reading one hit --------------------------------------------------------------- */
@@ -334,7 +334,7 @@ void eh_jsonl_hit_release(struct eh_jsonl_hit *h)
 	memset(h, 0, sizeof *h);
 }
 
-static const struct key *_key(const char *name)
+static const struct key *jsonl_key(const char *name)
 {
 	for (size_t k = 0; k < NKEYS; k++)
 		if (strcmp(keys[k].name, name) == 0)
@@ -344,12 +344,12 @@ static const struct key *_key(const char *name)
 
 /* Reads the value of KEY into H or EV; false with J->err set. SEEN: the
  * key had a value (not null). */
-static bool _read_value(struct eh_jsonl_reader *r, struct jp *j, const struct key *key, struct eh_jsonl_hit *h,
+static bool read_value(struct eh_jsonl_reader *r, struct jp *j, const struct key *key, struct eh_jsonl_hit *h,
 			struct eh_event *ev, bool *seen)
 {
 	switch (key->type) {
 	case KEY_TIME:
-		if (!_string(j, &r->str))
+		if (!jsonl_string(j, &r->str))
 			return false;
 		*SLOT(h, key, int64_t) = eh_time_parse(r->str.data);
 		if (*SLOT(h, key, int64_t) < 0) {
@@ -358,9 +358,9 @@ static bool _read_value(struct eh_jsonl_reader *r, struct jp *j, const struct ke
 		}
 		break;
 	case KEY_STRING: {
-		if (_word(j, "null")) /* an earlier value, if any, stands */
+		if (jsonl_word(j, "null")) /* an earlier value, if any, stands */
 			return true;
-		if (!_string(j, &r->str))
+		if (!jsonl_string(j, &r->str))
 			return false;
 		char **to = SLOT(h, key, char *);
 		free(*to);
@@ -368,13 +368,13 @@ static bool _read_value(struct eh_jsonl_reader *r, struct jp *j, const struct ke
 		break;
 	}
 	case KEY_NUMBER:
-		if (!_number(j, SLOT(h, key, uint64_t)))
+		if (!jsonl_number(j, SLOT(h, key, uint64_t)))
 			return false;
 		break;
 	case KEY_BOOL:
-		if (_word(j, "true")) {
+		if (jsonl_word(j, "true")) {
 			*SLOT(h, key, bool) = true;
-		} else if (!_word(j, "false")) {
+		} else if (!jsonl_word(j, "false")) {
 			j->err = "recovered: expected true or false";
 			return false;
 		}
@@ -383,14 +383,14 @@ static bool _read_value(struct eh_jsonl_reader *r, struct jp *j, const struct ke
 	case KEY_FIELDS: { /* an object of strings */
 		bool object = key->type == KEY_FIELDS;
 		char close = object ? '}' : ']';
-		if (!_lit(j, object ? '{' : '[')) {
+		if (!jsonl_lit(j, object ? '{' : '[')) {
 			j->err = object ? "fields: expected an object" : "tags: expected an array";
 			return false;
 		}
-		if (_lit(j, close))
+		if (jsonl_lit(j, close))
 			break;
 		do {
-			if ((object && (!_string(j, &r->name) || !_lit(j, ':'))) || !_string(j, &r->str))
+			if ((object && (!jsonl_string(j, &r->name) || !jsonl_lit(j, ':'))) || !jsonl_string(j, &r->str))
 				return false;
 			if (object) {
 				eh_event_add_field(ev, r->name.data, r->name.len, r->str.data, r->str.len);
@@ -398,8 +398,8 @@ static bool _read_value(struct eh_jsonl_reader *r, struct jp *j, const struct ke
 				h->tags = xreallocarray(h->tags, h->ntags + 1, sizeof *h->tags);
 				h->tags[h->ntags++] = xstrndup(r->str.data, r->str.len);
 			}
-		} while (_lit(j, ','));
-		if (!_lit(j, close)) {
+		} while (jsonl_lit(j, ','));
+		if (!jsonl_lit(j, close)) {
 			j->err = object ? "fields: unterminated" : "tags: unterminated";
 			return false;
 		}
@@ -407,35 +407,35 @@ static bool _read_value(struct eh_jsonl_reader *r, struct jp *j, const struct ke
 	}
 	case KEY_DESC:
 	case KEY_MESSAGE:
-		return _skip(j, &r->str, 0);
+		return jsonl_skip(j, &r->str, 0);
 	}
 	*seen = true;
 	return true;
 }
 
-static bool _parse(struct eh_jsonl_reader *r, struct jp *j, struct eh_jsonl_hit *h, struct eh_event *ev)
+static bool jsonl_parse(struct eh_jsonl_reader *r, struct jp *j, struct eh_jsonl_hit *h, struct eh_event *ev)
 {
 	bool seen[NKEYS] = { false };
-	if (!_lit(j, '{')) {
+	if (!jsonl_lit(j, '{')) {
 		j->err = "expected an object";
 		return false;
 	}
 	do {
-		if (!_string(j, &r->key) || !_lit(j, ':'))
+		if (!jsonl_string(j, &r->key) || !jsonl_lit(j, ':'))
 			return false;
-		const struct key *key = _key(r->key.data);
+		const struct key *key = jsonl_key(r->key.data);
 		if (key == NULL || key->derived) { /* not ours, or ours for other tools */
-			if (!_skip(j, &r->str, 0))
+			if (!jsonl_skip(j, &r->str, 0))
 				return false;
-		} else if (!_read_value(r, j, key, h, ev, &seen[key - keys])) {
+		} else if (!read_value(r, j, key, h, ev, &seen[key - keys])) {
 			return false;
 		}
-	} while (_lit(j, ','));
-	if (!_lit(j, '}')) {
+	} while (jsonl_lit(j, ','));
+	if (!jsonl_lit(j, '}')) {
 		j->err = "expected ',' or '}'";
 		return false;
 	}
-	_ws(j);
+	ws(j);
 	if (j->p != j->end) {
 		j->err = "text after the object";
 		return false;
@@ -454,7 +454,7 @@ bool eh_jsonl_read_hit(struct eh_jsonl_reader *r, const char *line, size_t len, 
 	struct jp j = { line, line + len, NULL };
 	eh_jsonl_hit_release(h);
 	eh_event_reset(ev);
-	if (!_parse(r, &j, h, ev)) {
+	if (!jsonl_parse(r, &j, h, ev)) {
 		*err = j.err ? j.err : "not JSON";
 		*column = (size_t)(j.p - line) + 1;
 		return false;

@@ -54,7 +54,7 @@ const struct eh_logsource_row eh_logsource_table[] = {
 };
 const size_t eh_logsource_rows = sizeof eh_logsource_table / sizeof eh_logsource_table[0];
 
-static bool _agrees(const char *rule, const char *row)
+static bool agrees(const char *rule, const char *row)
 {
 	return rule == NULL || (row != NULL && strcasecmp(rule, row) == 0);
 }
@@ -66,7 +66,7 @@ uint64_t eh_logsource_select(const char *category, const char *product, const ch
 		return 0; /* a product alone would mean every event of it */
 	for (size_t i = 0; i < eh_logsource_rows; i++) {
 		const struct eh_logsource_row *r = &eh_logsource_table[i];
-		if (_agrees(category, r->category) && _agrees(product, r->product) && _agrees(service, r->service))
+		if (agrees(category, r->category) && agrees(product, r->product) && agrees(service, r->service))
 			mask |= UINT64_C(1) << i;
 	}
 	return mask;
@@ -100,7 +100,7 @@ int eh_logsource_may_have_field(int row, const char *field)
 	return 0;
 }
 
-static const char *_integrity(const char *sid)
+static const char *integrity(const char *sid)
 {
 	static const struct {
 		const char *sid, *level;
@@ -115,13 +115,13 @@ static const char *_integrity(const char *sid)
 	return sid; /* unknown labels are kept as they are */
 }
 
-static bool _set(const char *s)
+static bool logsource_set(const char *s)
 {
 	return s && *s && strcmp(s, "-") != 0; /* Windows writes "-" for none */
 }
 
 /* Adds TARGET to OUT from IN per MAP; nothing when the source is absent. */
-static void _map_field(const struct eh_field_map *map, const struct eh_event *in, struct eh_event *out)
+static void map_field(const struct eh_field_map *map, const struct eh_event *in, struct eh_event *out)
 {
 	size_t len;
 	const char *v;
@@ -146,7 +146,7 @@ static void _map_field(const struct eh_field_map *map, const struct eh_event *in
 	}
 	case FT_INTEGRITY:
 		if ((v = eh_event_get(in, map->source, NULL)))
-			v = _integrity(v), eh_event_add_field(out, map->target, strlen(map->target), v, strlen(v));
+			v = integrity(v), eh_event_add_field(out, map->target, strlen(map->target), v, strlen(v));
 		return;
 	case FT_ACCOUNT:
 		for (const char *p = map->source; *p;) {
@@ -155,10 +155,10 @@ static void _map_field(const struct eh_field_map *map, const struct eh_event *in
 			snprintf(user, sizeof user, "%.*sUserName", (int)n, p);
 			snprintf(domain, sizeof domain, "%.*sDomainName", (int)n, p);
 			const char *u = eh_event_get(in, user, NULL), *d = eh_event_get(in, domain, NULL);
-			if (_set(u)) {
+			if (logsource_set(u)) {
 				struct buf b;
 				buf_init(&b);
-				if (_set(d))
+				if (logsource_set(d))
 					buf_addf(&b, "%s\\", d);
 				buf_adds(&b, u);
 				eh_event_add_field(out, map->target, strlen(map->target), b.data, b.len);
@@ -186,7 +186,7 @@ const struct eh_event *eh_logsource_normalize(int row, const struct eh_event *in
 	eh_event_set_system(out, EH_SYS_COMPUTER, in->computer, strlen(in->computer));
 	eh_event_set_system(out, EH_SYS_USER_SID, in->user_sid, strlen(in->user_sid));
 	for (const struct eh_field_map *m = fields; m->target; m++)
-		_map_field(m, in, out);
+		map_field(m, in, out);
 	for (size_t i = 0; i < in->nfields; i++) {
 		bool mapped = false;
 		for (const struct eh_field_map *m = fields; m->target && !mapped; m++)

@@ -59,7 +59,7 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static void _usage(FILE *out)
+static void main_usage(FILE *out)
 {
 	fputs("Usage: evtxhunt [OPTIONS] PATH...\n"
 	      "Hunt Sigma rules in Windows event logs (.evtx) and print a timeline of the hits.\n"
@@ -113,7 +113,7 @@ struct env {
 	uint64_t checkpoint_every; /* EVTXHUNT_STATE_CHECKPOINT: chunks between commits (tests) */
 };
 
-static void _read_env(struct env *env)
+static void read_env(struct env *env)
 {
 	const char *v = getenv("EVTXHUNT_SPILL_LIMIT");
 	env->spill_limit = 0;
@@ -127,13 +127,13 @@ static void _read_env(struct env *env)
 	env->checkpoint_every = v ? strtoull(v, NULL, 10) : 0;
 }
 
-static void _timeline_init(struct eh_timeline *tl, const struct env *env)
+static void timeline_init(struct eh_timeline *tl, const struct env *env)
 {
 	eh_timeline_init(tl, env->spill_limit);
 	eh_timeline_set_spill_dir(tl, env->tmpdir);
 }
 
-static struct eh_ruleset *_load_rules(char **paths, size_t n)
+static struct eh_ruleset *load_rules(char **paths, size_t n)
 {
 	struct eh_ruleset *rs = eh_ruleset_new();
 	if (n == 0)
@@ -147,7 +147,7 @@ static struct eh_ruleset *_load_rules(char **paths, size_t n)
 
 /* "file:line:column: reason" for each rule that cannot be used, then the
  * YAML files that are not rules at all. */
-static void _print_rule_errors(FILE *out, const struct eh_ruleset *rs)
+static void print_rule_errors(FILE *out, const struct eh_ruleset *rs)
 {
 	for (size_t i = 0; i < eh_ruleset_not_rules(rs); i++) {
 		char *file = eh_report_path(eh_ruleset_not_rule_file(rs, i));
@@ -186,7 +186,7 @@ struct opts {
 
 /* Parses ARGV into O. Returns -1 to go on with a mode, or the exit
  * status to leave with now (--help, --version, a usage error). */
-static int _parse(int argc, char **argv, struct opts *o)
+static int main_parse(int argc, char **argv, struct opts *o)
 {
 	int64_t now = eh_filetime_now();
 	char *cause = NULL;
@@ -282,14 +282,14 @@ static int _parse(int argc, char **argv, struct opts *o)
 			o->quiet = true;
 			break;
 		case 'h':
-			_usage(stdout);
+			main_usage(stdout);
 			return EXIT_NO_HITS;
 		case 'V':
 			printf("evtxhunt %s (libevtx %s, libxml2 %s)\n", PACKAGE_VERSION, libevtx_get_version(),
 			       LIBXML_DOTTED_VERSION);
 			return EXIT_NO_HITS;
 		default:
-			_usage(stderr);
+			main_usage(stderr);
 			return EXIT_ERROR;
 		}
 	}
@@ -300,18 +300,18 @@ static int _parse(int argc, char **argv, struct opts *o)
 
 /* ---- --state-report ------------------------------------------------------------ */
 
-static int _cmd_state_report(struct opts *o)
+static int cmd_state_report(struct opts *o)
 {
 	return eh_state_report(o->state_report, stdout, stderr) == 0 ? EXIT_NO_HITS : EXIT_ERROR;
 }
 
 /* ---- --check-rules ------------------------------------------------------------- */
 
-static int _cmd_check_rules(struct opts *o)
+static int cmd_check_rules(struct opts *o)
 {
-	struct eh_ruleset *rules = _load_rules(o->rule_paths, o->nrule_paths);
+	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths);
 	size_t filtered = eh_ruleset_filter(rules, o->min_level, o->statuses);
-	_print_rule_errors(stdout, rules);
+	print_rule_errors(stdout, rules);
 	printf("%zu loaded, %zu rejected\n", eh_ruleset_count(rules), eh_ruleset_error_count(rules));
 	if (filtered)
 		printf("%zu rules set aside by --min-level or --status\n", filtered);
@@ -329,7 +329,7 @@ static int _cmd_check_rules(struct opts *o)
 
 /* Writes TL to OUT (the -o file, committed) or standard output. Returns
  * whether the report is out; says why not on stderr. */
-static bool _deliver(struct eh_outfile *out, const struct eh_output_options *opt, struct eh_timeline *tl,
+static bool main_deliver(struct eh_outfile *out, const struct eh_output_options *opt, struct eh_timeline *tl,
 		     bool say_stdout_error)
 {
 	if (eh_output_timeline(out ? eh_outfile_stream(out) : stdout, opt, tl) != 0) {
@@ -349,7 +349,7 @@ static bool _deliver(struct eh_outfile *out, const struct eh_output_options *opt
 /* ---- --merge ------------------------------------------------------------------- */
 
 /* JSON Lines of earlier runs into one timeline. */
-static int _cmd_merge(struct opts *o)
+static int cmd_merge(struct opts *o)
 {
 	if (o->npaths == 0) {
 		fprintf(stderr, "evtxhunt: --merge: no FILE given\n");
@@ -360,7 +360,7 @@ static int _cmd_merge(struct opts *o)
 	if (o->output && (out = eh_outfile_open(o->output, o->force)) == NULL)
 		return EXIT_ERROR;
 	struct eh_timeline tl;
-	_timeline_init(&tl, &o->env);
+	timeline_init(&tl, &o->env);
 	struct eh_merger *m = eh_merger_new();
 	long total = 0;
 	for (int i = 0; i < o->npaths; i++) {
@@ -372,7 +372,7 @@ static int _cmd_merge(struct opts *o)
 	}
 	if (eh_merger_bad_lines(m))
 		status = EXIT_ERROR;
-	if (!_deliver(out, &o->out, &tl, false))
+	if (!main_deliver(out, &o->out, &tl, false))
 		status = EXIT_ERROR;
 	if (!o->quiet) {
 		fprintf(stderr, "evtxhunt: merged %ld hits from %d files (%zu lines unreadable)\n", total, o->npaths,
@@ -392,7 +392,7 @@ static int _cmd_merge(struct opts *o)
 /* ---- the hunt ------------------------------------------------------------------ */
 
 /* The counters as JSON, complete or absent like the report. */
-static int _write_stats(const char *path, const struct eh_run *run)
+static int write_stats(const char *path, const struct eh_run *run)
 {
 	struct eh_outfile *f = eh_outfile_open(path, true);
 	if (f == NULL)
@@ -407,7 +407,7 @@ struct carry {
 	size_t added;
 };
 
-static void _carry(const char *line, size_t len, void *user)
+static void main_carry(const char *line, size_t len, void *user)
 {
 	struct carry *c = user;
 	const char *err;
@@ -421,9 +421,9 @@ static void _carry(const char *line, size_t len, void *user)
 
 /* Scans the PATHs into a timeline, writes the report, then tells the
  * state (if any) what was reported. */
-static int _cmd_hunt(struct opts *o)
+static int cmd_hunt(struct opts *o)
 {
-	struct eh_ruleset *rules = _load_rules(o->rule_paths, o->nrule_paths);
+	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths);
 	size_t filtered = eh_ruleset_filter(rules, o->min_level, o->statuses);
 	struct eh_outfile *out = NULL;
 	struct eh_timeline tl;
@@ -431,16 +431,16 @@ static int _cmd_hunt(struct opts *o)
 	struct eh_scanner *scanner = NULL;
 	char *cause = NULL;
 	int status = EXIT_NO_HITS;
-	_timeline_init(&tl, &o->env);
+	timeline_init(&tl, &o->env);
 
 	if (o->npaths == 0) {
 		fprintf(stderr, "evtxhunt: no PATH given\n");
-		_usage(stderr);
+		main_usage(stderr);
 		status = EXIT_ERROR;
 		goto out;
 	}
 	if (eh_ruleset_error_count(rules) || eh_ruleset_not_rules(rules))
-		_print_rule_errors(stderr, rules);
+		print_rule_errors(stderr, rules);
 	if (eh_ruleset_error_count(rules))
 		status = EXIT_ERROR;
 	if (filtered && !o->quiet)
@@ -474,7 +474,7 @@ static int _cmd_hunt(struct opts *o)
 		eh_state_partial(scan->state);
 	/* hits an interrupted run found but never reported go in this report */
 	carry.merger = eh_merger_new();
-	if (scan->state && eh_state_pending(scan->state, _carry, &carry) && !o->quiet)
+	if (scan->state && eh_state_pending(scan->state, main_carry, &carry) && !o->quiet)
 		fprintf(stderr, "evtxhunt: --state: %zu hits found by an interrupted run, not reported then, are in this report\n",
 			carry.added);
 	scanner = eh_scanner_new(rules, scan, &tl);
@@ -483,7 +483,7 @@ static int _cmd_hunt(struct opts *o)
 	for (int i = 0; i < o->npaths; i++)
 		eh_scan_path(scanner, o->paths[i]);
 	eh_scanner_finish(scanner);
-	bool delivered = _deliver(out, &o->out, &tl, true);
+	bool delivered = main_deliver(out, &o->out, &tl, true);
 	if (!delivered)
 		status = EXIT_ERROR;
 
@@ -503,7 +503,7 @@ static int _cmd_hunt(struct opts *o)
 	struct eh_run run = { st, rules, &tl, eh_monotonic() - start };
 	if (!o->quiet)
 		eh_report_summary(stderr, &run);
-	if (o->stats_json && _write_stats(o->stats_json, &run) != 0)
+	if (o->stats_json && write_stats(o->stats_json, &run) != 0)
 		status = EXIT_ERROR;
 	if (st->errors || st->files_failed)
 		status = EXIT_ERROR;
@@ -524,15 +524,15 @@ static const struct mode {
 	const char *name;
 	int (*run)(struct opts *o);
 } mode_table[] = {
-	{ "hunt", _cmd_hunt },
-	{ "check-rules", _cmd_check_rules },
-	{ "merge", _cmd_merge },
-	{ "state-report", _cmd_state_report },
+	{ "hunt", cmd_hunt },
+	{ "check-rules", cmd_check_rules },
+	{ "merge", cmd_merge },
+	{ "state-report", cmd_state_report },
 };
 
 /* The mode the options ask for: --state-report before --merge before
  * --check-rules; the hunt when none is given. */
-static const struct mode *_mode(const struct opts *o)
+static const struct mode *main_mode(const struct opts *o)
 {
 	const char *name = o->state_report ? "state-report"
 			   : o->merge	   ? "merge"
@@ -552,11 +552,11 @@ int main(int argc, char **argv)
 		.scan = { .diag = stderr },
 	};
 	eh_filter_init(&o.filter);
-	_read_env(&o.env);
-	int status = _parse(argc, argv, &o);
+	read_env(&o.env);
+	int status = main_parse(argc, argv, &o);
 	if (status >= 0)
 		goto out;
-	status = _mode(&o)->run(&o);
+	status = main_mode(&o)->run(&o);
 out:
 	free(o.rule_paths);
 	eh_filter_release(&o.filter);

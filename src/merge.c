@@ -59,7 +59,7 @@ const struct eh_rule *eh_merger_rule(const struct eh_merger *m, size_t i)
 
 /* The rule a hit names, made once per (id, title, level); the hit's
  * strings and tags are taken over. */
-static const struct eh_rule *_intern_rule(struct eh_merger *m, struct eh_jsonl_hit *h)
+static const struct eh_rule *intern_rule(struct eh_merger *m, struct eh_jsonl_hit *h)
 {
 	for (size_t i = 0; i < m->nrules; i++) {
 		struct eh_rule *r = m->rules[i];
@@ -83,7 +83,7 @@ bool eh_merge_line(struct eh_merger *m, const char *line, size_t len, struct eh_
 {
 	bool ok = eh_jsonl_read_hit(m->reader, line, len, &m->hit, &m->ev, err, column);
 	if (ok) {
-		const struct eh_rule *rule = _intern_rule(m, &m->hit);
+		const struct eh_rule *rule = intern_rule(m, &m->hit);
 		eh_timeline_add(tl, rule, &m->ev, eh_timeline_file(tl, m->hit.file));
 	} else {
 		m->bad_lines++;

@@ -25,7 +25,7 @@ struct eh_outfile {
 static volatile sig_atomic_t have_pending;
 static char pending_tmp[4096];
 
-static void _on_signal(int sig)
+static void on_signal(int sig)
 {
 	if (have_pending)
 		unlink(pending_tmp);
@@ -33,7 +33,7 @@ static void _on_signal(int sig)
 	raise(sig);
 }
 
-static void _watch(const char *tmp)
+static void watch(const char *tmp)
 {
 	if (strlen(tmp) >= sizeof pending_tmp)
 		return;
@@ -43,12 +43,12 @@ static void _watch(const char *tmp)
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = _on_signal;
+		sa.sa_handler = on_signal;
 		sigaction(sigs[i], &sa, NULL);
 	}
 }
 
-static char *_dir_of(const char *path)
+static char *dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	if (slash == NULL)
@@ -70,7 +70,7 @@ struct eh_outfile *eh_outfile_open(const char *path, bool replace)
 	struct eh_outfile *o = xcalloc(1, sizeof *o);
 	o->path = xstrdup(path);
 	o->replace = replace;
-	char *dir = _dir_of(path);
+	char *dir = dir_of(path);
 	o->fd = -1;
 #ifdef O_TMPFILE
 	o->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
@@ -79,7 +79,7 @@ struct eh_outfile *eh_outfile_open(const char *path, bool replace)
 		o->tmp = xasprintf("%s/.evtxhunt-XXXXXX", dir);
 		o->fd = mkstemp(o->tmp);
 		if (o->fd >= 0)
-			_watch(o->tmp);
+			watch(o->tmp);
 	}
 	free(dir);
 	if (o->fd < 0 || (o->fp = fdopen(o->fd, "w")) == NULL) {
@@ -106,7 +106,7 @@ FILE *eh_outfile_stream(struct eh_outfile *o)
 
 /* Gives the unnamed file its name: linked under a temporary name first
  * when an existing file is to be replaced (linkat does not replace). */
-static int _name(struct eh_outfile *o)
+static int outfile_name(struct eh_outfile *o)
 {
 	if (o->tmp)
 		return rename(o->tmp, o->path);
@@ -116,7 +116,7 @@ static int _name(struct eh_outfile *o)
 		return 0;
 	if (errno != EEXIST || !o->replace)
 		return -1;
-	char *dir = _dir_of(o->path);
+	char *dir = dir_of(o->path);
 	for (int attempt = 0; attempt < 100; attempt++) {
 		char *tmp = xasprintf("%s/.evtxhunt-%ld-%d", dir, (long)getpid(), attempt);
 		if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0) {
@@ -137,7 +137,7 @@ static int _name(struct eh_outfile *o)
 	return -1;
 }
 
-static void _free(struct eh_outfile *o)
+static void outfile_free(struct eh_outfile *o)
 {
 	if (o->tmp)
 		have_pending = 0;
@@ -152,7 +152,7 @@ int eh_outfile_commit(struct eh_outfile *o)
 	if (fflush(o->fp) != 0 || ferror(o->fp) || fsync(o->fd) != 0)
 		rc = -1;
 	int saved = errno;
-	if (rc == 0 && _name(o) != 0) {
+	if (rc == 0 && outfile_name(o) != 0) {
 		rc = -1;
 		saved = errno;
 	}
@@ -164,7 +164,7 @@ int eh_outfile_commit(struct eh_outfile *o)
 		fprintf(stderr, "evtxhunt: cannot write %s: %s; nothing written\n", shown, strerror(saved));
 		free(shown);
 	}
-	_free(o);
+	outfile_free(o);
 	return rc;
 }
 
@@ -173,5 +173,5 @@ void eh_outfile_abandon(struct eh_outfile *o)
 	if (o->tmp)
 		unlink(o->tmp);
 	fclose(o->fp);
-	_free(o);
+	outfile_free(o);
 }

@@ -19,7 +19,7 @@ int eh_format_from_name(const char *name)
 }
 
 /* Characters that can act on a terminal or reorder what it shows. */
-static bool _dangerous(uint32_t cp)
+static bool dangerous(uint32_t cp)
 {
 	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e ||
 	       cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
@@ -37,7 +37,7 @@ void eh_escape_terminal(struct buf *b, const char *s, size_t len)
 			i++;
 			continue;
 		}
-		if (!_dangerous(cp)) {
+		if (!dangerous(cp)) {
 			buf_add(b, p + i, n);
 		} else if (cp == '\n') {
 			buf_adds(b, "\\n");
@@ -101,7 +101,7 @@ void eh_escape_json(struct buf *b, const char *s, size_t len)
 			buf_adds(b, "\\r");
 		else if (cp == '\t')
 			buf_adds(b, "\\t");
-		else if (_dangerous(cp) && cp <= 0xffff)
+		else if (dangerous(cp) && cp <= 0xffff)
 			buf_addf(b, "\\u%04x", cp); /* valid JSON, and inert when printed */
 		else
 			buf_add(b, p + i, n);
@@ -119,7 +119,7 @@ size_t eh_display_width(const char *s, size_t len)
 	return w;
 }
 
-static const char *_field(const struct eh_event *ev, const char *name)
+static const char *output_field(const struct eh_event *ev, const char *name)
 {
 	const char *v = eh_event_get(ev, name, NULL);
 	return v ? v : "";
@@ -129,7 +129,7 @@ static const char *_field(const struct eh_event *ev, const char *name)
 
 /* Appends one table line: LABEL then escaped text, cut to the width with
  * an ellipsis unless wide. */
-static void _table_line(struct buf *out, const struct eh_output_options *opt, const char *label, const char *text)
+static void table_line(struct buf *out, const struct eh_output_options *opt, const char *label, const char *text)
 {
 	struct buf line;
 	buf_init(&line);
@@ -153,7 +153,7 @@ static void _table_line(struct buf *out, const struct eh_output_options *opt, co
 }
 
 /* ATT&CK technique ids from tags ("attack.t1218.011" -> "  T1218.011"). */
-static void _techniques(struct buf *b, const struct eh_rule *r)
+static void techniques(struct buf *b, const struct eh_rule *r)
 {
 	bool first = true;
 	for (size_t i = 0; i < r->ntags; i++) {
@@ -170,7 +170,7 @@ static void _techniques(struct buf *b, const struct eh_rule *r)
  *   TIME  LEVEL  TECHNIQUES  COMPUTER  USER
  *     RULE TITLE
  *     process  PARENT -> IMAGE / command / cwd / source FILE #RECORD */
-static void _table_hit(struct buf *out, const struct eh_output_options *opt, const struct eh_hit *h)
+static void table_hit(struct buf *out, const struct eh_output_options *opt, const struct eh_hit *h)
 {
 	const struct eh_event *ev = h->event;
 	char when[48];
@@ -179,29 +179,29 @@ static void _table_hit(struct buf *out, const struct eh_output_options *opt, con
 	eh_time_format(ev->time, when);
 
 	buf_addf(&t, "%s  %s", when, h->rule->level ? h->rule->level : "-");
-	_techniques(&t, h->rule);
+	techniques(&t, h->rule);
 	buf_adds(&t, "  ");
 	buf_adds(&t, ev->computer);
-	const char *user = _field(ev, "User");
+	const char *user = output_field(ev, "User");
 	if (*user) {
 		buf_adds(&t, "  ");
 		buf_adds(&t, user);
 	}
-	_table_line(out, opt, "", t.data);
-	_table_line(out, opt, "  ", h->rule->title);
+	table_line(out, opt, "", t.data);
+	table_line(out, opt, "  ", h->rule->title);
 
 	buf_reset(&t);
-	const char *parent = _field(ev, "ParentImage");
+	const char *parent = output_field(ev, "ParentImage");
 	if (*parent)
 		buf_addf(&t, "%s -> ", parent);
-	buf_adds(&t, _field(ev, "Image"));
-	_table_line(out, opt, "  process  ", t.data);
-	_table_line(out, opt, "  command  ", _field(ev, "CommandLine"));
-	_table_line(out, opt, "  cwd      ", _field(ev, "CurrentDirectory"));
+	buf_adds(&t, output_field(ev, "Image"));
+	table_line(out, opt, "  process  ", t.data);
+	table_line(out, opt, "  command  ", output_field(ev, "CommandLine"));
+	table_line(out, opt, "  cwd      ", output_field(ev, "CurrentDirectory"));
 
 	buf_reset(&t);
 	buf_addf(&t, "%s #%" PRIu64 "%s", h->file, ev->record_id, ev->recovered ? " (recovered)" : "");
-	_table_line(out, opt, "  source   ", t.data);
+	table_line(out, opt, "  source   ", t.data);
 	buf_addc(out, '\n');
 	buf_free(&t);
 }
@@ -214,14 +214,14 @@ static const char *const csv_columns[] = {
 	"process_guid", "process_id", "recovered",
 };
 
-static void _csv_cell(struct buf *out, const char *s, bool first)
+static void csv_cell(struct buf *out, const char *s, bool first)
 {
 	if (!first)
 		buf_addc(out, ',');
 	eh_escape_csv(out, s, strlen(s));
 }
 
-static void _csv_hit(struct buf *out, const struct eh_hit *h)
+static void csv_hit(struct buf *out, const struct eh_hit *h)
 {
 	const struct eh_event *ev = h->event;
 	char when[48], eid[16], rid[24];
@@ -230,13 +230,13 @@ static void _csv_hit(struct buf *out, const struct eh_hit *h)
 	snprintf(rid, sizeof rid, "%" PRIu64, ev->record_id);
 	const char *cells[] = {
 		when, ev->computer, h->rule->title, h->rule->level ? h->rule->level : "", h->rule->id ? h->rule->id : "",
-		eid, rid, h->file, _field(ev, "User"), _field(ev, "Image"), _field(ev, "OriginalFileName"),
-		_field(ev, "CommandLine"), _field(ev, "CurrentDirectory"), _field(ev, "ParentImage"),
-		_field(ev, "ParentCommandLine"), _field(ev, "ProcessGuid"), _field(ev, "ProcessId"),
+		eid, rid, h->file, output_field(ev, "User"), output_field(ev, "Image"), output_field(ev, "OriginalFileName"),
+		output_field(ev, "CommandLine"), output_field(ev, "CurrentDirectory"), output_field(ev, "ParentImage"),
+		output_field(ev, "ParentCommandLine"), output_field(ev, "ProcessGuid"), output_field(ev, "ProcessId"),
 		ev->recovered ? "true" : "false",
 	};
 	for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++)
-		_csv_cell(out, cells[i], i == 0);
+		csv_cell(out, cells[i], i == 0);
 	buf_adds(out, "\r\n");
 }
 
@@ -246,15 +246,15 @@ struct writer {
 	struct buf b;
 };
 
-static void _write_hit(const struct eh_hit *hit, void *user)
+static void write_hit(const struct eh_hit *hit, void *user)
 {
 	struct writer *w = user;
 	switch (w->opt->format) {
 	case EH_FORMAT_TABLE:
-		_table_hit(&w->b, w->opt, hit);
+		table_hit(&w->b, w->opt, hit);
 		break;
 	case EH_FORMAT_CSV:
-		_csv_hit(&w->b, hit);
+		csv_hit(&w->b, hit);
 		break;
 	case EH_FORMAT_JSONL:
 		eh_jsonl_write_hit(&w->b, hit);
@@ -271,10 +271,10 @@ int eh_output_timeline(FILE *out, const struct eh_output_options *opt, struct eh
 	struct writer w = { out, opt, { NULL, 0, 0 } };
 	if (opt->format == EH_FORMAT_CSV) {
 		for (size_t i = 0; i < sizeof csv_columns / sizeof csv_columns[0]; i++)
-			_csv_cell(&w.b, csv_columns[i], i == 0);
+			csv_cell(&w.b, csv_columns[i], i == 0);
 		buf_adds(&w.b, "\r\n");
 	}
-	int rc = eh_timeline_each(tl, _write_hit, &w);
+	int rc = eh_timeline_each(tl, write_hit, &w);
 	fwrite(w.b.data ? w.b.data : "", 1, w.b.len, out);
 	buf_free(&w.b);
 	return rc;

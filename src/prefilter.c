@@ -24,12 +24,12 @@ struct litset {
 	size_t n;
 };
 
-static struct litset _any(void)
+static struct litset prefilter_any(void)
 {
 	return (struct litset){ .any = true };
 }
 
-static void _ls_free(struct litset *s)
+static void ls_free(struct litset *s)
 {
 	for (size_t i = 0; i < s->n; i++)
 		free(s->lit[i]);
@@ -38,7 +38,7 @@ static void _ls_free(struct litset *s)
 	s->n = 0;
 }
 
-static void _ls_add(struct litset *s, const char *lit, size_t len)
+static void ls_add(struct litset *s, const char *lit, size_t len)
 {
 	for (size_t i = 0; i < s->n; i++)
 		if (strlen(s->lit[i]) == len && memcmp(s->lit[i], lit, len) == 0)
@@ -48,21 +48,21 @@ static void _ls_add(struct litset *s, const char *lit, size_t len)
 }
 
 /* OR: any of both; nothing known if either side knows nothing. */
-static struct litset _ls_union(struct litset a, struct litset b)
+static struct litset ls_union(struct litset a, struct litset b)
 {
 	if (a.any || b.any) {
-		_ls_free(&a);
-		_ls_free(&b);
-		return _any();
+		ls_free(&a);
+		ls_free(&b);
+		return prefilter_any();
 	}
 	for (size_t i = 0; i < b.n; i++)
-		_ls_add(&a, b.lit[i], strlen(b.lit[i]));
-	_ls_free(&b);
+		ls_add(&a, b.lit[i], strlen(b.lit[i]));
+	ls_free(&b);
 	return a;
 }
 
 /* How selective a set is: its shortest literal (longer is rarer). */
-static size_t _ls_score(const struct litset *s)
+static size_t ls_score(const struct litset *s)
 {
 	if (s->any || s->n == 0)
 		return 0;
@@ -73,33 +73,33 @@ static size_t _ls_score(const struct litset *s)
 	return min;
 }
 
-static bool _ls_never(const struct litset *s)
+static bool ls_never(const struct litset *s)
 {
 	return !s->any && s->n == 0;
 }
 
 /* AND: either side's condition holds; keep the more selective one. */
-static struct litset _ls_best(struct litset a, struct litset b)
+static struct litset ls_best(struct litset a, struct litset b)
 {
-	if (_ls_never(&a) || _ls_never(&b)) { /* one side never holds: nor does AND */
-		_ls_free(&a);
-		_ls_free(&b);
+	if (ls_never(&a) || ls_never(&b)) { /* one side never holds: nor does AND */
+		ls_free(&a);
+		ls_free(&b);
 		return (struct litset){ false, NULL, 0 };
 	}
 	if (a.any) {
-		_ls_free(&a);
+		ls_free(&a);
 		return b;
 	}
 	if (b.any) {
-		_ls_free(&b);
+		ls_free(&b);
 		return a;
 	}
-	size_t sa = _ls_score(&a), sb = _ls_score(&b);
+	size_t sa = ls_score(&a), sb = ls_score(&b);
 	if (sb > sa || (sb == sa && b.n < a.n)) {
-		_ls_free(&a);
+		ls_free(&a);
 		return b;
 	}
-	_ls_free(&b);
+	ls_free(&b);
 	return a;
 }
 
@@ -118,7 +118,7 @@ static bool valid_utf8(const char *s, size_t len)
 }
 
 /* A value's literal: the text every matching field value contains. */
-static struct litset _value_literals(const struct sigma_value *v)
+static struct litset value_literals(const struct sigma_value *v)
 {
 	struct litset s = { false, NULL, 0 };
 	switch (v->kind) {
@@ -127,8 +127,8 @@ static struct litset _value_literals(const struct sigma_value *v)
 	case SV_STARTSWITH:
 	case SV_ENDSWITH:
 		if (v->len == 0 || !valid_utf8(v->lit, v->len))
-			return _any();
-		_ls_add(&s, v->lit, v->len);
+			return prefilter_any();
+		ls_add(&s, v->lit, v->len);
 		return s;
 	case SV_GLOB: {
 		/* the longest run between wildcards */
@@ -145,99 +145,99 @@ static struct litset _value_literals(const struct sigma_value *v)
 			run = 0;
 		}
 		if (best == 0)
-			return _any();
+			return prefilter_any();
 		char *lit = xmalloc(best + 1);
 		for (size_t i = 0; i < best; i++)
 			lit[i] = (char)v->glob[best_at + i];
 		if (valid_utf8(lit, best))
-			_ls_add(&s, lit, best);
+			ls_add(&s, lit, best);
 		else
-			s = _any();
+			s = prefilter_any();
 		free(lit);
 		return s;
 	}
 	default:
-		return _any(); /* regexes, numbers, networks, references, null */
+		return prefilter_any(); /* regexes, numbers, networks, references, null */
 	}
 }
 
-static struct litset _test_literals(const struct sigma_test *t, int row)
+static struct litset test_literals(const struct sigma_test *t, int row)
 {
 	if (t->field && !eh_logsource_may_have_field(row, t->field)) {
 		/* an absent field satisfies only null and exists: false */
 		for (size_t i = 0; i < t->nvalues; i++)
 			if (t->values[i].kind == SV_NULL || (t->values[i].kind == SV_EXISTS && !t->values[i].exists))
-				return _any();
+				return prefilter_any();
 		return (struct litset){ false, NULL, 0 };
 	}
 	/* keywords search every field, binary ones included; and only fields
 	 * stored as text in the record can give literals */
 	if (t->field == NULL || !eh_logsource_is_text_field(row, t->field) || t->nvalues == 0)
-		return _any();
-	struct litset s = _value_literals(&t->values[0]);
+		return prefilter_any();
+	struct litset s = value_literals(&t->values[0]);
 	for (size_t i = 1; i < t->nvalues; i++) {
-		struct litset v = _value_literals(&t->values[i]);
-		s = t->all ? _ls_best(s, v) : _ls_union(s, v);
+		struct litset v = value_literals(&t->values[i]);
+		s = t->all ? ls_best(s, v) : ls_union(s, v);
 	}
 	return s;
 }
 
-static struct litset _selection_literals(const struct sigma_selection *sel, int row)
+static struct litset selection_literals(const struct sigma_selection *sel, int row)
 {
-	struct litset s = _any();
+	struct litset s = prefilter_any();
 	for (size_t i = 0; i < sel->nmaps; i++) {
 		const struct sigma_map *m = &sel->maps[i];
-		struct litset ms = _any();
+		struct litset ms = prefilter_any();
 		for (size_t k = 0; k < m->ntests; k++)
-			ms = _ls_best(ms, _test_literals(&m->tests[k], row));
+			ms = ls_best(ms, test_literals(&m->tests[k], row));
 		if (i == 0) {
-			_ls_free(&s);
+			ls_free(&s);
 			s = ms;
 		} else {
-			s = _ls_union(s, ms);
+			s = ls_union(s, ms);
 		}
 	}
 	return s;
 }
 
-static struct litset _cond_literals(const struct sigma_rule_body *b, const struct sigma_cond *c, int row)
+static struct litset cond_literals(const struct sigma_rule_body *b, const struct sigma_cond *c, int row)
 {
 	struct litset s;
 	switch (c->op) {
 	case C_AND:
-		return _ls_best(_cond_literals(b, c->a, row), _cond_literals(b, c->b, row));
+		return ls_best(cond_literals(b, c->a, row), cond_literals(b, c->b, row));
 	case C_OR:
-		return _ls_union(_cond_literals(b, c->a, row), _cond_literals(b, c->b, row));
+		return ls_union(cond_literals(b, c->a, row), cond_literals(b, c->b, row));
 	case C_NOT:
-		return _any();
+		return prefilter_any();
 	case C_SEL:
-		return _selection_literals(&b->sels[c->sels[0]], row);
+		return selection_literals(&b->sels[c->sels[0]], row);
 	case C_ONE_OF:
 	case C_ALL_OF:
-		s = _selection_literals(&b->sels[c->sels[0]], row);
+		s = selection_literals(&b->sels[c->sels[0]], row);
 		for (size_t i = 1; i < c->nsels; i++) {
-			struct litset x = _selection_literals(&b->sels[c->sels[i]], row);
-			s = c->op == C_ONE_OF ? _ls_union(s, x) : _ls_best(s, x);
+			struct litset x = selection_literals(&b->sels[c->sels[i]], row);
+			s = c->op == C_ONE_OF ? ls_union(s, x) : ls_best(s, x);
 		}
 		return s;
 	}
-	return _any();
+	return prefilter_any();
 }
 
 /* A rule's condition over every log source it applies to. */
-static struct litset _rule_literals(const struct eh_rule *r)
+static struct litset rule_literals(const struct eh_rule *r)
 {
 	struct litset s = { false, NULL, 0 };
 	bool first = true;
 	for (size_t row = 0; row < eh_logsource_rows; row++) {
 		if (!(r->sources & (UINT64_C(1) << row)))
 			continue;
-		struct litset x = _cond_literals(r->body, r->body->cond, (int)row);
+		struct litset x = cond_literals(r->body, r->body->cond, (int)row);
 		if (first) {
 			s = x;
 			first = false;
 		} else {
-			s = _ls_union(s, x);
+			s = ls_union(s, x);
 		}
 	}
 	return s;
@@ -366,7 +366,7 @@ static char *unit_pattern(const struct literal *l)
 }
 #endif
 
-static int _cmp_str(const void *a, const void *b)
+static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -392,14 +392,14 @@ struct eh_prefilter *eh_prefilter_build_with(const struct eh_ruleset *rs, enum e
 		const struct eh_rule *r = eh_ruleset_rule(rs, i);
 		if (r->sources == 0) /* unmapped: never fires */
 			continue;
-		struct litset s = _rule_literals(r);
-		if (_ls_never(&s)) /* cannot fire on any log source it names */
+		struct litset s = rule_literals(r);
+		if (ls_never(&s)) /* cannot fire on any log source it names */
 			continue;
 		if (s.any) {
 			pf->always[i / 64] |= UINT64_C(1) << (i % 64);
 			pf->rule_always[i] = true;
 			pf->nalways++;
-			_ls_free(&s);
+			ls_free(&s);
 			continue;
 		}
 		pf->rule_lits[i] = xcalloc(s.n + 1, sizeof(char *));
@@ -411,7 +411,7 @@ struct eh_prefilter *eh_prefilter_build_with(const struct eh_ruleset *rs, enum e
 		free(s.lit);
 	}
 	if (nall > 0) /* qsort(NULL, 0) is undefined (UBSan, fuzz_rule) */
-		qsort(all, nall, sizeof *all, _cmp_str);
+		qsort(all, nall, sizeof *all, cmp_str);
 	for (size_t i = 0; i < nall; i++) {
 		if (pf->nlit && strcmp(pf->lit[pf->nlit - 1].text, all[i]) == 0) {
 			free(all[i]);
@@ -428,7 +428,7 @@ struct eh_prefilter *eh_prefilter_build_with(const struct eh_ruleset *rs, enum e
 	for (size_t i = 0; i < pf->nrules; i++)
 		for (char **p = pf->rule_lits[i]; p && *p; p++) {
 			char *key = *p;
-			struct literal *l = bsearch(&key, pf->lit, pf->nlit, sizeof *pf->lit, _cmp_str);
+			struct literal *l = bsearch(&key, pf->lit, pf->nlit, sizeof *pf->lit, cmp_str);
 			l->rules = xreallocarray(l->rules, l->nrules + 1, sizeof *l->rules);
 			l->rules[l->nrules++] = i;
 		}
@@ -544,7 +544,7 @@ void eh_prefilter_scan_free(struct eh_prefilter_scan *sc)
 	free(sc);
 }
 
-static void _add_match(struct eh_prefilter_scan *sc, size_t start, size_t lit)
+static void add_match(struct eh_prefilter_scan *sc, size_t start, size_t lit)
 {
 	if (sc->n == sc->cap) {
 		sc->cap = sc->cap ? sc->cap * 2 : 256;
@@ -556,11 +556,11 @@ static void _add_match(struct eh_prefilter_scan *sc, size_t start, size_t lit)
 }
 
 #ifdef HAVE_HYPERSCAN
-static int _on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx)
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx)
 {
 	(void)from, (void)flags;
 	struct eh_prefilter_scan *sc = ctx;
-	_add_match(sc, (size_t)to - sc->pf->lit[id].len16, id);
+	add_match(sc, (size_t)to - sc->pf->lit[id].len16, id);
 	return 0;
 }
 #endif
@@ -593,7 +593,7 @@ static void find_literal(struct eh_prefilter_scan *sc, size_t k, const uint8_t *
 		if (hit == NULL)
 			break;
 		if (parity == 2 || (size_t)(hit - base) % 2 == parity)
-			_add_match(sc, (size_t)(hit - base), k);
+			add_match(sc, (size_t)(hit - base), k);
 		p = hit + 1;
 	}
 }
@@ -605,7 +605,7 @@ static void find_literal(struct eh_prefilter_scan *sc, size_t k, const uint8_t *
  * Greek, ...) needs the chunk's units folded, which depends on where a
  * unit starts: so two copies, folded at even and at odd offsets, made only
  * when such a literal exists, and a place counts at its copy's parity. */
-static void _scan_portable(struct eh_prefilter_scan *sc, const uint8_t *data, size_t len)
+static void scan_portable(struct eh_prefilter_scan *sc, const uint8_t *data, size_t len)
 {
 	const struct eh_prefilter *pf = sc->pf;
 	if (sc->folded_cap < len) {
@@ -631,7 +631,7 @@ static void _scan_portable(struct eh_prefilter_scan *sc, const uint8_t *data, si
 	}
 }
 
-static int _cmp_match(const void *a, const void *b)
+static int cmp_match(const void *a, const void *b)
 {
 	const struct match *x = a, *y = b;
 	return x->start < y->start ? -1 : x->start > y->start;
@@ -642,16 +642,16 @@ bool eh_prefilter_scan_chunk(struct eh_prefilter_scan *sc, const uint8_t *data, 
 	sc->n = 0;
 #ifdef HAVE_HYPERSCAN
 	if (sc->pf->db)
-		hs_scan(sc->pf->db, (const char *)data, (unsigned)len, 0, sc->scratch, _on_match, sc);
+		hs_scan(sc->pf->db, (const char *)data, (unsigned)len, 0, sc->scratch, on_match, sc);
 	else
 #endif
-		_scan_portable(sc, data, len);
+		scan_portable(sc, data, len);
 	if (sc->n > 1)
-		qsort(sc->m, sc->n, sizeof *sc->m, _cmp_match);
+		qsort(sc->m, sc->n, sizeof *sc->m, cmp_match);
 	return sc->n > 0 || sc->pf->nalways > 0;
 }
 
-static const uint64_t *_rules_of(struct eh_prefilter_scan *sc, uint64_t *set, size_t start, size_t end)
+static const uint64_t *rules_of(struct eh_prefilter_scan *sc, uint64_t *set, size_t start, size_t end)
 {
 	const struct eh_prefilter *pf = sc->pf;
 	memcpy(set, pf->always, pf->words * sizeof *set);
@@ -678,10 +678,10 @@ static const uint64_t *_rules_of(struct eh_prefilter_scan *sc, uint64_t *set, si
 
 const uint64_t *eh_prefilter_record_rules(struct eh_prefilter_scan *sc, size_t start, size_t end)
 {
-	return _rules_of(sc, sc->record_set, start, end);
+	return rules_of(sc, sc->record_set, start, end);
 }
 
 const uint64_t *eh_prefilter_chunk_rules(struct eh_prefilter_scan *sc)
 {
-	return _rules_of(sc, sc->chunk_set, 0, SIZE_MAX);
+	return rules_of(sc, sc->chunk_set, 0, SIZE_MAX);
 }

@@ -6,7 +6,7 @@
 #include "evtxhunt/progress.h"
 #include "evtxhunt/util.h"
 
-static void _duration(char *out, size_t cap, double secs)
+static void duration(char *out, size_t cap, double secs)
 {
 	long t = (long)(secs + 0.5);
 	if (t >= 3600)
@@ -38,7 +38,7 @@ void eh_progress_update(struct eh_progress *p, uint64_t hits)
 	double secs = now - p->started, rate = secs > 0 ? (double)p->done_bytes / secs : 0;
 	char eta[32] = "-";
 	if (rate > 0 && p->plan_bytes > p->done_bytes)
-		_duration(eta, sizeof eta, (double)(p->plan_bytes - p->done_bytes) / rate);
+		duration(eta, sizeof eta, (double)(p->plan_bytes - p->done_bytes) / rate);
 	fprintf(p->out, "\r\033[Kevtxhunt: %" PRIu64 "/%" PRIu64 " files, %.1f/%.1f MB, %.0f MB/s, ETA %s, %" PRIu64 " hits",
 		p->done_files, p->plan_files, (double)p->done_bytes / 1e6, (double)p->plan_bytes / 1e6, rate / 1e6, eta,
 		hits);

@@ -23,7 +23,7 @@ struct eh_reader {
 };
 
 /* libevtx's error chain, one line, the innermost reason last. */
-static char *_cause(libevtx_error_t *error, const char *what)
+static char *reader_cause(libevtx_error_t *error, const char *what)
 {
 	char text[2048] = "";
 	if (error != NULL) {
@@ -53,7 +53,7 @@ static char *_cause(libevtx_error_t *error, const char *what)
  * they cannot be told from real characters, and are left as they are. */
 #define SURROGATE_SHIFT 0x3FF
 
-static void _unshift_supplementary(char *s, size_t len)
+static void unshift_supplementary(char *s, size_t len)
 {
 	unsigned char *p = (unsigned char *)s;
 	for (size_t i = 0; i + 3 < len; i++) {
@@ -123,7 +123,7 @@ int eh_reader_open_chunk(struct eh_reader *r, const uint8_t *chunk, char **cause
 		goto fail;
 	}
 	if (libevtx_file_open_file_io_handle(r->file, r->io, LIBEVTX_OPEN_READ, &error) != 1) {
-		*cause = _cause(error, "libevtx cannot open the chunk");
+		*cause = reader_cause(error, "libevtx cannot open the chunk");
 		libevtx_file_free(&r->file, NULL);
 		goto fail;
 	}
@@ -159,7 +159,7 @@ int eh_reader_load(struct eh_reader *r, int index, bool recovered, struct eh_rec
 		ok = libevtx_file_get_record_by_index(r->file, index, &r->record, &error);
 	if (ok != 1) {
 		r->record = NULL;
-		*cause = _cause(error, "libevtx cannot parse it");
+		*cause = reader_cause(error, "libevtx cannot parse it");
 		return -1;
 	}
 	memset(rec, 0, sizeof *rec);
@@ -178,23 +178,23 @@ int eh_reader_xml(struct eh_reader *r, const char **xml, size_t *len, char **cau
 {
 	libevtx_error_t *error = NULL;
 	/* Render straight into the reusable buffer; ask for the size only when
-	 * it is too small, because the _size call renders the string again. */
+	 * it is too small, because the reader_size call renders the string again. */
 	if (libevtx_record_get_utf8_xml_string(r->record, (uint8_t *)r->xml.data, r->xml.cap, NULL) != 1) {
 		size_t size = 0;
 		if (libevtx_record_get_utf8_xml_string_size(r->record, &size, &error) != 1 || size == 0) {
-			*cause = _cause(error, "libevtx cannot render the record as XML");
+			*cause = reader_cause(error, "libevtx cannot render the record as XML");
 			return -1;
 		}
 		buf_reserve(&r->xml, size);
 		if (libevtx_record_get_utf8_xml_string(r->record, (uint8_t *)r->xml.data, r->xml.cap, &error) != 1) {
-			*cause = _cause(error, "libevtx cannot render the record as XML");
+			*cause = reader_cause(error, "libevtx cannot render the record as XML");
 			return -1;
 		}
 	}
 	r->xml.data[r->xml.cap - 1] = '\0';
 	r->xml.len = strlen(r->xml.data);
 	if (r->shifted_supplementary)
-		_unshift_supplementary(r->xml.data, r->xml.len);
+		unshift_supplementary(r->xml.data, r->xml.len);
 	*xml = r->xml.data;
 	*len = r->xml.len;
 	return 0;

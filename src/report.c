@@ -11,12 +11,12 @@
 #include "evtxhunt/output.h"
 #include "evtxhunt/report.h"
 
-static double _mbps(const struct eh_run *run)
+static double mbps(const struct eh_run *run)
 {
 	return run->seconds > 0 ? (double)run->stats->bytes / 1e6 / run->seconds : 0.0;
 }
 
-static int _by_count(const void *a, const void *b)
+static int by_count(const void *a, const void *b)
 {
 	const struct computer_count *x = *(const struct computer_count *const *)a, *y = *(const struct computer_count *const *)b;
 	if (x->n != y->n)
@@ -98,7 +98,7 @@ void eh_report_summary(FILE *out, const struct eh_run *run)
 		fprintf(out, "evtxhunt: prefilter: %" PRIu64 " chunks and %" PRIu64 " records hold no rule literal: not parsed\n",
 			st->chunks_prefiltered, st->records_prefiltered);
 	fprintf(out, "evtxhunt: %" PRIu64 " events matched against %zu rules, %" PRIu64 " hits in %.2f s (%.1f MB/s)\n",
-		st->events_matched, nrules, st->hits, run->seconds, _mbps(run));
+		st->events_matched, nrules, st->hits, run->seconds, mbps(run));
 	/* hits per rule, in load order */
 	if (st->hits)
 		fprintf(out, "evtxhunt: hits per rule:\n");
@@ -115,7 +115,7 @@ void eh_report_summary(FILE *out, const struct eh_run *run)
 		const struct computer_count **order = xcalloc(nc, sizeof *order);
 		for (size_t i = 0; i < nc; i++)
 			order[i] = eh_timeline_computer(run->timeline, i);
-		qsort(order, nc, sizeof *order, _by_count);
+		qsort(order, nc, sizeof *order, by_count);
 		fprintf(out, "evtxhunt: hits per computer:\n");
 		for (size_t i = 0; i < nc && i < 20; i++)
 			eh_report_count(out, order[i]->n, *order[i]->name ? order[i]->name : "(none)");

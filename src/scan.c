@@ -57,7 +57,7 @@ struct eh_scanner {
 };
 
 /* The progress line, not while walking for its totals; FINAL clears it. */
-static void _progress(struct eh_scanner *s, bool final)
+static void scan_progress(struct eh_scanner *s, bool final)
 {
 	if (s->planning)
 		return;
@@ -67,9 +67,9 @@ static void _progress(struct eh_scanner *s, bool final)
 		eh_progress_update(&s->progress, s->stats.hits);
 }
 
-static struct job *_push_slot(struct eh_scanner *s);
+static struct job *push_slot(struct eh_scanner *s);
 
-static void _add_stats(struct eh_stats *to, const struct eh_stats *from)
+static void add_stats(struct eh_stats *to, const struct eh_stats *from)
 {
 	const uint64_t *f = (const uint64_t *)from;
 	uint64_t *t = (uint64_t *)to;
@@ -78,7 +78,7 @@ static void _add_stats(struct eh_stats *to, const struct eh_stats *from)
 }
 
 /* Hands a finished job to the run: messages, counters, hits. */
-static void _retire(struct eh_scanner *s, struct job *job)
+static void retire(struct eh_scanner *s, struct job *job)
 {
 	if (job->messages.len && s->opt.diag) {
 		eh_progress_clear(&s->progress); /* messages go above the progress line */
@@ -100,13 +100,13 @@ static void _retire(struct eh_scanner *s, struct job *job)
 		eh_state_chunk_scanned(state, job->log, job->info.index, job->fingerprint);
 		eh_state_checkpoint(state);
 	}
-	_add_stats(&s->stats, &job->stats);
-	_progress(s, false);
+	add_stats(&s->stats, &job->stats);
+	scan_progress(s, false);
 	job->nhits = 0;
 	job_reset(job);
 }
 
-static void *_worker_main(void *arg)
+static void *worker_main(void *arg)
 {
 	struct eh_scanner *s = arg;
 	struct worker *w = worker_new(&s->shared);
@@ -131,7 +131,7 @@ static void *_worker_main(void *arg)
 }
 
 /* Retires the oldest job, waiting for it if need be. */
-static void _retire_oldest(struct eh_scanner *s)
+static void retire_oldest(struct eh_scanner *s)
 {
 	struct slot *slot = &s->ring[s->retired % s->nring];
 	if (s->nthreads) {
@@ -140,16 +140,16 @@ static void _retire_oldest(struct eh_scanner *s)
 			pthread_cond_wait(&s->done, &s->lock);
 		pthread_mutex_unlock(&s->lock);
 	}
-	_retire(s, &slot->job);
+	retire(s, &slot->job);
 	slot->state = JOB_FREE;
 	s->retired++;
 }
 
 /* A free job at the end of the ring (retiring the oldest if full). */
-static struct job *_push_slot(struct eh_scanner *s)
+static struct job *push_slot(struct eh_scanner *s)
 {
 	if (s->pushed - s->retired == s->nring)
-		_retire_oldest(s);
+		retire_oldest(s);
 	struct job *job = &s->ring[s->pushed % s->nring].job;
 	job->file = s->file;
 	job->is_chunk = false;
@@ -157,8 +157,8 @@ static struct job *_push_slot(struct eh_scanner *s)
 	return job;
 }
 
-/* Queues the job last taken from _push_slot. */
-static void _commit_slot(struct eh_scanner *s)
+/* Queues the job last taken from push_slot. */
+static void commit_slot(struct eh_scanner *s)
 {
 	struct slot *slot = &s->ring[s->pushed % s->nring];
 	if (s->nthreads == 0) {
@@ -177,9 +177,9 @@ static void _commit_slot(struct eh_scanner *s)
 }
 
 /* A message of the driver, in its place among the chunks' messages. */
-static void _report(struct eh_scanner *s, const char *kind, const char *path, const char *fmt, ...)
+static void scan_report(struct eh_scanner *s, const char *kind, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static void _report(struct eh_scanner *s, const char *kind, const char *path, const char *fmt, ...)
+static void scan_report(struct eh_scanner *s, const char *kind, const char *path, const char *fmt, ...)
 {
 	if (s->planning)
 		return;
@@ -187,16 +187,16 @@ static void _report(struct eh_scanner *s, const char *kind, const char *path, co
 	va_start(ap, fmt);
 	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	struct job *job = _push_slot(s);
+	struct job *job = push_slot(s);
 	job_report(job, s->opt.diag != NULL, kind, path, "%s", msg);
-	_commit_slot(s);
+	commit_slot(s);
 	free(msg);
 }
 
 /* libevtx initialises two globals lazily (i18n and its CRC table): one
  * open on this thread before any worker starts keeps them race-free; so
  * does libxml2's global set-up. */
-static void _warm_up_libraries(void)
+static void warm_up_libraries(void)
 {
 	eh_fieldmap_global_init();
 	uint8_t *chunk = xmalloc(EH_CHUNK_SIZE);
@@ -237,7 +237,7 @@ struct eh_scanner *eh_scanner_new(const struct eh_ruleset *rules, const struct e
 		buf_init(&s->ring[i].job.messages);
 	}
 	s->stage = xmalloc(EH_CHUNK_SIZE);
-	_warm_up_libraries();
+	warm_up_libraries();
 	if (s->nthreads == 0) {
 		s->inline_worker = worker_new(&s->shared);
 		return s;
@@ -247,7 +247,7 @@ struct eh_scanner *eh_scanner_new(const struct eh_ruleset *rules, const struct e
 	pthread_cond_init(&s->done, NULL);
 	s->threads = xcalloc((size_t)s->nthreads, sizeof *s->threads);
 	for (int i = 0; i < s->nthreads; i++)
-		if (pthread_create(&s->threads[i], NULL, _worker_main, s) != 0) {
+		if (pthread_create(&s->threads[i], NULL, worker_main, s) != 0) {
 			fprintf(stderr, "evtxhunt: cannot start a worker thread\n");
 			abort();
 		}
@@ -255,17 +255,17 @@ struct eh_scanner *eh_scanner_new(const struct eh_ruleset *rules, const struct e
 }
 
 /* Retires everything still in the ring. */
-static void _drain(struct eh_scanner *s)
+static void drain(struct eh_scanner *s)
 {
 	while (s->retired < s->pushed)
-		_retire_oldest(s);
+		retire_oldest(s);
 }
 
 void eh_scanner_free(struct eh_scanner *s)
 {
 	if (s == NULL)
 		return;
-	_drain(s);
+	drain(s);
 	if (s->nthreads) {
 		pthread_mutex_lock(&s->lock);
 		s->quit = true;
@@ -294,25 +294,25 @@ void eh_scanner_free(struct eh_scanner *s)
 
 void eh_scanner_finish(struct eh_scanner *s)
 {
-	_drain(s);
-	_progress(s, true);
+	drain(s);
+	scan_progress(s, true);
 }
 
 const struct eh_stats *eh_scanner_stats(struct eh_scanner *s)
 {
-	_drain(s);
+	drain(s);
 	return &s->stats;
 }
 
 /* Consecutive chunk positions that hold neither a chunk nor a record
  * (overwritten or foreign data): reported as one range. */
-static void _flush_bad(struct eh_scanner *s)
+static void flush_bad(struct eh_scanner *s)
 {
 	if (s->bad_count == 1)
-		_report(s, "warning", s->file, "chunk %" PRIu64 " (offset %" PRIu64 "): no ElfChnk signature and no records; skipped",
+		scan_report(s, "warning", s->file, "chunk %" PRIu64 " (offset %" PRIu64 "): no ElfChnk signature and no records; skipped",
 			s->bad_first.index, s->bad_first.offset);
 	else if (s->bad_count > 1)
-		_report(s, "warning", s->file,
+		scan_report(s, "warning", s->file,
 			"chunks %" PRIu64 " to %" PRIu64 " (offset %" PRIu64 "): no ElfChnk signature and no records; skipped",
 			s->bad_first.index, s->bad_first.index + s->bad_count - 1, s->bad_first.offset);
 	s->bad_count = 0;
@@ -320,39 +320,39 @@ static void _flush_bad(struct eh_scanner *s)
 
 /* --shard: a log belongs to one shard, by a hash of its path as given or
  * walked (FNV-1a), the same on every machine given the same paths. */
-static bool _in_my_shard(const struct eh_scanner *s, const char *path)
+static bool in_my_shard(const struct eh_scanner *s, const char *path)
 {
 	if (s->opt.shards <= 1)
 		return true;
 	return eh_hash64(path, strlen(path), 0) % s->opt.shards == s->opt.shard;
 }
 
-static void _plan_file(struct eh_scanner *s, const char *path, const struct stat *st)
+static void plan_file(struct eh_scanner *s, const char *path, const struct stat *st)
 {
-	if (!_in_my_shard(s, path))
+	if (!in_my_shard(s, path))
 		return;
 	s->progress.plan_files++;
 	s->progress.plan_bytes += (uint64_t)st->st_size;
 }
 
-static void _scan_file_inner(struct eh_scanner *s, const char *path);
+static void scan_file_inner(struct eh_scanner *s, const char *path);
 
-static void _scan_file(struct eh_scanner *s, const char *path)
+static void scan_file(struct eh_scanner *s, const char *path)
 {
 	struct eh_progress *p = &s->progress;
 	uint64_t before = p->done_bytes;
 	s->file_size = 0;
-	_scan_file_inner(s, path);
+	scan_file_inner(s, path);
 	if (p->done_bytes < before + s->file_size)
 		p->done_bytes = before + s->file_size; /* unchanged or skipped parts count as done */
 	p->done_files++;
-	_progress(s, false);
+	scan_progress(s, false);
 }
 
-static void _scan_file_inner(struct eh_scanner *s, const char *path)
+static void scan_file_inner(struct eh_scanner *s, const char *path)
 {
 	char *cause = NULL;
-	if (!_in_my_shard(s, path)) {
+	if (!in_my_shard(s, path)) {
 		s->stats.files_other_shards++;
 		return;
 	}
@@ -361,7 +361,7 @@ static void _scan_file_inner(struct eh_scanner *s, const char *path)
 	if (f == NULL) {
 		s->stats.files_failed++;
 		s->file = path;
-		_report(s, "error", path, "%s", cause);
+		scan_report(s, "error", path, "%s", cause);
 		free(cause);
 		return;
 	}
@@ -370,9 +370,9 @@ static void _scan_file_inner(struct eh_scanner *s, const char *path)
 	s->stats.bytes += s->file_size;
 	const struct eh_file_header_info *h = eh_evtx_header(f);
 	if (!h->signature_ok)
-		_report(s, "warning", s->file, "file header: no ElfFile signature; reading the chunks behind it");
+		scan_report(s, "warning", s->file, "file header: no ElfFile signature; reading the chunks behind it");
 	else if (!h->crc_ok)
-		_report(s, "warning", s->file, "file header: checksum mismatch; reading the chunks behind it");
+		scan_report(s, "warning", s->file, "file header: checksum mismatch; reading the chunks behind it");
 	uint64_t slots = eh_evtx_chunk_slots(f), size = s->file_size;
 	int64_t log = -1;
 	uint64_t known_before = 0, known_now = 0, scanned = 0;
@@ -387,10 +387,10 @@ static void _scan_file_inner(struct eh_scanner *s, const char *path)
 	}
 	bool complete = true;
 	if (size < EH_FILE_HEADER_SIZE)
-		_report(s, "warning", s->file, "file ends inside its header (%" PRIu64 " of %u bytes): no chunks", size,
+		scan_report(s, "warning", s->file, "file ends inside its header (%" PRIu64 " of %u bytes): no chunks", size,
 			EH_FILE_HEADER_SIZE);
 	if (h->signature_ok && size >= EH_FILE_HEADER_SIZE && h->chunk_count > slots)
-		_report(s, "warning", s->file, "file header: %u chunks counted, the file holds %" PRIu64 "; reading those",
+		scan_report(s, "warning", s->file, "file header: %u chunks counted, the file holds %" PRIu64 "; reading those",
 			h->chunk_count, slots);
 	for (uint64_t i = 0; i < slots; i++) {
 		uint64_t next = eh_evtx_skip_holes(f, i); /* a sparse file's holes are empty chunks */
@@ -402,15 +402,15 @@ static void _scan_file_inner(struct eh_scanner *s, const char *path)
 		s->progress.done_bytes += EH_CHUNK_SIZE;
 		bool cut = info.state != EH_CHUNK_IO_ERROR && info.state != EH_CHUNK_GONE && info.bytes_read < EH_CHUNK_SIZE;
 		if (cut) {
-			_flush_bad(s);
+			flush_bad(s);
 			s->stats.chunks_truncated++;
 			bool records = info.state == EH_CHUNK_OK || info.holds_records;
-			_report(s, "warning", path, "chunk %" PRIu64 " (offset %" PRIu64 "): file ends inside the chunk (%" PRIu32
+			scan_report(s, "warning", path, "chunk %" PRIu64 " (offset %" PRIu64 "): file ends inside the chunk (%" PRIu32
 				" of %u bytes); %s", i, info.offset, info.bytes_read, EH_CHUNK_SIZE,
 				records ? "reading the records before the cut" : "no records before the cut");
 		}
 		if (info.state == EH_CHUNK_OK || (info.state == EH_CHUNK_BAD_MAGIC && info.holds_records)) {
-			_flush_bad(s); /* its message goes before this chunk's */
+			flush_bad(s); /* its message goes before this chunk's */
 			uint64_t fingerprint = 0;
 			if (s->opt.state) {
 				fingerprint = eh_state_chunk_fingerprint(s->stage);
@@ -421,7 +421,7 @@ static void _scan_file_inner(struct eh_scanner *s, const char *path)
 				}
 				scanned++;
 			}
-			struct job *job = _push_slot(s);
+			struct job *job = push_slot(s);
 			job->log = log;
 			job->fingerprint = fingerprint;
 			uint8_t *spare = job->chunk; /* hand the bytes over, no copy */
@@ -430,7 +430,7 @@ static void _scan_file_inner(struct eh_scanner *s, const char *path)
 			job->info = info;
 			job->is_chunk = true;
 			job->carve = info.state == EH_CHUNK_BAD_MAGIC;
-			_commit_slot(s);
+			commit_slot(s);
 			continue;
 		}
 		switch (info.state) {
@@ -444,10 +444,10 @@ static void _scan_file_inner(struct eh_scanner *s, const char *path)
 				s->bad_first = info;
 			break;
 		case EH_CHUNK_GONE: {
-			_flush_bad(s);
+			flush_bad(s);
 			int64_t now = eh_evtx_size_now(f);
 			s->stats.chunks_skipped += slots - i;
-			_report(s, "error", path,
+			scan_report(s, "error", path,
 				"the file shrank while being read (from %" PRIu64 " to %" PRId64 " bytes): chunks %" PRIu64
 				" to %" PRIu64 " are gone; skipped", size, now, i, slots - 1);
 			i = slots;
@@ -456,8 +456,8 @@ static void _scan_file_inner(struct eh_scanner *s, const char *path)
 		}
 		case EH_CHUNK_IO_ERROR:
 			s->stats.chunks_skipped++;
-			_flush_bad(s);
-			_report(s, "error", path, "chunk %" PRIu64 ": %s", i, cause);
+			flush_bad(s);
+			scan_report(s, "error", path, "chunk %" PRIu64 ": %s", i, cause);
 			free(cause);
 			cause = NULL;
 			complete = false;
@@ -467,57 +467,57 @@ static void _scan_file_inner(struct eh_scanner *s, const char *path)
 		}
 	}
 	if (s->opt.state && known_before > 0 && known_now == 0 && scanned > 0)
-		_report(s, "warning", path,
+		scan_report(s, "warning", path,
 			"none of its chunks is as at the last run: the log was cleared, replaced or wrapped all the way round");
 	if (s->opt.state && complete)
 		eh_state_log_done(s->opt.state, log, eh_evtx_identity(f));
 	int64_t now = eh_evtx_size_now(f);
 	if (now > (int64_t)size)
-		_report(s, "warning", path,
+		scan_report(s, "warning", path,
 			"the file grew while being read (from %" PRIu64 " to %" PRId64 " bytes); what was added was not read",
 			size, now);
-	_flush_bad(s);
+	flush_bad(s);
 	eh_evtx_close(f);
 }
 
-static bool _is_evtx_name(const char *name)
+static bool is_evtx_name(const char *name)
 {
 	size_t n = strlen(name);
 	return n > 5 && strcasecmp(name + n - 5, ".evtx") == 0;
 }
 
 /* What the walk of an input directory meets. */
-static void _walk_entry(const struct eh_walk_entry *e, void *user)
+static void walk_entry(const struct eh_walk_entry *e, void *user)
 {
 	struct eh_scanner *s = user;
 	switch (e->what) {
 	case EH_WALK_NO_DIR:
-		_report(s, "error", e->path, "cannot open directory: %s", strerror(e->error));
+		scan_report(s, "error", e->path, "cannot open directory: %s", strerror(e->error));
 		break;
 	case EH_WALK_NO_STAT:
-		if (_is_evtx_name(e->name) && !_in_my_shard(s, e->path)) {
+		if (is_evtx_name(e->name) && !in_my_shard(s, e->path)) {
 			s->stats.files_other_shards++;
-		} else if (_is_evtx_name(e->name)) {
+		} else if (is_evtx_name(e->name)) {
 			s->stats.files++;
 			s->stats.files_failed++;
-			_report(s, "error", e->path, "cannot stat: %s", strerror(e->error));
+			scan_report(s, "error", e->path, "cannot stat: %s", strerror(e->error));
 		} else {
-			_report(s, "warning", e->path, "cannot stat: %s; skipped", strerror(e->error));
+			scan_report(s, "warning", e->path, "cannot stat: %s; skipped", strerror(e->error));
 		}
 		break;
 	case EH_WALK_LOOP:
-		_report(s, "warning", e->path, "symlink loop (leads back to a directory above); skipped");
+		scan_report(s, "warning", e->path, "symlink loop (leads back to a directory above); skipped");
 		break;
 	case EH_WALK_TOO_DEEP:
-		_report(s, "warning", e->path, "directories nested too deeply; skipped");
+		scan_report(s, "warning", e->path, "directories nested too deeply; skipped");
 		break;
 	case EH_WALK_ENTRY:
-		if (!_is_evtx_name(e->name))
+		if (!is_evtx_name(e->name))
 			break;
 		if (S_ISREG(e->st->st_mode))
-			s->planning ? _plan_file(s, e->path, e->st) : _scan_file(s, e->path);
+			s->planning ? plan_file(s, e->path, e->st) : scan_file(s, e->path);
 		else
-			_report(s, "warning", e->path, "not a regular file; skipped");
+			scan_report(s, "warning", e->path, "not a regular file; skipped");
 		break;
 	}
 }
@@ -541,18 +541,18 @@ void eh_scan_path(struct eh_scanner *s, const char *path)
 {
 	struct stat st;
 	if (stat(path, &st) != 0) {
-		if (!_in_my_shard(s, path)) {
+		if (!in_my_shard(s, path)) {
 			s->stats.files_other_shards++;
 			return;
 		}
 		s->stats.files++;
 		s->stats.files_failed++;
-		_report(s, "error", path, "cannot open: %s", strerror(errno));
+		scan_report(s, "error", path, "cannot open: %s", strerror(errno));
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		eh_walk(path, &walk_options, _walk_entry, s);
+		eh_walk(path, &walk_options, walk_entry, s);
 	} else {
-		s->planning ? _plan_file(s, path, &st) : _scan_file(s, path);
+		s->planning ? plan_file(s, path, &st) : scan_file(s, path);
 	}
 }

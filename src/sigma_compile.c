@@ -20,8 +20,8 @@ struct cc {
 	bool failed;
 };
 
-static void _fail(struct cc *cc, const struct ynode *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void _fail(struct cc *cc, const struct ynode *at, const char *fmt, ...)
+static void sigma_compile_fail(struct cc *cc, const struct ynode *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void sigma_compile_fail(struct cc *cc, const struct ynode *at, const char *fmt, ...)
 {
 	if (cc->failed)
 		return; /* the first error is the one to fix */
@@ -100,7 +100,7 @@ static const struct modifier {
 	{ "expand", MOD_EXPAND, ~0u },
 };
 
-static const struct modifier *_modifier(const char *name, size_t len)
+static const struct modifier *sigma_compile_modifier(const char *name, size_t len)
 {
 	for (size_t i = 0; i < sizeof modifiers / sizeof modifiers[0]; i++)
 		if (strlen(modifiers[i].name) == len && strncmp(modifiers[i].name, name, len) == 0)
@@ -115,7 +115,7 @@ struct tokens {
 	size_t n, cap;
 };
 
-static void _tok_add(struct tokens *tk, uint16_t t)
+static void tok_add(struct tokens *tk, uint16_t t)
 {
 	if (tk->n == tk->cap) {
 		tk->cap = tk->cap ? tk->cap * 2 : 32;
@@ -126,23 +126,23 @@ static void _tok_add(struct tokens *tk, uint16_t t)
 
 /* Sigma escaping: \* and \? are a literal star and question mark, \\ is
  * one backslash, and any other backslash is itself. */
-static void _tokenize(const char *s, size_t len, struct tokens *tk)
+static void tokenize(const char *s, size_t len, struct tokens *tk)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '\\' && i + 1 < len && (s[i + 1] == '*' || s[i + 1] == '?' || s[i + 1] == '\\')) {
-			_tok_add(tk, (unsigned char)s[++i]);
+			tok_add(tk, (unsigned char)s[++i]);
 		} else if (c == '*') {
-			_tok_add(tk, GLOB_STAR);
+			tok_add(tk, GLOB_STAR);
 		} else if (c == '?') {
-			_tok_add(tk, GLOB_ONE);
+			tok_add(tk, GLOB_ONE);
 		} else {
-			_tok_add(tk, c);
+			tok_add(tk, c);
 		}
 	}
 }
 
-static bool _is_word(uint16_t t)
+static bool is_word(uint16_t t)
 {
 	return t < 0x80 && (isalnum(t) || t == '_');
 }
@@ -155,14 +155,14 @@ static const char *const windashes[] = { "-", "/", "\xe2\x80\x93", "\xe2\x80\x94
 
 /* Positions where windash applies: a '-' or '/' that follows a non-word
  * character (or starts the value) and precedes a word character. */
-static size_t _windash_places(const struct tokens *tk, size_t *places)
+static size_t windash_places(const struct tokens *tk, size_t *places)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < tk->n && n < MAX_WINDASH_PLACES; i++) {
 		if (tk->t[i] != '-' && tk->t[i] != '/')
 			continue;
-		bool before = i == 0 || !_is_word(tk->t[i - 1]);
-		bool after = i + 1 < tk->n && _is_word(tk->t[i + 1]);
+		bool before = i == 0 || !is_word(tk->t[i - 1]);
+		bool after = i + 1 < tk->n && is_word(tk->t[i + 1]);
 		if (before && after)
 			places[n++] = i;
 	}
@@ -171,7 +171,7 @@ static size_t _windash_places(const struct tokens *tk, size_t *places)
 
 /* Folds the text as the matcher folds event values (eh_utf8_fold keeps
  * lengths, so every token keeps its place; a wildcard stands in as NUL). */
-static void _fold(struct tokens *tk)
+static void sigma_compile_fold(struct tokens *tk)
 {
 	char *text = xmalloc(tk->n + 1);
 	for (size_t i = 0; i < tk->n; i++)
@@ -183,7 +183,7 @@ static void _fold(struct tokens *tk)
 	free(text);
 }
 
-static struct sigma_value *_new_value(struct sigma_test *t)
+static struct sigma_value *new_value(struct sigma_test *t)
 {
 	t->values = xreallocarray(t->values, t->nvalues + 1, sizeof *t->values);
 	struct sigma_value *v = &t->values[t->nvalues++];
@@ -192,11 +192,11 @@ static struct sigma_value *_new_value(struct sigma_test *t)
 }
 
 /* Turns the tokens of one value alternative into a compiled value. */
-static void _make_value(struct sigma_value *v, struct tokens *tk, unsigned mods)
+static void make_value(struct sigma_value *v, struct tokens *tk, unsigned mods)
 {
 	v->cased = (mods & MOD_CASED) != 0;
 	if (!v->cased)
-		_fold(tk);
+		sigma_compile_fold(tk);
 	bool lead = (mods & (MOD_CONTAINS | MOD_ENDSWITH)) != 0;
 	bool trail = (mods & (MOD_CONTAINS | MOD_STARTSWITH)) != 0;
 	bool inner = false;
@@ -224,10 +224,10 @@ static void _make_value(struct sigma_value *v, struct tokens *tk, unsigned mods)
 }
 
 /* Expands windash alternatives of one value: 5^k for k dash places. */
-static void _push_windash(struct sigma_test *t, const struct tokens *src, unsigned mods)
+static void push_windash(struct sigma_test *t, const struct tokens *src, unsigned mods)
 {
 	size_t places[MAX_WINDASH_PLACES];
-	size_t k = _windash_places(src, places);
+	size_t k = windash_places(src, places);
 	size_t combos = 1;
 	for (size_t i = 0; i < k; i++)
 		combos *= NWINDASH;
@@ -240,12 +240,12 @@ static void _push_windash(struct sigma_test *t, const struct tokens *src, unsign
 				code /= NWINDASH;
 				p++;
 				for (; *d; d++)
-					_tok_add(&tk, (unsigned char)*d);
+					tok_add(&tk, (unsigned char)*d);
 			} else {
-				_tok_add(&tk, src->t[i]);
+				tok_add(&tk, src->t[i]);
 			}
 		}
-		_make_value(_new_value(t), &tk, mods);
+		make_value(new_value(t), &tk, mods);
 		free(tk.t);
 	}
 }
@@ -258,7 +258,7 @@ static void encode_utf16(const char *s, size_t len, unsigned mods, struct buf *o
 	eh_utf8_to_utf16(s, len, (mods & MOD_UTF16BE) != 0, out);
 }
 
-static void _base64(const unsigned char *in, size_t len, struct buf *out)
+static void sigma_compile_base64(const unsigned char *in, size_t len, struct buf *out)
 {
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	for (size_t i = 0; i < len; i += 3) {
@@ -273,19 +273,19 @@ static void _base64(const unsigned char *in, size_t len, struct buf *out)
 
 /* A literal (no wildcards) value alternative, e.g. a base64 encoding:
  * base64 text is case-sensitive, so it is matched cased. */
-static void _push_literal(struct sigma_test *t, const char *s, size_t len, unsigned mods)
+static void push_literal(struct sigma_test *t, const char *s, size_t len, unsigned mods)
 {
 	struct tokens tk = { 0 };
 	for (size_t i = 0; i < len; i++)
-		_tok_add(&tk, (unsigned char)s[i]);
-	_make_value(_new_value(t), &tk, mods | MOD_CASED);
+		tok_add(&tk, (unsigned char)s[i]);
+	make_value(new_value(t), &tk, mods | MOD_CASED);
 	free(tk.t);
 }
 
 /* base64 / base64offset, after the optional UTF-16 encoding. base64offset
  * gives the three encodings of the value at byte offsets 0, 1 and 2 of the
  * encoded stream, without the characters that depend on its neighbours. */
-static void _push_base64(struct sigma_test *t, const char *s, size_t len, unsigned mods)
+static void push_base64(struct sigma_test *t, const char *s, size_t len, unsigned mods)
 {
 	struct buf raw, enc;
 	buf_init(&raw);
@@ -295,12 +295,12 @@ static void _push_base64(struct sigma_test *t, const char *s, size_t len, unsign
 	else
 		buf_add(&raw, s, len);
 	if (mods & MOD_BASE64) {
-		_base64((const unsigned char *)raw.data, raw.len, &enc);
+		sigma_compile_base64((const unsigned char *)raw.data, raw.len, &enc);
 		/* padding depends on what follows in the stream: leave it out
 		 * unless the value must match exactly */
 		while ((mods & MOD_POSITION) && enc.len && enc.data[enc.len - 1] == '=')
 			enc.len--;
-		_push_literal(t, enc.data, enc.len, mods);
+		push_literal(t, enc.data, enc.len, mods);
 	} else {
 		static const size_t start[3] = { 0, 2, 3 };
 		static const size_t trim[3] = { 0, 3, 2 };
@@ -310,10 +310,10 @@ static void _push_base64(struct sigma_test *t, const char *s, size_t len, unsign
 			buf_add(&shifted, "\0\0", i);
 			buf_add(&shifted, raw.data, raw.len);
 			buf_reset(&enc);
-			_base64((const unsigned char *)shifted.data, shifted.len, &enc);
+			sigma_compile_base64((const unsigned char *)shifted.data, shifted.len, &enc);
 			size_t end = enc.len - trim[(raw.len + i) % 3];
 			if (end > start[i])
-				_push_literal(t, enc.data + start[i], end - start[i], mods | MOD_CONTAINS);
+				push_literal(t, enc.data + start[i], end - start[i], mods | MOD_CONTAINS);
 			buf_free(&shifted);
 		}
 	}
@@ -321,7 +321,7 @@ static void _push_base64(struct sigma_test *t, const char *s, size_t len, unsign
 	buf_free(&enc);
 }
 
-static void _compile_re(struct cc *cc, struct sigma_test *t, const struct ynode *n, unsigned mods)
+static void compile_re(struct cc *cc, struct sigma_test *t, const struct ynode *n, unsigned mods)
 {
 	int err;
 	PCRE2_SIZE off;
@@ -336,16 +336,16 @@ static void _compile_re(struct cc *cc, struct sigma_test *t, const struct ynode 
 	if (re == NULL) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(err, msg, sizeof msg);
-		_fail(cc, n, "regular expression: %s at offset %zu", (char *)msg, (size_t)off);
+		sigma_compile_fail(cc, n, "regular expression: %s at offset %zu", (char *)msg, (size_t)off);
 		return;
 	}
 	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
-	struct sigma_value *v = _new_value(t);
+	struct sigma_value *v = new_value(t);
 	v->kind = SV_RE;
 	v->re = re;
 }
 
-static bool _parse_cidr(const char *s, struct sigma_value *v)
+static bool parse_cidr(const char *s, struct sigma_value *v)
 {
 	char addr[64];
 	const char *slash = strchr(s, '/');
@@ -369,43 +369,43 @@ static bool _parse_cidr(const char *s, struct sigma_value *v)
 	return true;
 }
 
-static void _compile_scalar(struct cc *cc, struct sigma_test *t, const struct ynode *n, unsigned mods)
+static void compile_scalar(struct cc *cc, struct sigma_test *t, const struct ynode *n, unsigned mods)
 {
 	if (n->type != Y_SCALAR) {
-		_fail(cc, n, "a value must be a string, number, boolean or null");
+		sigma_compile_fail(cc, n, "a value must be a string, number, boolean or null");
 		return;
 	}
 	if (mods & MOD_EXISTS) {
 		bool yes = strcmp(n->text, "true") == 0 || strcmp(n->text, "True") == 0;
 		bool no = strcmp(n->text, "false") == 0 || strcmp(n->text, "False") == 0;
 		if (!n->plain || (!yes && !no)) {
-			_fail(cc, n, "'exists' takes true or false");
+			sigma_compile_fail(cc, n, "'exists' takes true or false");
 			return;
 		}
-		struct sigma_value *v = _new_value(t);
+		struct sigma_value *v = new_value(t);
 		v->kind = SV_EXISTS;
 		v->exists = yes;
 		return;
 	}
 	if (ytree_is_null(n)) {
 		if (mods & ~(MOD_ALL | MOD_CASED)) {
-			_fail(cc, n, "null cannot take modifiers");
+			sigma_compile_fail(cc, n, "null cannot take modifiers");
 			return;
 		}
-		_new_value(t)->kind = SV_NULL;
+		new_value(t)->kind = SV_NULL;
 		return;
 	}
 	if (mods & MOD_RE) {
-		_compile_re(cc, t, n, mods);
+		compile_re(cc, t, n, mods);
 	} else if (mods & MOD_BASE64_ANY) {
-		_push_base64(t, n->text, n->len, mods);
+		push_base64(t, n->text, n->len, mods);
 	} else if (mods & MOD_CIDR) {
-		struct sigma_value *v = _new_value(t);
+		struct sigma_value *v = new_value(t);
 		v->kind = SV_CIDR;
-		if (!_parse_cidr(n->text, v))
-			_fail(cc, n, "'%s' is not an IPv4 or IPv6 network", n->text);
+		if (!parse_cidr(n->text, v))
+			sigma_compile_fail(cc, n, "'%s' is not an IPv4 or IPv6 network", n->text);
 	} else if (mods & MOD_FIELDREF) {
-		struct sigma_value *v = _new_value(t);
+		struct sigma_value *v = new_value(t);
 		v->kind = SV_FIELDREF;
 		v->ref = xstrdup(n->text);
 		v->cased = (mods & MOD_CASED) != 0;
@@ -415,26 +415,26 @@ static void _compile_scalar(struct cc *cc, struct sigma_test *t, const struct yn
 		char *end;
 		double d = strtod(n->text, &end);
 		if (end == n->text || *end) {
-			_fail(cc, n, "'%s' is not a number", n->text);
+			sigma_compile_fail(cc, n, "'%s' is not a number", n->text);
 			return;
 		}
-		struct sigma_value *v = _new_value(t);
+		struct sigma_value *v = new_value(t);
 		v->kind = SV_COMPARE;
 		v->number = d;
 		v->compare = mods & MOD_GT ? CMP_GT : mods & MOD_GTE ? CMP_GTE : mods & MOD_LT ? CMP_LT : CMP_LTE;
 	} else {
 		struct tokens tk = { 0 };
-		_tokenize(n->text, n->len, &tk);
+		tokenize(n->text, n->len, &tk);
 		if (mods & MOD_WINDASH)
-			_push_windash(t, &tk, mods);
+			push_windash(t, &tk, mods);
 		else
-			_make_value(_new_value(t), &tk, mods);
+			make_value(new_value(t), &tk, mods);
 		free(tk.t);
 	}
 }
 
 /* "Field|mod|mod" to a test with its field and modifier flags. */
-static unsigned _parse_key(struct cc *cc, const struct ynode *key, struct sigma_test *t)
+static unsigned parse_key(struct cc *cc, const struct ynode *key, struct sigma_test *t)
 {
 	const char *s = key->text;
 	const char *bar = strchr(s, '|');
@@ -447,22 +447,22 @@ static unsigned _parse_key(struct cc *cc, const struct ynode *key, struct sigma_
 		const char *name = bar + 1;
 		bar = strchr(name, '|');
 		size_t len = bar ? (size_t)(bar - name) : strlen(name);
-		const struct modifier *m = _modifier(name, len);
+		const struct modifier *m = sigma_compile_modifier(name, len);
 		if (m == NULL) {
-			_fail(cc, key, "unknown modifier '%.*s'", (int)len, name);
+			sigma_compile_fail(cc, key, "unknown modifier '%.*s'", (int)len, name);
 			return 0;
 		}
 		if (m->flag == MOD_EXPAND) {
-			_fail(cc, key, "modifier 'expand' needs placeholder values, which evtxhunt does not have");
+			sigma_compile_fail(cc, key, "modifier 'expand' needs placeholder values, which evtxhunt does not have");
 			return 0;
 		}
 		if (mods & m->flag) {
-			_fail(cc, key, "modifier '%s' given twice", m->name);
+			sigma_compile_fail(cc, key, "modifier '%s' given twice", m->name);
 			return 0;
 		}
 		for (size_t i = 0; i < nseen; i++)
 			if (!(seen[i]->allowed & m->flag) || !(m->allowed & seen[i]->flag)) {
-				_fail(cc, key, "modifier '%s' cannot be combined with '%s'", m->name, seen[i]->name);
+				sigma_compile_fail(cc, key, "modifier '%s' cannot be combined with '%s'", m->name, seen[i]->name);
 				return 0;
 			}
 		if (nseen < 32)
@@ -470,84 +470,84 @@ static unsigned _parse_key(struct cc *cc, const struct ynode *key, struct sigma_
 		mods |= m->flag;
 	}
 	if ((mods & MOD_RE_FLAGS) && !(mods & MOD_RE)) {
-		_fail(cc, key, "modifiers 'i', 'm' and 's' belong to 're'");
+		sigma_compile_fail(cc, key, "modifiers 'i', 'm' and 's' belong to 're'");
 		return 0;
 	}
 	if ((mods & MOD_ENCODING) && !(mods & MOD_BASE64_ANY)) {
-		_fail(cc, key, "'utf16le', 'utf16be', 'utf16' and 'wide' need 'base64' or 'base64offset'");
+		sigma_compile_fail(cc, key, "'utf16le', 'utf16be', 'utf16' and 'wide' need 'base64' or 'base64offset'");
 		return 0;
 	}
 	if ((mods & MOD_ENCODING) & ((mods & MOD_ENCODING) - 1)) {
-		_fail(cc, key, "more than one of 'utf16le', 'utf16be', 'utf16' and 'wide'");
+		sigma_compile_fail(cc, key, "more than one of 'utf16le', 'utf16be', 'utf16' and 'wide'");
 		return 0;
 	}
 	if (t->field == NULL && (mods & (MOD_EXISTS | MOD_FIELDREF | MOD_CIDR | MOD_COMPARE))) {
-		_fail(cc, key, "this modifier needs a field name");
+		sigma_compile_fail(cc, key, "this modifier needs a field name");
 		return 0;
 	}
 	return mods;
 }
 
-static void _compile_test(struct cc *cc, struct sigma_test *t, const struct ynode *key, const struct ynode *val)
+static void compile_test(struct cc *cc, struct sigma_test *t, const struct ynode *key, const struct ynode *val)
 {
 	if (key->type != Y_SCALAR) {
-		_fail(cc, key, "a field name must be a string");
+		sigma_compile_fail(cc, key, "a field name must be a string");
 		return;
 	}
-	unsigned mods = _parse_key(cc, key, t);
+	unsigned mods = parse_key(cc, key, t);
 	if (cc->failed)
 		return;
 	t->all = (mods & MOD_ALL) != 0;
 	if (val->type == Y_SEQ) {
 		if (val->n == 0) {
-			_fail(cc, val, "an empty list of values");
+			sigma_compile_fail(cc, val, "an empty list of values");
 			return;
 		}
 		for (size_t i = 0; i < val->n && !cc->failed; i++)
-			_compile_scalar(cc, t, val->items[i], mods);
+			compile_scalar(cc, t, val->items[i], mods);
 	} else {
-		_compile_scalar(cc, t, val, mods);
+		compile_scalar(cc, t, val, mods);
 	}
 }
 
-static void _compile_map(struct cc *cc, struct sigma_map *m, const struct ynode *map)
+static void compile_map(struct cc *cc, struct sigma_map *m, const struct ynode *map)
 {
 	m->ntests = map->n / 2;
 	m->tests = xcalloc(m->ntests ? m->ntests : 1, sizeof *m->tests);
 	for (size_t i = 0; i < m->ntests && !cc->failed; i++)
-		_compile_test(cc, &m->tests[i], map->items[2 * i], map->items[2 * i + 1]);
+		compile_test(cc, &m->tests[i], map->items[2 * i], map->items[2 * i + 1]);
 }
 
 /* A keyword selection: a list of strings searched in every field. */
-static void _compile_keywords(struct cc *cc, struct sigma_map *m, const struct ynode *list)
+static void compile_keywords(struct cc *cc, struct sigma_map *m, const struct ynode *list)
 {
 	m->ntests = 1;
 	m->tests = xcalloc(1, sizeof *m->tests);
 	if (list->type == Y_SEQ)
 		for (size_t i = 0; i < list->n && !cc->failed; i++)
-			_compile_scalar(cc, &m->tests[0], list->items[i], MOD_CONTAINS);
+			compile_scalar(cc, &m->tests[0], list->items[i], MOD_CONTAINS);
 	else
-		_compile_scalar(cc, &m->tests[0], list, MOD_CONTAINS);
+		compile_scalar(cc, &m->tests[0], list, MOD_CONTAINS);
 }
 
-static void _compile_selection(struct cc *cc, struct sigma_selection *sel, const struct ynode *key,
+static void compile_selection(struct cc *cc, struct sigma_selection *sel, const struct ynode *key,
 			       const struct ynode *val)
 {
 	sel->name = xstrdup(key->text);
 	if (val->type == Y_MAP) {
 		sel->nmaps = 1;
 		sel->maps = xcalloc(1, sizeof *sel->maps);
-		_compile_map(cc, &sel->maps[0], val);
+		compile_map(cc, &sel->maps[0], val);
 		return;
 	}
 	if (val->type == Y_SCALAR) {
 		sel->nmaps = 1;
 		sel->maps = xcalloc(1, sizeof *sel->maps);
-		_compile_keywords(cc, &sel->maps[0], val);
+		compile_keywords(cc, &sel->maps[0], val);
 		return;
 	}
 	if (val->n == 0) {
-		_fail(cc, val, "selection '%s' is empty", sel->name);
+		sigma_compile_fail(cc, val, "selection '%s' is empty", sel->name);
 		return;
 	}
 	size_t maps = 0, scalars = 0;
@@ -558,17 +558,17 @@ static void _compile_selection(struct cc *cc, struct sigma_selection *sel, const
 	if (scalars == val->n) {
 		sel->nmaps = 1;
 		sel->maps = xcalloc(1, sizeof *sel->maps);
-		_compile_keywords(cc, &sel->maps[0], val);
+		compile_keywords(cc, &sel->maps[0], val);
 		return;
 	}
 	if (maps != val->n) {
-		_fail(cc, val, "selection '%s' mixes maps with other items", sel->name);
+		sigma_compile_fail(cc, val, "selection '%s' mixes maps with other items", sel->name);
 		return;
 	}
 	sel->nmaps = val->n;
 	sel->maps = xcalloc(val->n, sizeof *sel->maps);
 	for (size_t i = 0; i < val->n && !cc->failed; i++)
-		_compile_map(cc, &sel->maps[i], val->items[i]);
+		compile_map(cc, &sel->maps[i], val->items[i]);
 }
 
 /* ---- conditions ----------------------------------------------------- */
@@ -587,7 +587,7 @@ struct cparser {
 	int depth, operands;
 };
 
-static void _skip_space(struct cparser *cp)
+static void skip_space(struct cparser *cp)
 {
 	while (*cp->p == ' ' || *cp->p == '\t' || *cp->p == '\n' || *cp->p == '\r')
 		cp->p++;
@@ -595,9 +595,9 @@ static void _skip_space(struct cparser *cp)
 
 /* The next word (identifier, with '*' wildcards) or a one-character
  * token; does not consume it. */
-static size_t _peek(struct cparser *cp, const char **tok)
+static size_t peek(struct cparser *cp, const char **tok)
 {
-	_skip_space(cp);
+	skip_space(cp);
 	*tok = cp->p;
 	if (*cp->p == '(' || *cp->p == ')' || *cp->p == '|')
 		return 1;
@@ -607,43 +607,43 @@ static size_t _peek(struct cparser *cp, const char **tok)
 	return n;
 }
 
-static bool _word_is(const char *tok, size_t n, const char *w)
+static bool word_is(const char *tok, size_t n, const char *w)
 {
 	return strlen(w) == n && strncasecmp(tok, w, n) == 0;
 }
 
-static struct sigma_cond *_cnode(enum cond_op op)
+static struct sigma_cond *cnode(enum cond_op op)
 {
 	struct sigma_cond *c = xcalloc(1, sizeof *c);
 	c->op = op;
 	return c;
 }
 
-static void _cond_free(struct sigma_cond *c)
+static void cond_free(struct sigma_cond *c)
 {
 	if (c == NULL)
 		return;
-	_cond_free(c->a);
-	_cond_free(c->b);
+	cond_free(c->a);
+	cond_free(c->b);
 	free(c->sels);
 	free(c);
 }
 
-static void _cfail(struct cparser *cp, const char *fmt, const char *tok, size_t n)
+static void cfail(struct cparser *cp, const char *fmt, const char *tok, size_t n)
 {
 	/* condition errors point at the condition, with the column in it */
 	struct ynode at = *cp->at;
 	if (at.line == cp->at->line && cp->at->plain)
 		at.column += (int)(cp->p - cp->s);
 	char *what = xasprintf(fmt, (int)n, tok);
-	_fail(cp->cc, &at, "condition: %s", what);
+	sigma_compile_fail(cp->cc, &at, "condition: %s", what);
 	free(what);
 }
 
 /* Selection name patterns: '*' is the only wildcard. Greedy with one
  * backtrack point, so O(pattern x name) whatever the stars (the recursive
  * version was exponential in them: fuzz_rule found a rule that hung it). */
-static bool _name_match(const char *pat, size_t plen, const char *name)
+static bool name_match(const char *pat, size_t plen, const char *name)
 {
 	size_t p = 0, star = SIZE_MAX;
 	const char *n = name, *resume = NULL;
@@ -666,129 +666,129 @@ static bool _name_match(const char *pat, size_t plen, const char *name)
 	return p == plen;
 }
 
-static struct sigma_cond *_parse_or(struct cparser *cp);
+static struct sigma_cond *parse_or(struct cparser *cp);
 
-static struct sigma_cond *_parse_primary(struct cparser *cp)
+static struct sigma_cond *parse_primary(struct cparser *cp)
 {
 	const char *tok;
-	size_t n = _peek(cp, &tok);
+	size_t n = peek(cp, &tok);
 	if (n == 0) {
-		_cfail(cp, *tok ? "unexpected '%.*s'" : "unexpected end%.*s", tok, *tok ? 1 : 0);
+		cfail(cp, *tok ? "unexpected '%.*s'" : "unexpected end%.*s", tok, *tok ? 1 : 0);
 		return NULL;
 	}
 	if (*tok == '|') {
-		_cfail(cp, "aggregation ('|%.*s') is not supported", tok + 1, strcspn(tok + 1, "\n"));
+		cfail(cp, "aggregation ('|%.*s') is not supported", tok + 1, strcspn(tok + 1, "\n"));
 		return NULL;
 	}
 	if (*tok == '(') {
 		cp->p++;
-		struct sigma_cond *c = _parse_or(cp);
+		struct sigma_cond *c = parse_or(cp);
 		if (c == NULL)
 			return NULL;
-		n = _peek(cp, &tok);
+		n = peek(cp, &tok);
 		if (*tok != ')') {
-			_cfail(cp, "expected ')'%.*s", tok, 0);
-			_cond_free(c);
+			cfail(cp, "expected ')'%.*s", tok, 0);
+			cond_free(c);
 			return NULL;
 		}
 		cp->p++;
 		return c;
 	}
 	if (*tok == ')') {
-		_cfail(cp, "unexpected '%.*s'", tok, 1);
+		cfail(cp, "unexpected '%.*s'", tok, 1);
 		return NULL;
 	}
-	bool one = _word_is(tok, n, "1") || _word_is(tok, n, "any");
-	bool all = _word_is(tok, n, "all");
+	bool one = word_is(tok, n, "1") || word_is(tok, n, "any");
+	bool all = word_is(tok, n, "all");
 	if (one || all) {
 		cp->p += n;
 		const char *of;
-		size_t m = _peek(cp, &of);
-		if (!_word_is(of, m, "of")) {
-			_cfail(cp, "expected 'of' after '%.*s'", tok, n);
+		size_t m = peek(cp, &of);
+		if (!word_is(of, m, "of")) {
+			cfail(cp, "expected 'of' after '%.*s'", tok, n);
 			return NULL;
 		}
 		cp->p += m;
 		const char *pat;
-		size_t plen = _peek(cp, &pat);
+		size_t plen = peek(cp, &pat);
 		if (plen == 0 || *pat == '(' || *pat == ')' || *pat == '|') {
-			_cfail(cp, "expected a selection pattern or 'them' after 'of'%.*s", pat, 0);
+			cfail(cp, "expected a selection pattern or 'them' after 'of'%.*s", pat, 0);
 			return NULL;
 		}
 		cp->p += plen;
-		struct sigma_cond *c = _cnode(one ? C_ONE_OF : C_ALL_OF);
-		bool them = _word_is(pat, plen, "them");
+		struct sigma_cond *c = cnode(one ? C_ONE_OF : C_ALL_OF);
+		bool them = word_is(pat, plen, "them");
 		c->sels = xcalloc(cp->body->nsels ? cp->body->nsels : 1, sizeof *c->sels);
 		for (size_t i = 0; i < cp->body->nsels; i++) {
 			const char *name = cp->body->sels[i].name;
 			/* 'them' means every selection except those named _*, by convention */
-			if ((them && name[0] != '_') || (!them && _name_match(pat, plen, name)))
+			if ((them && name[0] != '_') || (!them && name_match(pat, plen, name)))
 				c->sels[c->nsels++] = i;
 		}
 		if (c->nsels == 0) {
-			_cfail(cp, "no selection matches '%.*s'", pat, plen);
-			_cond_free(c);
+			cfail(cp, "no selection matches '%.*s'", pat, plen);
+			cond_free(c);
 			return NULL;
 		}
 		return c;
 	}
-	if (_word_is(tok, n, "and") || _word_is(tok, n, "or") || _word_is(tok, n, "of") || _word_is(tok, n, "not")) {
-		_cfail(cp, "unexpected '%.*s'", tok, n);
+	if (word_is(tok, n, "and") || word_is(tok, n, "or") || word_is(tok, n, "of") || word_is(tok, n, "not")) {
+		cfail(cp, "unexpected '%.*s'", tok, n);
 		return NULL;
 	}
 	for (size_t i = 0; i < cp->body->nsels; i++) {
 		if (strlen(cp->body->sels[i].name) == n && strncmp(cp->body->sels[i].name, tok, n) == 0) {
 			cp->p += n;
-			struct sigma_cond *c = _cnode(C_SEL);
+			struct sigma_cond *c = cnode(C_SEL);
 			c->sels = xmalloc(sizeof *c->sels);
 			c->sels[0] = i;
 			c->nsels = 1;
 			return c;
 		}
 	}
-	_cfail(cp, "unknown selection '%.*s'", tok, n);
+	cfail(cp, "unknown selection '%.*s'", tok, n);
 	return NULL;
 }
 
-static struct sigma_cond *_parse_not(struct cparser *cp)
+static struct sigma_cond *parse_not(struct cparser *cp)
 {
 	const char *tok;
-	size_t n = _peek(cp, &tok);
+	size_t n = peek(cp, &tok);
 	if (cp->depth >= MAX_COND_DEPTH || ++cp->operands > MAX_COND_OPERANDS) {
-		_cfail(cp, cp->depth >= MAX_COND_DEPTH ? "nested too deeply%.*s" : "too long%.*s", tok, 0);
+		cfail(cp, cp->depth >= MAX_COND_DEPTH ? "nested too deeply%.*s" : "too long%.*s", tok, 0);
 		return NULL;
 	}
 	cp->depth++;
 	struct sigma_cond *c;
-	if (_word_is(tok, n, "not")) {
+	if (word_is(tok, n, "not")) {
 		cp->p += n;
-		struct sigma_cond *a = _parse_not(cp);
-		c = a ? _cnode(C_NOT) : NULL;
+		struct sigma_cond *a = parse_not(cp);
+		c = a ? cnode(C_NOT) : NULL;
 		if (c)
 			c->a = a;
 	} else {
-		c = _parse_primary(cp);
+		c = parse_primary(cp);
 	}
 	cp->depth--;
 	return c;
 }
 
-static struct sigma_cond *_parse_binary(struct cparser *cp, const char *word, enum cond_op op,
+static struct sigma_cond *parse_binary(struct cparser *cp, const char *word, enum cond_op op,
 					struct sigma_cond *(*operand)(struct cparser *))
 {
 	struct sigma_cond *left = operand(cp);
 	while (left) {
 		const char *tok;
-		size_t n = _peek(cp, &tok);
-		if (!_word_is(tok, n, word))
+		size_t n = peek(cp, &tok);
+		if (!word_is(tok, n, word))
 			break;
 		cp->p += n;
 		struct sigma_cond *right = operand(cp);
 		if (right == NULL) {
-			_cond_free(left);
+			cond_free(left);
 			return NULL;
 		}
-		struct sigma_cond *c = _cnode(op);
+		struct sigma_cond *c = cnode(op);
 		c->a = left;
 		c->b = right;
 		left = c;
@@ -796,58 +796,58 @@ static struct sigma_cond *_parse_binary(struct cparser *cp, const char *word, en
 	return left;
 }
 
-static struct sigma_cond *_parse_and(struct cparser *cp)
+static struct sigma_cond *parse_and(struct cparser *cp)
 {
-	return _parse_binary(cp, "and", C_AND, _parse_not);
+	return parse_binary(cp, "and", C_AND, parse_not);
 }
 
-static struct sigma_cond *_parse_or(struct cparser *cp)
+static struct sigma_cond *parse_or(struct cparser *cp)
 {
-	return _parse_binary(cp, "or", C_OR, _parse_and);
+	return parse_binary(cp, "or", C_OR, parse_and);
 }
 
-static struct sigma_cond *_compile_condition(struct cc *cc, const struct ynode *n, const struct sigma_rule_body *body)
+static struct sigma_cond *compile_condition(struct cc *cc, const struct ynode *n, const struct sigma_rule_body *body)
 {
 	if (n->type == Y_SEQ) {
 		/* a list of conditions: any of them */
 		struct sigma_cond *all = NULL;
 		for (size_t i = 0; i < n->n; i++) {
-			struct sigma_cond *c = _compile_condition(cc, n->items[i], body);
+			struct sigma_cond *c = compile_condition(cc, n->items[i], body);
 			if (c == NULL) {
-				_cond_free(all);
+				cond_free(all);
 				return NULL;
 			}
 			if (all == NULL) {
 				all = c;
 			} else {
-				struct sigma_cond *o = _cnode(C_OR);
+				struct sigma_cond *o = cnode(C_OR);
 				o->a = all;
 				o->b = c;
 				all = o;
 			}
 		}
 		if (all == NULL)
-			_fail(cc, n, "the condition list is empty");
+			sigma_compile_fail(cc, n, "the condition list is empty");
 		return all;
 	}
 	if (n->type != Y_SCALAR) {
-		_fail(cc, n, "the condition must be a string");
+		sigma_compile_fail(cc, n, "the condition must be a string");
 		return NULL;
 	}
 	struct cparser cp = { .cc = cc, .at = n, .s = n->text, .p = n->text, .body = body };
-	struct sigma_cond *c = _parse_or(&cp);
+	struct sigma_cond *c = parse_or(&cp);
 	if (c == NULL)
 		return NULL;
 	const char *tok;
-	size_t len = _peek(&cp, &tok);
+	size_t len = peek(&cp, &tok);
 	if (*tok == '|') {
-		_cfail(&cp, "aggregation ('|%.*s') is not supported", tok + 1, strcspn(tok + 1, "\n"));
-		_cond_free(c);
+		cfail(&cp, "aggregation ('|%.*s') is not supported", tok + 1, strcspn(tok + 1, "\n"));
+		cond_free(c);
 		return NULL;
 	}
 	if (*tok) {
-		_cfail(&cp, "unexpected '%.*s'", tok, len ? len : 1);
-		_cond_free(c);
+		cfail(&cp, "unexpected '%.*s'", tok, len ? len : 1);
+		cond_free(c);
 		return NULL;
 	}
 	return c;
@@ -855,7 +855,7 @@ static struct sigma_cond *_compile_condition(struct cc *cc, const struct ynode *
 
 /* ---- rules ------------------------------------------------------------- */
 
-static char *_meta(const struct ynode *doc, const char *key)
+static char *sigma_compile_meta(const struct ynode *doc, const char *key)
 {
 	const struct ynode *n = ytree_get(doc, key);
 	return n && n->type == Y_SCALAR && !ytree_is_null(n) ? xstrdup(n->text) : NULL;
@@ -867,7 +867,7 @@ bool sigma_looks_like_rule(const struct ynode *doc)
 	       ytree_get(doc, "title");
 }
 
-static void _body_free(struct sigma_rule_body *b)
+static void body_free(struct sigma_rule_body *b)
 {
 	if (b == NULL)
 		return;
@@ -892,7 +892,7 @@ static void _body_free(struct sigma_rule_body *b)
 		free(s->name);
 	}
 	free(b->sels);
-	_cond_free(b->cond);
+	cond_free(b->cond);
 	free(b);
 }
 
@@ -909,7 +909,7 @@ void eh_rule_free(struct eh_rule *r)
 		free(r->tags[i]);
 	free(r->tags);
 	free(r->file);
-	_body_free(r->body);
+	body_free(r->body);
 	free(r);
 }
 
@@ -921,17 +921,17 @@ int sigma_compile(const struct ynode *doc, const char *file, struct eh_rule **ou
 	memset(err, 0, sizeof *err);
 
 	if (ytree_get(doc, "correlation")) {
-		_fail(&cc, ytree_get(doc, "correlation"), "correlation rules are not supported");
+		sigma_compile_fail(&cc, ytree_get(doc, "correlation"), "correlation rules are not supported");
 		goto fail;
 	}
-	r->title = _meta(doc, "title");
-	r->id = _meta(doc, "id");
-	r->level = _meta(doc, "level");
-	r->status = _meta(doc, "status");
-	r->description = _meta(doc, "description");
+	r->title = sigma_compile_meta(doc, "title");
+	r->id = sigma_compile_meta(doc, "id");
+	r->level = sigma_compile_meta(doc, "level");
+	r->status = sigma_compile_meta(doc, "status");
+	r->description = sigma_compile_meta(doc, "description");
 	r->file = xstrdup(file);
 	if (r->title == NULL) {
-		_fail(&cc, doc, "the rule has no title");
+		sigma_compile_fail(&cc, doc, "the rule has no title");
 		goto fail;
 	}
 	const struct ynode *tags = ytree_get(doc, "tags");
@@ -944,10 +944,10 @@ int sigma_compile(const struct ynode *doc, const char *file, struct eh_rule **ou
 
 	const struct ynode *ls = ytree_get(doc, "logsource");
 	if (ls == NULL || ls->type != Y_MAP) {
-		_fail(&cc, ls ? ls : doc, "the rule has no logsource map");
+		sigma_compile_fail(&cc, ls ? ls : doc, "the rule has no logsource map");
 		goto fail;
 	}
-	char *category = _meta(ls, "category"), *product = _meta(ls, "product"), *service = _meta(ls, "service");
+	char *category = sigma_compile_meta(ls, "category"), *product = sigma_compile_meta(ls, "product"), *service = sigma_compile_meta(ls, "service");
 	r->sources = eh_logsource_select(category, product, service);
 	free(category);
 	free(product);
@@ -955,7 +955,7 @@ int sigma_compile(const struct ynode *doc, const char *file, struct eh_rule **ou
 
 	const struct ynode *det = ytree_get(doc, "detection");
 	if (det == NULL || det->type != Y_MAP) {
-		_fail(&cc, det ? det : doc, "the rule has no detection map");
+		sigma_compile_fail(&cc, det ? det : doc, "the rule has no detection map");
 		goto fail;
 	}
 	const struct ynode *cond = NULL;
@@ -964,7 +964,7 @@ int sigma_compile(const struct ynode *doc, const char *file, struct eh_rule **ou
 	for (size_t i = 0; i + 1 < det->n && !cc.failed; i += 2) {
 		const struct ynode *key = det->items[i], *val = det->items[i + 1];
 		if (key->type != Y_SCALAR) {
-			_fail(&cc, key, "a selection name must be a string");
+			sigma_compile_fail(&cc, key, "a selection name must be a string");
 			break;
 		}
 		if (strcmp(key->text, "condition") == 0) {
@@ -972,18 +972,18 @@ int sigma_compile(const struct ynode *doc, const char *file, struct eh_rule **ou
 			continue;
 		}
 		if (strcmp(key->text, "timeframe") == 0) {
-			_fail(&cc, key, "'timeframe' (a correlation feature) is not supported");
+			sigma_compile_fail(&cc, key, "'timeframe' (a correlation feature) is not supported");
 			break;
 		}
-		_compile_selection(&cc, &r->body->sels[r->body->nsels++], key, val);
+		compile_selection(&cc, &r->body->sels[r->body->nsels++], key, val);
 	}
 	if (cc.failed)
 		goto fail;
 	if (cond == NULL) {
-		_fail(&cc, det, "the detection has no condition");
+		sigma_compile_fail(&cc, det, "the detection has no condition");
 		goto fail;
 	}
-	r->body->cond = _compile_condition(&cc, cond, r->body);
+	r->body->cond = compile_condition(&cc, cond, r->body);
 	if (r->body->cond == NULL)
 		goto fail;
 	*out = r;

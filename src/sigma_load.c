@@ -41,7 +41,7 @@ void eh_ruleset_free(struct eh_ruleset *rs)
 	free(rs);
 }
 
-static void _error(struct eh_ruleset *rs, const char *file, int line, int column, char *reason)
+static void sigma_load_error(struct eh_ruleset *rs, const char *file, int line, int column, char *reason)
 {
 	rs->errors = xreallocarray(rs->errors, rs->nerrors + 1, sizeof *rs->errors);
 	struct eh_rule_error *e = &rs->errors[rs->nerrors++];
@@ -58,11 +58,11 @@ size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char 
 	char *cause;
 	size_t loaded = 0;
 	if (ytree_parse(text, len, &docs, &line, &column, &cause) != 0) {
-		_error(rs, name, line, column, cause);
+		sigma_load_error(rs, name, line, column, cause);
 		return 0;
 	}
 	if (docs.n > 1 && ytree_get(docs.docs[0], "action")) {
-		_error(rs, name, docs.docs[0]->line, docs.docs[0]->column,
+		sigma_load_error(rs, name, docs.docs[0]->line, docs.docs[0]->column,
 		       xstrdup("multi-document rule collections (action: global) are not supported"));
 		goto out;
 	}
@@ -76,7 +76,7 @@ size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char 
 		struct eh_rule *rule;
 		struct eh_rule_error err;
 		if (sigma_compile(doc, name, &rule, &err) != 0) {
-			_error(rs, name, err.line, err.column, err.reason);
+			sigma_load_error(rs, name, err.line, err.column, err.reason);
 			continue;
 		}
 		rule->content_hash = eh_hash64(text, len, UINT64_C(0x9e3779b97f4a7c15) * (i + 1));
@@ -93,12 +93,12 @@ out:
 	return loaded;
 }
 
-static size_t _load_file(struct eh_ruleset *rs, const char *path)
+static size_t load_file(struct eh_ruleset *rs, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
-		_error(rs, path, 0, 0, xasprintf("cannot open: %s", strerror(errno)));
+		sigma_load_error(rs, path, 0, 0, xasprintf("cannot open: %s", strerror(errno)));
 		if (fd >= 0)
 			close(fd);
 		return 0;
@@ -112,7 +112,7 @@ static size_t _load_file(struct eh_ruleset *rs, const char *path)
 	int saved = errno;
 	close(fd);
 	if (n < 0) {
-		_error(rs, path, 0, 0, xasprintf("cannot read: %s", strerror(saved)));
+		sigma_load_error(rs, path, 0, 0, xasprintf("cannot read: %s", strerror(saved)));
 		buf_free(&text);
 		return 0;
 	}
@@ -121,7 +121,7 @@ static size_t _load_file(struct eh_ruleset *rs, const char *path)
 	return loaded;
 }
 
-static bool _is_yaml(const char *name)
+static bool is_yaml(const char *name)
 {
 	size_t n = strlen(name);
 	return (n > 4 && strcasecmp(name + n - 4, ".yml") == 0) || (n > 5 && strcasecmp(name + n - 5, ".yaml") == 0);
@@ -133,25 +133,25 @@ struct load_walk {
 };
 
 /* What the walk of a rule directory meets: YAML files are loaded. */
-static void _load_entry(const struct eh_walk_entry *e, void *user)
+static void load_entry(const struct eh_walk_entry *e, void *user)
 {
 	struct load_walk *lw = user;
 	switch (e->what) {
 	case EH_WALK_NO_DIR:
-		_error(lw->rs, e->path, 0, 0, xasprintf("cannot open directory: %s", strerror(e->error)));
+		sigma_load_error(lw->rs, e->path, 0, 0, xasprintf("cannot open directory: %s", strerror(e->error)));
 		break;
 	case EH_WALK_NO_STAT:
-		_error(lw->rs, e->path, 0, 0, xasprintf("cannot stat: %s", strerror(e->error)));
+		sigma_load_error(lw->rs, e->path, 0, 0, xasprintf("cannot stat: %s", strerror(e->error)));
 		break;
 	case EH_WALK_LOOP:
-		_error(lw->rs, e->path, 0, 0, xstrdup("symlink loop (leads back to a directory above)"));
+		sigma_load_error(lw->rs, e->path, 0, 0, xstrdup("symlink loop (leads back to a directory above)"));
 		break;
 	case EH_WALK_TOO_DEEP:
-		_error(lw->rs, e->path, 0, 0, xstrdup("directories nested too deeply (a symlink loop?)"));
+		sigma_load_error(lw->rs, e->path, 0, 0, xstrdup("directories nested too deeply (a symlink loop?)"));
 		break;
 	case EH_WALK_ENTRY:
-		if (S_ISREG(e->st->st_mode) && _is_yaml(e->name))
-			lw->loaded += _load_file(lw->rs, e->path);
+		if (S_ISREG(e->st->st_mode) && is_yaml(e->name))
+			lw->loaded += load_file(lw->rs, e->path);
 		break;
 	}
 }
@@ -162,10 +162,10 @@ static const struct eh_walk_options walk_options = {
 	.max_depth = 64, .skip_dot_names = true, .detect_loops = true, .slash_always = true
 };
 
-static size_t _load_dir(struct eh_ruleset *rs, const char *path)
+static size_t load_dir(struct eh_ruleset *rs, const char *path)
 {
 	struct load_walk lw = { rs, 0 };
-	eh_walk(path, &walk_options, _load_entry, &lw);
+	eh_walk(path, &walk_options, load_entry, &lw);
 	return lw.loaded;
 }
 
@@ -173,10 +173,10 @@ size_t eh_ruleset_load_path(struct eh_ruleset *rs, const char *path)
 {
 	struct stat st;
 	if (stat(path, &st) != 0) {
-		_error(rs, path, 0, 0, xasprintf("cannot open: %s", strerror(errno)));
+		sigma_load_error(rs, path, 0, 0, xasprintf("cannot open: %s", strerror(errno)));
 		return 0;
 	}
-	return S_ISDIR(st.st_mode) ? _load_dir(rs, path) : _load_file(rs, path);
+	return S_ISDIR(st.st_mode) ? load_dir(rs, path) : load_file(rs, path);
 }
 
 size_t eh_ruleset_count(const struct eh_ruleset *rs)
@@ -220,7 +220,7 @@ bool eh_ruleset_wants(const struct eh_ruleset *rs, const char *provider, uint32_
 	return row >= 0 && (rs->wanted & (UINT64_C(1) << row));
 }
 
-static bool _in_list(const char *list, const char *word)
+static bool in_list(const char *list, const char *word)
 {
 	size_t n = strlen(word);
 	for (const char *p = list; *p;) {
@@ -241,7 +241,7 @@ size_t eh_ruleset_filter(struct eh_ruleset *rs, int min_level, const char *statu
 		struct eh_rule *r = rs->rules[i];
 		/* a rule without a level cannot be shown to meet the minimum */
 		bool ok = (min_level < 0 || eh_level_rank(r->level) >= min_level) &&
-			  (statuses == NULL || (r->status && _in_list(statuses, r->status)));
+			  (statuses == NULL || (r->status && in_list(statuses, r->status)));
 		if (!ok) {
 			eh_rule_free(r);
 			removed++;

@@ -26,7 +26,7 @@ static size_t utf8_char_len(const char *s, size_t left)
 /* Glob match with backtracking to the last star only: linear in practice,
  * never exponential. '?' takes one UTF-8 character. S is already folded
  * when the pattern is caseless, so bytes compare as they are. */
-static bool _glob(const uint16_t *g, size_t gn, const char *s, size_t len)
+static bool sigma_match_glob(const uint16_t *g, size_t gn, const char *s, size_t len)
 {
 	size_t gi = 0, si = 0, star_g = (size_t)-1, star_s = 0;
 	while (si < len) {
@@ -58,7 +58,7 @@ static bool _glob(const uint16_t *g, size_t gn, const char *s, size_t len)
 #define RE_MATCH_LIMIT 1000000u
 #define RE_DEPTH_LIMIT 10000u
 
-static bool _re(struct eh_matcher *m, const pcre2_code *re, const char *s, size_t len)
+static bool sigma_match_re(struct eh_matcher *m, const pcre2_code *re, const char *s, size_t len)
 {
 	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, m->match_data, m->match_context);
 	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
@@ -74,7 +74,7 @@ uint64_t eh_matcher_take_regex_limit_hits(struct eh_matcher *m)
 	return n;
 }
 
-static bool _cidr(const struct sigma_value *v, const char *s, size_t len)
+static bool sigma_match_cidr(const struct sigma_value *v, const char *s, size_t len)
 {
 	char text[64];
 	uint8_t addr[16];
@@ -90,7 +90,7 @@ static bool _cidr(const struct sigma_value *v, const char *s, size_t len)
 	return rest == 0 || ((addr[full] ^ v->net[full]) & (0xff << (8 - rest))) == 0;
 }
 
-static bool _compare(const struct sigma_value *v, const char *s, size_t len)
+static bool sigma_match_compare(const struct sigma_value *v, const char *s, size_t len)
 {
 	char text[64], *end;
 	if (len == 0 || len >= sizeof text)
@@ -114,18 +114,18 @@ static bool _compare(const struct sigma_value *v, const char *s, size_t len)
 }
 
 /* The text a value compares with: as logged when cased, else folded. */
-static inline const char *_text(const struct sigma_view *view, int32_t i, bool cased)
+static inline const char *sigma_match_text(const struct sigma_view *view, int32_t i, bool cased)
 {
 	return cased ? view->ev->fields[i].value : view->folded[i];
 }
 
 /* Field I compared with the field the value names, from the same event. */
-static bool _fieldref(const struct sigma_value *v, const struct sigma_view *view, int32_t i)
+static bool sigma_match_fieldref(const struct sigma_value *v, const struct sigma_view *view, int32_t i)
 {
 	int32_t r = v->ref_id >= 0 ? view->slot[v->ref_id] : -1;
 	if (r < 0)
 		return false;
-	const char *s = _text(view, i, v->cased), *ref = _text(view, r, v->cased);
+	const char *s = sigma_match_text(view, i, v->cased), *ref = sigma_match_text(view, r, v->cased);
 	size_t len = view->ev->fields[i].len, rlen = view->ev->fields[r].len;
 	switch (v->position) {
 	case POS_EQ:
@@ -141,60 +141,60 @@ static bool _fieldref(const struct sigma_value *v, const struct sigma_view *view
 }
 
 /* Value V against field I of the prepared event. */
-static bool _value_match(const struct sigma_value *v, const struct sigma_view *view, int32_t i)
+static bool value_match(const struct sigma_value *v, const struct sigma_view *view, int32_t i)
 {
 	const char *s;
 	size_t len = view->ev->fields[i].len;
 	switch (v->kind) {
 	case SV_EQ:
-		s = _text(view, i, v->cased);
+		s = sigma_match_text(view, i, v->cased);
 		return len == v->len && memcmp(s, v->lit, len) == 0;
 	case SV_CONTAINS:
-		s = _text(view, i, v->cased);
+		s = sigma_match_text(view, i, v->cased);
 		return v->len == 0 || memmem(s, len, v->lit, v->len) != NULL;
 	case SV_STARTSWITH:
-		s = _text(view, i, v->cased);
+		s = sigma_match_text(view, i, v->cased);
 		return len >= v->len && memcmp(s, v->lit, v->len) == 0;
 	case SV_ENDSWITH:
-		s = _text(view, i, v->cased);
+		s = sigma_match_text(view, i, v->cased);
 		return len >= v->len && memcmp(s + len - v->len, v->lit, v->len) == 0;
 	case SV_GLOB:
-		return _glob(v->glob, v->glen, _text(view, i, v->cased), len);
+		return sigma_match_glob(v->glob, v->glen, sigma_match_text(view, i, v->cased), len);
 	case SV_NULL:
 		return len == 0;
 	case SV_EXISTS:
 		return v->exists;
 	case SV_RE:
-		return _re(view->m, v->re, view->ev->fields[i].value, len);
+		return sigma_match_re(view->m, v->re, view->ev->fields[i].value, len);
 	case SV_CIDR:
-		return _cidr(v, view->ev->fields[i].value, len);
+		return sigma_match_cidr(v, view->ev->fields[i].value, len);
 	case SV_FIELDREF:
-		return _fieldref(v, view, i);
+		return sigma_match_fieldref(v, view, i);
 	case SV_COMPARE:
-		return _compare(v, view->ev->fields[i].value, len);
+		return sigma_match_compare(v, view->ev->fields[i].value, len);
 	}
 	return false;
 }
 
 /* One value against the event: a field's value, or (keywords) any field. */
-static bool _value_holds(const struct sigma_test *t, const struct sigma_value *v, const struct sigma_view *view)
+static bool value_holds(const struct sigma_test *t, const struct sigma_value *v, const struct sigma_view *view)
 {
 	if (t->field == NULL) {
 		for (size_t i = 0; i < view->ev->nfields; i++)
-			if (_value_match(v, view, (int32_t)i))
+			if (value_match(v, view, (int32_t)i))
 				return true;
 		return false;
 	}
 	int32_t i = view->slot[t->field_id];
 	if (i < 0) /* absent: only 'null' and 'exists: false' hold */
 		return v->kind == SV_NULL || (v->kind == SV_EXISTS && !v->exists);
-	return _value_match(v, view, i);
+	return value_match(v, view, i);
 }
 
-static bool _test_holds(const struct sigma_test *t, const struct sigma_view *view)
+static bool test_holds(const struct sigma_test *t, const struct sigma_view *view)
 {
 	for (size_t i = 0; i < t->nvalues; i++) {
-		bool ok = _value_holds(t, &t->values[i], view);
+		bool ok = value_holds(t, &t->values[i], view);
 		if (t->all && !ok)
 			return false;
 		if (!t->all && ok)
@@ -203,12 +203,12 @@ static bool _test_holds(const struct sigma_test *t, const struct sigma_view *vie
 	return t->all;
 }
 
-static bool _selection_holds(const struct sigma_selection *sel, const struct sigma_view *view)
+static bool selection_holds(const struct sigma_selection *sel, const struct sigma_view *view)
 {
 	for (size_t i = 0; i < sel->nmaps; i++) {
 		const struct sigma_map *m = &sel->maps[i];
 		size_t j = 0;
-		while (j < m->ntests && _test_holds(&m->tests[j], view))
+		while (j < m->ntests && test_holds(&m->tests[j], view))
 			j++;
 		if (j == m->ntests)
 			return true;
@@ -216,25 +216,25 @@ static bool _selection_holds(const struct sigma_selection *sel, const struct sig
 	return false;
 }
 
-static bool _eval(const struct sigma_rule_body *b, const struct sigma_cond *c, const struct sigma_view *view)
+static bool eval(const struct sigma_rule_body *b, const struct sigma_cond *c, const struct sigma_view *view)
 {
 	switch (c->op) {
 	case C_AND:
-		return _eval(b, c->a, view) && _eval(b, c->b, view);
+		return eval(b, c->a, view) && eval(b, c->b, view);
 	case C_OR:
-		return _eval(b, c->a, view) || _eval(b, c->b, view);
+		return eval(b, c->a, view) || eval(b, c->b, view);
 	case C_NOT:
-		return !_eval(b, c->a, view);
+		return !eval(b, c->a, view);
 	case C_SEL:
-		return _selection_holds(&b->sels[c->sels[0]], view);
+		return selection_holds(&b->sels[c->sels[0]], view);
 	case C_ONE_OF:
 		for (size_t i = 0; i < c->nsels; i++)
-			if (_selection_holds(&b->sels[c->sels[i]], view))
+			if (selection_holds(&b->sels[c->sels[i]], view))
 				return true;
 		return false;
 	case C_ALL_OF:
 		for (size_t i = 0; i < c->nsels; i++)
-			if (!_selection_holds(&b->sels[c->sels[i]], view))
+			if (!selection_holds(&b->sels[c->sels[i]], view))
 				return false;
 		return true;
 	}
@@ -243,7 +243,7 @@ static bool _eval(const struct sigma_rule_body *b, const struct sigma_cond *c, c
 
 bool sigma_rule_match(const struct eh_rule *rule, const struct sigma_view *view)
 {
-	return _eval(rule->body, rule->body->cond, view);
+	return eval(rule->body, rule->body->cond, view);
 }
 
 /* ---- prepared events --------------------------------------------------------- */
@@ -302,7 +302,7 @@ size_t eh_matcher_match(struct eh_matcher *m, const struct eh_event *ev, const u
 	return hits;
 }
 
-static uint32_t _hash(const char *s)
+static uint32_t sigma_match_hash(const char *s)
 {
 	uint32_t h = 2166136261u; /* FNV-1a */
 	for (; *s; s++)
@@ -314,7 +314,7 @@ int sigma_field_id(const struct eh_ruleset *rs, const char *name)
 {
 	if (rs->field_table_cap == 0)
 		return -1;
-	for (size_t k = _hash(name) % rs->field_table_cap;; k = (k + 1) % rs->field_table_cap) {
+	for (size_t k = sigma_match_hash(name) % rs->field_table_cap;; k = (k + 1) % rs->field_table_cap) {
 		int id = rs->field_table[k];
 		if (id < 0)
 			return -1;
@@ -323,7 +323,7 @@ int sigma_field_id(const struct eh_ruleset *rs, const char *name)
 	}
 }
 
-static int _intern(struct eh_ruleset *rs, const char *name)
+static int intern(struct eh_ruleset *rs, const char *name)
 {
 	int id = sigma_field_id(rs, name);
 	if (id >= 0)
@@ -336,7 +336,7 @@ static int _intern(struct eh_ruleset *rs, const char *name)
 			rs->field_table[k] = -1;
 		rs->field_table_cap = cap;
 		for (size_t i = 0; i < rs->nfield_names; i++) {
-			size_t k = _hash(rs->field_names[i]) % cap;
+			size_t k = sigma_match_hash(rs->field_names[i]) % cap;
 			while (rs->field_table[k] >= 0)
 				k = (k + 1) % cap;
 			rs->field_table[k] = (int)i;
@@ -344,7 +344,7 @@ static int _intern(struct eh_ruleset *rs, const char *name)
 	}
 	rs->field_names = xreallocarray(rs->field_names, rs->nfield_names + 1, sizeof *rs->field_names);
 	rs->field_names[rs->nfield_names] = xstrdup(name);
-	size_t k = _hash(name) % rs->field_table_cap;
+	size_t k = sigma_match_hash(name) % rs->field_table_cap;
 	while (rs->field_table[k] >= 0)
 		k = (k + 1) % rs->field_table_cap;
 	rs->field_table[k] = (int)rs->nfield_names;
@@ -358,10 +358,10 @@ void sigma_intern_rule(struct eh_ruleset *rs, struct eh_rule *rule)
 		for (size_t m = 0; m < b->sels[s].nmaps; m++)
 			for (size_t t = 0; t < b->sels[s].maps[m].ntests; t++) {
 				struct sigma_test *test = &b->sels[s].maps[m].tests[t];
-				test->field_id = test->field ? _intern(rs, test->field) : -1;
+				test->field_id = test->field ? intern(rs, test->field) : -1;
 				for (size_t v = 0; v < test->nvalues; v++)
 					if (test->values[v].kind == SV_FIELDREF)
-						test->values[v].ref_id = _intern(rs, test->values[v].ref);
+						test->values[v].ref_id = intern(rs, test->values[v].ref);
 			}
 }
 

@@ -61,12 +61,12 @@ static const char schema[] =
 	" PRIMARY KEY(ruleset, rule)) WITHOUT ROWID;"
 	"INSERT OR IGNORE INTO meta VALUES('schema', '" SCHEMA_VERSION "');";
 
-static char *_db_error(sqlite3 *db, const char *what)
+static char *db_error(sqlite3 *db, const char *what)
 {
 	return xasprintf("%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
 }
 
-static void _now_iso(char out[32])
+static void now_iso(char out[32])
 {
 	time_t t = time(NULL);
 	struct tm tm;
@@ -74,20 +74,20 @@ static void _now_iso(char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int _cmp_u64(const void *a, const void *b)
+static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return x < y ? -1 : x > y;
 }
 
 /* The run's rule set: its members recorded, its hash as its name. */
-static int _record_ruleset(struct eh_state *st, const struct eh_ruleset *rules)
+static int record_ruleset(struct eh_state *st, const struct eh_ruleset *rules)
 {
 	size_t n = eh_ruleset_count(rules);
 	uint64_t *h = xcalloc(n ? n : 1, sizeof *h);
 	for (size_t i = 0; i < n; i++)
 		h[i] = eh_ruleset_rule(rules, i)->content_hash;
-	qsort(h, n, sizeof *h, _cmp_u64);
+	qsort(h, n, sizeof *h, cmp_u64);
 	st->ruleset = (int64_t)eh_hash64(h, n * sizeof *h, 0x5eed);
 	int rc = sqlite3_exec(st->db, "CREATE TEMP TABLE current_rules(rule INTEGER PRIMARY KEY)", NULL, NULL, NULL);
 	sqlite3_stmt *a = NULL, *b = NULL;
@@ -130,17 +130,17 @@ struct eh_state *eh_state_open(const char *path, const struct eh_ruleset *rules,
 	st->checkpoint_every = checkpoint_every;
 	st->checkpoint_at = eh_monotonic();
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		*cause = _db_error(st->db, "cannot open the database");
+		*cause = db_error(st->db, "cannot open the database");
 		eh_state_close(st);
 		return NULL;
 	}
 	sqlite3_busy_timeout(st->db, 10000); /* a --state-report reading it */
 	char started[32];
-	_now_iso(started);
+	now_iso(started);
 	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(st->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK || _record_ruleset(st, rules) != SQLITE_OK) {
-		*cause = _db_error(st->db, "not an evtxhunt state file, or damaged");
+	    sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK || record_ruleset(st, rules) != SQLITE_OK) {
+		*cause = db_error(st->db, "not an evtxhunt state file, or damaged");
 		eh_state_close(st);
 		return NULL;
 	}
@@ -162,7 +162,7 @@ struct eh_state *eh_state_open(const char *path, const struct eh_ruleset *rules,
 	};
 	for (size_t i = 0; i < sizeof prep / sizeof prep[0]; i++)
 		if (sqlite3_prepare_v2(st->db, prep[i].sql, -1, prep[i].stmt, NULL) != SQLITE_OK) {
-			*cause = _db_error(st->db, "not an evtxhunt state file");
+			*cause = db_error(st->db, "not an evtxhunt state file");
 			eh_state_close(st);
 			return NULL;
 		}
@@ -198,10 +198,10 @@ void eh_state_close(struct eh_state *st)
 	free(st);
 }
 
-static void _fail(struct eh_state *st)
+static void state_fail(struct eh_state *st)
 {
 	if (!st->failed)
-		st->error = _db_error(st->db, "database error");
+		st->error = db_error(st->db, "database error");
 	st->failed = true;
 }
 
@@ -212,7 +212,7 @@ int eh_state_commit(struct eh_state *st, uint64_t hits_reported, char **cause)
 		return -1;
 	}
 	char finished[32];
-	_now_iso(finished);
+	now_iso(finished);
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(st->db, "UPDATE runs SET finished = ?, hits = ? WHERE id = ?", -1, &s, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(s, 1, finished, -1, SQLITE_TRANSIENT);
@@ -224,7 +224,7 @@ int eh_state_commit(struct eh_state *st, uint64_t hits_reported, char **cause)
 	if (sqlite3_exec(st->db, "UPDATE hits SET delivered = 1, line = NULL WHERE delivered = 0", NULL, NULL, NULL) !=
 		    SQLITE_OK ||
 	    sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		*cause = _db_error(st->db, "cannot commit");
+		*cause = db_error(st->db, "cannot commit");
 		return -1;
 	}
 	return 0;
@@ -237,7 +237,7 @@ void eh_state_checkpoint(struct eh_state *st)
 						: eh_monotonic() - st->checkpoint_at < CHECKPOINT_SECONDS))
 		return;
 	if (sqlite3_exec(st->db, "COMMIT; BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		_fail(st);
+		state_fail(st);
 	st->since_checkpoint = 0;
 	st->checkpoint_at = eh_monotonic();
 }
@@ -248,7 +248,7 @@ size_t eh_state_pending(struct eh_state *st, void (*fn)(const char *line, size_t
 	size_t n = 0;
 	if (sqlite3_prepare_v2(st->db, "SELECT line FROM hits WHERE delivered = 0 AND line IS NOT NULL", -1, &s, NULL) !=
 	    SQLITE_OK) {
-		_fail(st);
+		state_fail(st);
 		return 0;
 	}
 	while (sqlite3_step(s) == SQLITE_ROW) {
@@ -260,7 +260,7 @@ size_t eh_state_pending(struct eh_state *st, void (*fn)(const char *line, size_t
 }
 
 /* Whether rules recorded as RULESET include every rule of this run. */
-static bool _covers(struct eh_state *st, int64_t ruleset)
+static bool state_covers(struct eh_state *st, int64_t ruleset)
 {
 	if (ruleset == st->ruleset)
 		return true;
@@ -292,7 +292,7 @@ int64_t eh_state_log(struct eh_state *st, const char *path, const struct eh_file
 			    (uint64_t)sqlite3_column_int64(st->get_log, 4) == id->header_hash;
 		int64_t ruleset = sqlite3_column_int64(st->get_log, 5);
 		sqlite3_reset(st->get_log);
-		*unchanged = same && _covers(st, ruleset);
+		*unchanged = same && state_covers(st, ruleset);
 		sqlite3_bind_int64(st->count_chunks, 1, log);
 		if (sqlite3_step(st->count_chunks) == SQLITE_ROW)
 			*known_chunks = (uint64_t)sqlite3_column_int64(st->count_chunks, 0);
@@ -301,12 +301,12 @@ int64_t eh_state_log(struct eh_state *st, const char *path, const struct eh_file
 	}
 	sqlite3_reset(st->get_log);
 	if (rc != SQLITE_DONE) {
-		_fail(st);
+		state_fail(st);
 		return -1;
 	}
 	sqlite3_bind_text(st->add_log, 1, path, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st->add_log) != SQLITE_DONE)
-		_fail(st);
+		state_fail(st);
 	else
 		log = sqlite3_last_insert_rowid(st->db);
 	sqlite3_reset(st->add_log);
@@ -323,7 +323,7 @@ void eh_state_log_done(struct eh_state *st, int64_t log, const struct eh_file_id
 	if (st->partial)
 		return;
 	char now[32];
-	_now_iso(now);
+	now_iso(now);
 	sqlite3_stmt *s = st->log_done;
 	sqlite3_bind_int64(s, 1, (int64_t)id->size);
 	sqlite3_bind_int64(s, 2, id->mtime_ns);
@@ -333,7 +333,7 @@ void eh_state_log_done(struct eh_state *st, int64_t log, const struct eh_file_id
 	sqlite3_bind_text(s, 6, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 7, log);
 	if (sqlite3_step(s) != SQLITE_DONE)
-		_fail(st);
+		state_fail(st);
 	sqlite3_reset(s);
 }
 
@@ -363,7 +363,7 @@ bool eh_state_chunk_known(struct eh_state *st, int64_t log, uint64_t index, uint
 	sqlite3_bind_int64(s, 2, (int64_t)index);
 	bool known = false;
 	if (sqlite3_step(s) == SQLITE_ROW)
-		known = (uint64_t)sqlite3_column_int64(s, 0) == fingerprint && _covers(st, sqlite3_column_int64(s, 1));
+		known = (uint64_t)sqlite3_column_int64(s, 0) == fingerprint && state_covers(st, sqlite3_column_int64(s, 1));
 	sqlite3_reset(s);
 	if (known)
 		return true;
@@ -371,7 +371,7 @@ bool eh_state_chunk_known(struct eh_state *st, int64_t log, uint64_t index, uint
 	s = st->get_copy;
 	sqlite3_bind_int64(s, 1, (int64_t)fingerprint);
 	while (!known && sqlite3_step(s) == SQLITE_ROW)
-		known = _covers(st, sqlite3_column_int64(s, 0));
+		known = state_covers(st, sqlite3_column_int64(s, 0));
 	sqlite3_reset(s);
 	return known;
 }
@@ -386,7 +386,7 @@ void eh_state_chunk_scanned(struct eh_state *st, int64_t log, uint64_t index, ui
 	sqlite3_bind_int64(s, 3, (int64_t)fingerprint);
 	sqlite3_bind_int64(s, 4, st->ruleset);
 	if (sqlite3_step(s) != SQLITE_DONE)
-		_fail(st);
+		state_fail(st);
 	sqlite3_reset(s);
 }
 
@@ -412,14 +412,14 @@ bool eh_state_hit_is_new(struct eh_state *st, int64_t log, const struct eh_rule 
 	if (sqlite3_step(s) == SQLITE_DONE)
 		added = sqlite3_changes(st->db) > 0;
 	else
-		_fail(st);
+		state_fail(st);
 	sqlite3_reset(s);
 	return added;
 }
 
 /* ---- --state-report ------------------------------------------------------------ */
 
-static void _cell(FILE *out, const unsigned char *text)
+static void state_cell(FILE *out, const unsigned char *text)
 {
 	struct buf b;
 	buf_init(&b);
@@ -466,7 +466,7 @@ int eh_state_report(const char *path, FILE *out, FILE *err)
 			fputs(" ", out);
 			for (int c = 0; c < sqlite3_column_count(s); c++) {
 				fputs("  ", out);
-				_cell(out, sqlite3_column_text(s, c));
+				state_cell(out, sqlite3_column_text(s, c));
 			}
 			fputc('\n', out);
 		}

@@ -31,7 +31,7 @@ void eh_timeline_set_spill_dir(struct eh_timeline *tl, const char *dir)
 	tl->spill_dir = dir;
 }
 
-static void _free_hits(struct eh_timeline *tl)
+static void free_hits(struct eh_timeline *tl)
 {
 	for (size_t i = 0; i < tl->n; i++)
 		eh_event_free(tl->hits[i].event);
@@ -41,7 +41,7 @@ static void _free_hits(struct eh_timeline *tl)
 
 void eh_timeline_release(struct eh_timeline *tl)
 {
-	_free_hits(tl);
+	free_hits(tl);
 	free(tl->hits);
 	for (size_t i = 0; i < tl->nfiles; i++)
 		free(tl->files[i]);
@@ -66,7 +66,7 @@ const char *eh_timeline_file(struct eh_timeline *tl, const char *file)
 	return tl->files[tl->nfiles++];
 }
 
-static int _cmp(const void *pa, const void *pb)
+static int timeline_cmp(const void *pa, const void *pb)
 {
 	const struct eh_hit *a = pa, *b = pb;
 	if (a->event->time != b->event->time)
@@ -81,12 +81,12 @@ static int _cmp(const void *pa, const void *pb)
 
 /* ---- counts per rule ----------------------------------------------------- */
 
-static size_t _slot(const struct eh_rule *rule, size_t cap)
+static size_t timeline_slot(const struct eh_rule *rule, size_t cap)
 {
 	return ((uintptr_t)rule >> 4) * 0x9E3779B97F4A7C15ull % cap;
 }
 
-static void _count(struct eh_timeline *tl, const struct eh_rule *rule)
+static void timeline_count(struct eh_timeline *tl, const struct eh_rule *rule)
 {
 	if (2 * (tl->ncounts + 1) > tl->capcounts) { /* keep it at most half full */
 		struct rule_count *old = tl->counts;
@@ -96,14 +96,14 @@ static void _count(struct eh_timeline *tl, const struct eh_rule *rule)
 		for (size_t i = 0; i < oldcap; i++) {
 			if (old[i].rule == NULL)
 				continue;
-			size_t k = _slot(old[i].rule, tl->capcounts);
+			size_t k = timeline_slot(old[i].rule, tl->capcounts);
 			while (tl->counts[k].rule)
 				k = (k + 1) % tl->capcounts;
 			tl->counts[k] = old[i];
 		}
 		free(old);
 	}
-	size_t k = _slot(rule, tl->capcounts);
+	size_t k = timeline_slot(rule, tl->capcounts);
 	while (tl->counts[k].rule && tl->counts[k].rule != rule)
 		k = (k + 1) % tl->capcounts;
 	if (tl->counts[k].rule == NULL) {
@@ -113,7 +113,7 @@ static void _count(struct eh_timeline *tl, const struct eh_rule *rule)
 	tl->counts[k].n++;
 }
 
-static void _count_computer(struct eh_timeline *tl, const char *name)
+static void count_computer(struct eh_timeline *tl, const char *name)
 {
 	if (name == NULL)
 		name = "";
@@ -156,7 +156,7 @@ uint64_t eh_timeline_rule_hits(const struct eh_timeline *tl, const struct eh_rul
 {
 	if (tl->capcounts == 0)
 		return 0;
-	size_t k = _slot(rule, tl->capcounts);
+	size_t k = timeline_slot(rule, tl->capcounts);
 	while (tl->counts[k].rule) {
 		if (tl->counts[k].rule == rule)
 			return tl->counts[k].n;
@@ -169,14 +169,14 @@ uint64_t eh_timeline_rule_hits(const struct eh_timeline *tl, const struct eh_rul
 
 /* A hit on disk: the rule and file are pointers, valid for this process
  * only (the spill file is unlinked and private to it). */
-static void _put_str(struct buf *b, const char *s, size_t len)
+static void put_str(struct buf *b, const char *s, size_t len)
 {
 	uint32_t n = (uint32_t)len;
 	buf_add(b, &n, sizeof n);
 	buf_add(b, s, len);
 }
 
-static void _serialize(struct buf *b, const struct eh_hit *h)
+static void serialize(struct buf *b, const struct eh_hit *h)
 {
 	const struct eh_event *ev = h->event;
 	size_t start = b->len;
@@ -192,18 +192,18 @@ static void _serialize(struct buf *b, const struct eh_hit *h)
 	buf_add(b, &recovered, 1);
 	const char *sys[4] = { ev->provider, ev->channel, ev->computer, ev->user_sid };
 	for (int i = 0; i < 4; i++)
-		_put_str(b, sys[i], strlen(sys[i]));
+		put_str(b, sys[i], strlen(sys[i]));
 	uint32_t n = (uint32_t)ev->nfields;
 	buf_add(b, &n, sizeof n);
 	for (size_t i = 0; i < ev->nfields; i++) {
-		_put_str(b, ev->fields[i].name, strlen(ev->fields[i].name));
-		_put_str(b, ev->fields[i].value, ev->fields[i].len);
+		put_str(b, ev->fields[i].name, strlen(ev->fields[i].name));
+		put_str(b, ev->fields[i].value, ev->fields[i].len);
 	}
 	size = (uint32_t)(b->len - start);
 	memcpy(b->data + start, &size, sizeof size);
 }
 
-static int _spill(struct eh_timeline *tl)
+static int timeline_spill(struct eh_timeline *tl)
 {
 	if (tl->spill == NULL) {
 		const char *dir = tl->spill_dir;
@@ -218,7 +218,7 @@ static int _spill(struct eh_timeline *tl)
 			return -1;
 		}
 	}
-	qsort(tl->hits, tl->n, sizeof *tl->hits, _cmp);
+	qsort(tl->hits, tl->n, sizeof *tl->hits, timeline_cmp);
 	struct spill_run run;
 	if (fseeko(tl->spill, 0, SEEK_END) != 0)
 		return -1;
@@ -226,7 +226,7 @@ static int _spill(struct eh_timeline *tl)
 	struct buf b;
 	buf_init(&b);
 	for (size_t i = 0; i < tl->n; i++) {
-		_serialize(&b, &tl->hits[i]);
+		serialize(&b, &tl->hits[i]);
 		if (b.len > (1u << 20) || i + 1 == tl->n) {
 			if (fwrite(b.data, 1, b.len, tl->spill) != b.len) {
 				buf_free(&b);
@@ -239,7 +239,7 @@ static int _spill(struct eh_timeline *tl)
 	run.end = ftello(tl->spill);
 	tl->runs = xreallocarray(tl->runs, tl->nruns + 1, sizeof *tl->runs);
 	tl->runs[tl->nruns++] = run;
-	_free_hits(tl);
+	free_hits(tl);
 	return 0;
 }
 
@@ -259,10 +259,10 @@ void eh_timeline_add_owned(struct eh_timeline *tl, const struct eh_rule *rule, s
 	h->event = ev;
 	h->file = file;
 	h->seq = tl->total++;
-	_count(tl, rule);
-	_count_computer(tl, ev->computer);
+	timeline_count(tl, rule);
+	count_computer(tl, ev->computer);
 	tl->bytes += sizeof *h + sizeof *ev + ev->arena.len + ev->nfields * sizeof *ev->fields;
-	if (tl->bytes > tl->limit && _spill(tl) != 0) {
+	if (tl->bytes > tl->limit && timeline_spill(tl) != 0) {
 		/* no room on disk either: keep the hits in memory and say so once */
 		static int said;
 		if (!said++)
@@ -287,14 +287,14 @@ struct reader {
 	struct buf raw;
 };
 
-static const uint8_t *_take(const uint8_t **p, size_t n)
+static const uint8_t *timeline_take(const uint8_t **p, size_t n)
 {
 	const uint8_t *at = *p;
 	*p += n;
 	return at;
 }
 
-static int _next(struct eh_timeline *tl, struct reader *r)
+static int timeline_next(struct eh_timeline *tl, struct reader *r)
 {
 	uint32_t size;
 	r->have = false;
@@ -308,27 +308,27 @@ static int _next(struct eh_timeline *tl, struct reader *r)
 		return -1;
 	r->pos += size;
 	const uint8_t *p = (const uint8_t *)r->raw.data + sizeof size;
-	memcpy(&r->hit.rule, _take(&p, sizeof r->hit.rule), sizeof r->hit.rule);
-	memcpy(&r->hit.file, _take(&p, sizeof r->hit.file), sizeof r->hit.file);
-	memcpy(&r->hit.seq, _take(&p, sizeof r->hit.seq), sizeof r->hit.seq);
+	memcpy(&r->hit.rule, timeline_take(&p, sizeof r->hit.rule), sizeof r->hit.rule);
+	memcpy(&r->hit.file, timeline_take(&p, sizeof r->hit.file), sizeof r->hit.file);
+	memcpy(&r->hit.seq, timeline_take(&p, sizeof r->hit.seq), sizeof r->hit.seq);
 	eh_event_reset(&r->ev);
-	memcpy(&r->ev.time, _take(&p, sizeof r->ev.time), sizeof r->ev.time);
-	memcpy(&r->ev.record_id, _take(&p, sizeof r->ev.record_id), sizeof r->ev.record_id);
-	memcpy(&r->ev.event_id, _take(&p, sizeof r->ev.event_id), sizeof r->ev.event_id);
-	r->ev.recovered = *_take(&p, 1) != 0;
+	memcpy(&r->ev.time, timeline_take(&p, sizeof r->ev.time), sizeof r->ev.time);
+	memcpy(&r->ev.record_id, timeline_take(&p, sizeof r->ev.record_id), sizeof r->ev.record_id);
+	memcpy(&r->ev.event_id, timeline_take(&p, sizeof r->ev.event_id), sizeof r->ev.event_id);
+	r->ev.recovered = *timeline_take(&p, 1) != 0;
 	for (int i = 0; i < 4; i++) {
 		uint32_t len;
-		memcpy(&len, _take(&p, sizeof len), sizeof len);
-		eh_event_set_system(&r->ev, (enum eh_system_slot)i, (const char *)_take(&p, len), len);
+		memcpy(&len, timeline_take(&p, sizeof len), sizeof len);
+		eh_event_set_system(&r->ev, (enum eh_system_slot)i, (const char *)timeline_take(&p, len), len);
 	}
 	uint32_t n;
-	memcpy(&n, _take(&p, sizeof n), sizeof n);
+	memcpy(&n, timeline_take(&p, sizeof n), sizeof n);
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t nlen, vlen;
-		memcpy(&nlen, _take(&p, sizeof nlen), sizeof nlen);
-		const char *name = (const char *)_take(&p, nlen);
-		memcpy(&vlen, _take(&p, sizeof vlen), sizeof vlen);
-		eh_event_add_field(&r->ev, name, nlen, (const char *)_take(&p, vlen), vlen);
+		memcpy(&nlen, timeline_take(&p, sizeof nlen), sizeof nlen);
+		const char *name = (const char *)timeline_take(&p, nlen);
+		memcpy(&vlen, timeline_take(&p, sizeof vlen), sizeof vlen);
+		eh_event_add_field(&r->ev, name, nlen, (const char *)timeline_take(&p, vlen), vlen);
 	}
 	eh_event_finish(&r->ev);
 	r->hit.event = &r->ev;
@@ -339,7 +339,7 @@ static int _next(struct eh_timeline *tl, struct reader *r)
 int eh_timeline_each(struct eh_timeline *tl, void (*fn)(const struct eh_hit *hit, void *user), void *user)
 {
 	if (tl->n > 1)
-		qsort(tl->hits, tl->n, sizeof *tl->hits, _cmp);
+		qsort(tl->hits, tl->n, sizeof *tl->hits, timeline_cmp);
 	if (tl->nruns == 0) {
 		for (size_t i = 0; i < tl->n; i++)
 			fn(&tl->hits[i], user);
@@ -354,7 +354,7 @@ int eh_timeline_each(struct eh_timeline *tl, void (*fn)(const struct eh_hit *hit
 		r[i].end = tl->runs[i].end;
 		eh_event_init(&r[i].ev);
 		buf_init(&r[i].raw);
-		rc = _next(tl, &r[i]);
+		rc = timeline_next(tl, &r[i]);
 	}
 	size_t mem = 0;
 	while (rc == 0) {
@@ -362,7 +362,7 @@ int eh_timeline_each(struct eh_timeline *tl, void (*fn)(const struct eh_hit *hit
 		const struct eh_hit *best = mem < tl->n ? &tl->hits[mem] : NULL;
 		size_t from = SIZE_MAX;
 		for (size_t i = 0; i < tl->nruns; i++)
-			if (r[i].have && (best == NULL || _cmp(&r[i].hit, best) < 0)) {
+			if (r[i].have && (best == NULL || timeline_cmp(&r[i].hit, best) < 0)) {
 				best = &r[i].hit;
 				from = i;
 			}
@@ -372,7 +372,7 @@ int eh_timeline_each(struct eh_timeline *tl, void (*fn)(const struct eh_hit *hit
 		if (from == SIZE_MAX)
 			mem++;
 		else
-			rc = _next(tl, &r[from]);
+			rc = timeline_next(tl, &r[from]);
 	}
 	for (size_t i = 0; i < tl->nruns; i++) {
 		eh_event_release(&r[i].ev);

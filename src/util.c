@@ -8,7 +8,7 @@
 
 #include "evtxhunt/util.h"
 
-static void _oom(size_t size)
+static void oom(size_t size)
 {
 	fprintf(stderr, "evtxhunt: out of memory (%zu bytes)\n", size);
 	abort();
@@ -18,7 +18,7 @@ void *xmalloc(size_t size)
 {
 	void *p = malloc(size ? size : 1);
 	if (p == NULL)
-		_oom(size);
+		oom(size);
 	return p;
 }
 
@@ -26,7 +26,7 @@ void *xcalloc(size_t nmemb, size_t size)
 {
 	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
 	if (p == NULL)
-		_oom(nmemb * size);
+		oom(nmemb * size);
 	return p;
 }
 
@@ -34,14 +34,14 @@ void *xrealloc(void *ptr, size_t size)
 {
 	void *p = realloc(ptr, size ? size : 1);
 	if (p == NULL)
-		_oom(size);
+		oom(size);
 	return p;
 }
 
 void *xreallocarray(void *ptr, size_t nmemb, size_t size)
 {
 	if (size != 0 && nmemb > SIZE_MAX / size)
-		_oom(SIZE_MAX);
+		oom(SIZE_MAX);
 	return xrealloc(ptr, nmemb * size);
 }
 
@@ -65,7 +65,7 @@ char *xvasprintf(const char *fmt, va_list ap)
 	int n = vsnprintf(NULL, 0, fmt, aq);
 	va_end(aq);
 	if (n < 0)
-		_oom(0);
+		oom(0);
 	char *p = xmalloc((size_t)n + 1);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	return p;
@@ -151,7 +151,7 @@ char *buf_steal(struct buf *b)
  * (eh_crc32_init is called from a constructor). */
 static uint32_t crc_tables[8][256];
 
-__attribute__((constructor)) static void _crc32_init(void)
+__attribute__((constructor)) static void crc32_init(void)
 {
 	for (uint32_t i = 0; i < 256; i++) {
 		uint32_t c = i;

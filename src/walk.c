@@ -19,19 +19,19 @@ struct walk {
 	int n, cap;
 };
 
-static int _cmp_names(const void *a, const void *b)
+static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void _tell(struct walk *w, enum eh_walk_what what, const char *path, const char *name, const struct stat *st,
+static void walk_tell(struct walk *w, enum eh_walk_what what, const char *path, const char *name, const struct stat *st,
 		  int error)
 {
 	struct eh_walk_entry e = { what, path, name, st, error };
 	w->fn(&e, w->user);
 }
 
-static void _push(struct walk *w, const struct stat *st)
+static void walk_push(struct walk *w, const struct stat *st)
 {
 	if (w->n == w->cap) {
 		w->cap = w->cap ? w->cap * 2 : 16;
@@ -42,7 +42,7 @@ static void _push(struct walk *w, const struct stat *st)
 	w->ino[w->n++] = st->st_ino;
 }
 
-static bool _above(const struct walk *w, const struct stat *st)
+static bool walk_above(const struct walk *w, const struct stat *st)
 {
 	for (int i = 0; i < w->n; i++)
 		if (w->dev[i] == st->st_dev && w->ino[i] == st->st_ino)
@@ -50,11 +50,11 @@ static bool _above(const struct walk *w, const struct stat *st)
 	return false;
 }
 
-static void _walk_dir(struct walk *w, const char *path, int depth)
+static void walk_dir(struct walk *w, const char *path, int depth)
 {
 	DIR *d = opendir(path);
 	if (d == NULL) {
-		_tell(w, EH_WALK_NO_DIR, path, path, NULL, errno);
+		walk_tell(w, EH_WALK_NO_DIR, path, path, NULL, errno);
 		return;
 	}
 	char **names = NULL;
@@ -68,22 +68,22 @@ static void _walk_dir(struct walk *w, const char *path, int depth)
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, _cmp_names);
+	qsort(names, n, sizeof *names, cmp_names);
 	bool slash = w->opt->slash_always || path[strlen(path) - 1] != '/';
 	for (size_t i = 0; i < n; i++) {
 		char *child = xasprintf("%s%s%s", path, slash ? "/" : "", names[i]);
 		struct stat st;
 		if (stat(child, &st) != 0) {
-			_tell(w, EH_WALK_NO_STAT, child, names[i], NULL, errno);
+			walk_tell(w, EH_WALK_NO_STAT, child, names[i], NULL, errno);
 		} else if (!S_ISDIR(st.st_mode)) {
-			_tell(w, EH_WALK_ENTRY, child, names[i], &st, 0);
-		} else if (w->opt->detect_loops && _above(w, &st)) {
-			_tell(w, EH_WALK_LOOP, child, names[i], &st, 0);
+			walk_tell(w, EH_WALK_ENTRY, child, names[i], &st, 0);
+		} else if (w->opt->detect_loops && walk_above(w, &st)) {
+			walk_tell(w, EH_WALK_LOOP, child, names[i], &st, 0);
 		} else if (depth + 1 > w->opt->max_depth) {
-			_tell(w, EH_WALK_TOO_DEEP, child, names[i], &st, 0);
+			walk_tell(w, EH_WALK_TOO_DEEP, child, names[i], &st, 0);
 		} else {
-			_push(w, &st);
-			_walk_dir(w, child, depth + 1);
+			walk_push(w, &st);
+			walk_dir(w, child, depth + 1);
 			w->n--;
 		}
 		free(child);
@@ -97,8 +97,8 @@ void eh_walk(const char *dir, const struct eh_walk_options *opt, eh_walk_fn fn, 
 	struct walk w = { opt, fn, user, NULL, NULL, 0, 0 };
 	struct stat st;
 	if (opt->detect_loops && stat(dir, &st) == 0)
-		_push(&w, &st);
-	_walk_dir(&w, dir, 0);
+		walk_push(&w, &st);
+	walk_dir(&w, dir, 0);
 	free(w.dev);
 	free(w.ino);
 }

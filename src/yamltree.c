@@ -8,24 +8,24 @@
 #include "evtxhunt/util.h"
 #include "evtxhunt/yamltree.h"
 
-static void _free_node(struct ynode *n)
+static void free_node(struct ynode *n)
 {
 	if (n == NULL)
 		return;
 	for (size_t i = 0; i < n->n; i++)
-		_free_node(n->items[i]);
+		free_node(n->items[i]);
 	free(n->items);
 	free(n->text);
 	free(n);
 }
 
-static void _append(struct ynode *parent, struct ynode *child)
+static void append(struct ynode *parent, struct ynode *child)
 {
 	parent->items = xreallocarray(parent->items, parent->n + 1, sizeof *parent->items);
 	parent->items[parent->n++] = child;
 }
 
-static struct ynode *_node(enum ynode_type type, const yaml_mark_t *mark)
+static struct ynode *node(enum ynode_type type, const yaml_mark_t *mark)
 {
 	struct ynode *n = xcalloc(1, sizeof *n);
 	n->type = type;
@@ -71,14 +71,14 @@ int ytree_parse(const char *text, size_t len, struct ydoc_list *out, int *line, 
 			yaml_event_delete(&event);
 			goto out;
 		case YAML_SCALAR_EVENT:
-			n = _node(Y_SCALAR, &event.start_mark);
+			n = node(Y_SCALAR, &event.start_mark);
 			n->text = xstrndup((const char *)event.data.scalar.value, event.data.scalar.length);
 			n->len = event.data.scalar.length;
 			n->plain = event.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 			break;
 		case YAML_SEQUENCE_START_EVENT:
 		case YAML_MAPPING_START_EVENT:
-			n = _node(event.type == YAML_MAPPING_START_EVENT ? Y_MAP : Y_SEQ, &event.start_mark);
+			n = node(event.type == YAML_MAPPING_START_EVENT ? Y_MAP : Y_SEQ, &event.start_mark);
 			break;
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT:
@@ -88,7 +88,7 @@ int ytree_parse(const char *text, size_t len, struct ydoc_list *out, int *line, 
 				out->docs = xreallocarray(out->docs, out->n + 1, sizeof *out->docs);
 				out->docs[out->n++] = n;
 			} else {
-				_append(stack[depth - 1], n);
+				append(stack[depth - 1], n);
 			}
 			continue;
 		default:
@@ -101,7 +101,7 @@ int ytree_parse(const char *text, size_t len, struct ydoc_list *out, int *line, 
 				*line = n->line;
 				*column = n->column;
 				*cause = xstrdup("YAML nested too deeply");
-				_free_node(n);
+				free_node(n);
 				goto out;
 			}
 			stack[depth++] = n;
@@ -110,13 +110,13 @@ int ytree_parse(const char *text, size_t len, struct ydoc_list *out, int *line, 
 			out->docs = xreallocarray(out->docs, out->n + 1, sizeof *out->docs);
 			out->docs[out->n++] = n;
 		} else {
-			_append(stack[depth - 1], n);
+			append(stack[depth - 1], n);
 		}
 	}
 out:
 	if (rc != 0) {
 		while (depth > 0)
-			_free_node(stack[--depth]);
+			free_node(stack[--depth]);
 		ytree_free_docs(out);
 	}
 	yaml_parser_delete(&parser);
@@ -126,7 +126,7 @@ out:
 void ytree_free_docs(struct ydoc_list *docs)
 {
 	for (size_t i = 0; i < docs->n; i++)
-		_free_node(docs->docs[i]);
+		free_node(docs->docs[i]);
 	free(docs->docs);
 	docs->docs = NULL;
 	docs->n = 0;

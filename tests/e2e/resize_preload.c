@@ -15,7 +15,7 @@
 
 static int done;
 
-static void _maybe_resize(int fd, off_t offset)
+static void maybe_resize(int fd, off_t offset)
 {
 	const char *path = getenv("RESIZE_PATH"), *at = getenv("RESIZE_AT"), *to = getenv("RESIZE_TO");
 	struct stat a, b;
@@ -39,7 +39,7 @@ ssize_t pread64(int fd, void *buf, size_t n, off_t offset)
 	static ssize_t (*real)(int, void *, size_t, off_t);
 	if (real == NULL)
 		real = (ssize_t(*)(int, void *, size_t, off_t))dlsym(RTLD_NEXT, "pread64");
-	_maybe_resize(fd, offset);
+	maybe_resize(fd, offset);
 	return real(fd, buf, n, offset);
 }
 

@@ -37,7 +37,7 @@ static struct eh_prefilter *prefilter;
 static struct chunkscan_shared with_prefilter, without_prefilter;
 static struct worker *w_pre, *w_all;
 
-static void _init(void)
+static void fuzz_chunk_init(void)
 {
 	eh_fieldmap_global_init();
 	rules = eh_ruleset_new();
@@ -54,7 +54,7 @@ static void _init(void)
 	w_all = worker_new(&without_prefilter);
 }
 
-static void _scan(struct worker *w, struct job *job, const uint8_t *data, size_t size)
+static void fuzz_chunk_scan(struct worker *w, struct job *job, const uint8_t *data, size_t size)
 {
 	memset(job->chunk, 0, EH_CHUNK_SIZE);
 	memcpy(job->chunk, data, size < EH_CHUNK_SIZE ? size : EH_CHUNK_SIZE);
@@ -79,14 +79,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct eh_fieldmap *fm;
 	static struct eh_event ev;
 	if (rules == NULL) {
-		_init();
+		fuzz_chunk_init();
 		job.chunk = malloc(EH_CHUNK_SIZE);
 		buf_init(&job.messages);
 		fm = eh_fieldmap_new();
 		eh_event_init(&ev);
 	}
-	_scan(w_pre, &job, data, size);
-	_scan(w_all, &job, data, size);
+	fuzz_chunk_scan(w_pre, &job, data, size);
+	fuzz_chunk_scan(w_all, &job, data, size);
 
 	/* the renderer on every record the walk finds, repaired as the scan
 	 * repairs them */

