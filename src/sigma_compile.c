@@ -905,6 +905,9 @@ void eh_rule_free(struct eh_rule *r)
 	free(r->level);
 	free(r->status);
 	free(r->description);
+	free(r->category);
+	free(r->product);
+	free(r->service);
 	for (size_t i = 0; i < r->ntags; i++)
 		free(r->tags[i]);
 	free(r->tags);
@@ -947,11 +950,10 @@ int sigma_compile(const struct ynode *doc, const char *file, struct eh_rule **ou
 		sigma_compile_fail(&cc, ls ? ls : doc, "the rule has no logsource map");
 		goto fail;
 	}
-	char *category = sigma_compile_meta(ls, "category"), *product = sigma_compile_meta(ls, "product"), *service = sigma_compile_meta(ls, "service");
-	r->sources = eh_logsource_select(category, product, service);
-	free(category);
-	free(product);
-	free(service);
+	r->category = sigma_compile_meta(ls, "category");
+	r->product = sigma_compile_meta(ls, "product");
+	r->service = sigma_compile_meta(ls, "service");
+	r->sources = eh_logsource_select(r->category, r->product, r->service);
 
 	const struct ynode *det = ytree_get(doc, "detection");
 	if (det == NULL || det->type != Y_MAP) {
