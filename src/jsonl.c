@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "evtxhunt/jsonl.h"
+#include "evtxhunt/keyfields.h"
 #include "evtxhunt/output.h"
 
 enum key_type {
@@ -15,7 +16,7 @@ enum key_type {
 	KEY_STRING,  /* a string or null */
 	KEY_NUMBER,  /* an unsigned integer */
 	KEY_BOOL,
-	KEY_TAGS,    /* an array of strings */
+	KEY_STRINGS, /* an array of strings; COUNT: where their number lives */
 	KEY_FIELDS,  /* an object of strings: the event's named fields */
 	KEY_DESC,    /* the constant "Event Time" (derived: not read) */
 	KEY_MESSAGE, /* a line for people (derived: not read) */
@@ -28,26 +29,34 @@ static const struct key {
 	const char *name;
 	enum key_type type;
 	size_t slot;
+	size_t count;
 	bool derived; /* written for other tools, never read */
 	bool required;
 } keys[] = {
-	{ "timestamp", KEY_TIME, offsetof(struct eh_jsonl_hit, time), false, true },
+	{ "timestamp", KEY_TIME, offsetof(struct eh_jsonl_hit, time), 0, false, true },
 	/* Timesketch's three required keys, so the file imports as it is */
-	{ "datetime", KEY_TIME, offsetof(struct eh_jsonl_hit, time), true, false },
-	{ "timestamp_desc", KEY_DESC, 0, true, false },
-	{ "message", KEY_MESSAGE, 0, true, false },
-	{ "file", KEY_STRING, offsetof(struct eh_jsonl_hit, file), false, true },
-	{ "record_id", KEY_NUMBER, offsetof(struct eh_jsonl_hit, record_id), false, false },
-	{ "computer", KEY_STRING, offsetof(struct eh_jsonl_hit, computer), false, false },
-	{ "channel", KEY_STRING, offsetof(struct eh_jsonl_hit, channel), false, false },
-	{ "provider", KEY_STRING, offsetof(struct eh_jsonl_hit, provider), false, false },
-	{ "event_id", KEY_NUMBER, offsetof(struct eh_jsonl_hit, event_id), false, false },
-	{ "rule_id", KEY_STRING, offsetof(struct eh_jsonl_hit, rule_id), false, true },
-	{ "rule_title", KEY_STRING, offsetof(struct eh_jsonl_hit, rule_title), false, true },
-	{ "level", KEY_STRING, offsetof(struct eh_jsonl_hit, level), false, false },
-	{ "tags", KEY_TAGS, 0, false, false },
-	{ "recovered", KEY_BOOL, offsetof(struct eh_jsonl_hit, recovered), false, false },
-	{ "fields", KEY_FIELDS, 0, false, false },
+	{ "datetime", KEY_TIME, offsetof(struct eh_jsonl_hit, time), 0, true, false },
+	{ "timestamp_desc", KEY_DESC, 0, 0, true, false },
+	{ "message", KEY_MESSAGE, 0, 0, true, false },
+	{ "file", KEY_STRING, offsetof(struct eh_jsonl_hit, file), 0, false, true },
+	{ "record_id", KEY_NUMBER, offsetof(struct eh_jsonl_hit, record_id), 0, false, false },
+	{ "computer", KEY_STRING, offsetof(struct eh_jsonl_hit, computer), 0, false, false },
+	{ "channel", KEY_STRING, offsetof(struct eh_jsonl_hit, channel), 0, false, false },
+	{ "provider", KEY_STRING, offsetof(struct eh_jsonl_hit, provider), 0, false, false },
+	{ "event_id", KEY_NUMBER, offsetof(struct eh_jsonl_hit, event_id), 0, false, false },
+	{ "rule_id", KEY_STRING, offsetof(struct eh_jsonl_hit, rule_id), 0, false, true },
+	{ "rule_title", KEY_STRING, offsetof(struct eh_jsonl_hit, rule_title), 0, false, true },
+	{ "level", KEY_STRING, offsetof(struct eh_jsonl_hit, level), 0, false, false },
+	/* the rule's logsource as written and the fields it tests: what the
+	 * output of its hits is made from, kept for --merge and --state */
+	{ "rule_category", KEY_STRING, offsetof(struct eh_jsonl_hit, category), 0, false, false },
+	{ "rule_product", KEY_STRING, offsetof(struct eh_jsonl_hit, product), 0, false, false },
+	{ "rule_service", KEY_STRING, offsetof(struct eh_jsonl_hit, service), 0, false, false },
+	{ "rule_fields", KEY_STRINGS, offsetof(struct eh_jsonl_hit, rule_fields), offsetof(struct eh_jsonl_hit, nrule_fields),
+	  false, false },
+	{ "tags", KEY_STRINGS, offsetof(struct eh_jsonl_hit, tags), offsetof(struct eh_jsonl_hit, ntags), false, false },
+	{ "recovered", KEY_BOOL, offsetof(struct eh_jsonl_hit, recovered), 0, false, false },
+	{ "fields", KEY_FIELDS, 0, 0, false, false },
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -76,10 +85,14 @@ void eh_jsonl_write_hit(struct buf *out, const struct eh_hit *h)
 	const struct eh_event *ev = h->event;
 	const struct eh_rule *rule = h->rule;
 	/* the hit as the table sees it; its strings are only read here */
+	const char *tested[EH_KEYFIELDS_MAX];
+	size_t ntested = eh_rule_tested_fields(rule, tested, EH_KEYFIELDS_MAX);
 	struct eh_jsonl_hit v = {
 		.time = ev->time, .file = (char *)h->file, .record_id = ev->record_id,
 		.computer = (char *)ev->computer, .channel = (char *)ev->channel, .provider = (char *)ev->provider,
 		.event_id = ev->event_id, .rule_id = rule->id, .rule_title = rule->title, .level = rule->level,
+		.category = rule->category, .product = rule->product, .service = rule->service,
+		.rule_fields = (char **)tested, .nrule_fields = ntested,
 		.tags = rule->tags, .ntags = rule->ntags, .recovered = ev->recovered,
 	};
 	char when[48];
@@ -105,25 +118,32 @@ void eh_jsonl_write_hit(struct buf *out, const struct eh_hit *h)
 			json_str(out, "Event Time");
 			break;
 		case KEY_MESSAGE: {
+			/* Title [level] on COMPUTER: the key fields of its log source */
 			struct buf msg;
+			struct eh_keyfields kf;
 			buf_init(&msg);
-			const char *cmd = eh_event_get(ev, "CommandLine", NULL);
+			eh_keyfields_of(rule, ev, &kf);
 			buf_addf(&msg, "%s [%s] on %s", v.rule_title, v.level ? v.level : "-", v.computer ? v.computer : "-");
-			if (cmd)
-				buf_addf(&msg, ": %s", cmd);
-			json_str(out, msg.data);
+			if (kf.n) {
+				buf_adds(&msg, ": ");
+				eh_keyfields_details(&msg, ev, &kf, 0);
+			}
+			eh_escape_json(out, msg.data, msg.len);
 			buf_free(&msg);
 			break;
 		}
-		case KEY_TAGS:
+		case KEY_STRINGS: {
+			char **s = *SLOT(&v, key, char **);
+			size_t n = *(size_t *)((char *)&v + key->count);
 			buf_addc(out, '[');
-			for (size_t i = 0; i < v.ntags; i++) {
+			for (size_t i = 0; i < n; i++) {
 				if (i)
 					buf_addc(out, ',');
-				eh_escape_json(out, v.tags[i], strlen(v.tags[i]));
+				eh_escape_json(out, s[i], strlen(s[i]));
 			}
 			buf_addc(out, ']');
 			break;
+		}
 		case KEY_FIELDS:
 			buf_addc(out, '{');
 			for (size_t i = 0; i < ev->nfields; i++) {
@@ -328,9 +348,15 @@ void eh_jsonl_hit_release(struct eh_jsonl_hit *h)
 	for (size_t k = 0; k < NKEYS; k++)
 		if (keys[k].type == KEY_STRING)
 			free(*SLOT(h, &keys[k], char *));
-	for (size_t i = 0; i < h->ntags; i++)
-		free(h->tags[i]);
-	free(h->tags);
+	for (size_t k = 0; k < NKEYS; k++) {
+		if (keys[k].type != KEY_STRINGS)
+			continue;
+		char **s = *SLOT(h, &keys[k], char **);
+		size_t n = *(size_t *)((char *)h + keys[k].count);
+		for (size_t i = 0; i < n; i++)
+			free(s[i]);
+		free(s);
+	}
 	memset(h, 0, sizeof *h);
 }
 
@@ -379,12 +405,12 @@ static bool read_value(struct eh_jsonl_reader *r, struct jp *j, const struct key
 			return false;
 		}
 		break;
-	case KEY_TAGS: /* an array of strings */
+	case KEY_STRINGS: /* an array of strings */
 	case KEY_FIELDS: { /* an object of strings */
 		bool object = key->type == KEY_FIELDS;
 		char close = object ? '}' : ']';
 		if (!jsonl_lit(j, object ? '{' : '[')) {
-			j->err = object ? "fields: expected an object" : "tags: expected an array";
+			j->err = object ? "fields: expected an object" : "expected an array of strings";
 			return false;
 		}
 		if (jsonl_lit(j, close))
@@ -395,12 +421,14 @@ static bool read_value(struct eh_jsonl_reader *r, struct jp *j, const struct key
 			if (object) {
 				eh_event_add_field(ev, r->name.data, r->name.len, r->str.data, r->str.len);
 			} else {
-				h->tags = xreallocarray(h->tags, h->ntags + 1, sizeof *h->tags);
-				h->tags[h->ntags++] = xstrndup(r->str.data, r->str.len);
+				char ***to = SLOT(h, key, char **);
+				size_t *n = (size_t *)((char *)h + key->count);
+				*to = xreallocarray(*to, *n + 1, sizeof **to);
+				(*to)[(*n)++] = xstrndup(r->str.data, r->str.len);
 			}
 		} while (jsonl_lit(j, ','));
 		if (!jsonl_lit(j, close)) {
-			j->err = object ? "fields: unterminated" : "tags: unterminated";
+			j->err = object ? "fields: unterminated" : "array unterminated";
 			return false;
 		}
 		break;

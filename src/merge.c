@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "evtxhunt/jsonl.h"
+#include "evtxhunt/keyfields.h"
 #include "evtxhunt/merge.h"
 #include "evtxhunt/report.h"
-#include "evtxhunt/sigma.h"
 #include "evtxhunt/sigma.h"
 #include "evtxhunt/util.h"
 
@@ -57,14 +57,33 @@ const struct eh_rule *eh_merger_rule(const struct eh_merger *m, size_t i)
 	return m->rules[i];
 }
 
-/* The rule a hit names, made once per (id, title, level); the hit's
- * strings and tags are taken over. */
+static bool same(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static bool same_fields(const struct eh_rule *r, const struct eh_jsonl_hit *h)
+{
+	const char *tested[EH_KEYFIELDS_MAX];
+	size_t n = eh_rule_tested_fields(r, tested, EH_KEYFIELDS_MAX);
+	if (n != h->nrule_fields)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(tested[i], h->rule_fields[i]) != 0)
+			return false;
+	return true;
+}
+
+/* The rule a hit names, made once per (id, title, level, logsource,
+ * tested fields): all the output of its hits is made from; the hit's
+ * strings and arrays are taken over. */
 static const struct eh_rule *intern_rule(struct eh_merger *m, struct eh_jsonl_hit *h)
 {
 	for (size_t i = 0; i < m->nrules; i++) {
 		struct eh_rule *r = m->rules[i];
-		if (strcmp(r->id, h->rule_id) == 0 && strcmp(r->title, h->rule_title) == 0 &&
-		    strcmp(r->level ? r->level : "", h->level ? h->level : "") == 0)
+		if (strcmp(r->id, h->rule_id) == 0 && strcmp(r->title, h->rule_title) == 0 && same(r->level, h->level) &&
+		    same(r->category, h->category) && same(r->product, h->product) && same(r->service, h->service) &&
+		    same_fields(r, h))
 			return r;
 	}
 	struct eh_rule *r = xcalloc(1, sizeof *r);
@@ -73,6 +92,11 @@ static const struct eh_rule *intern_rule(struct eh_merger *m, struct eh_jsonl_hi
 	r->level = h->level, h->level = NULL;
 	r->tags = h->tags, h->tags = NULL;
 	r->ntags = h->ntags, h->ntags = 0;
+	r->category = h->category, h->category = NULL;
+	r->product = h->product, h->product = NULL;
+	r->service = h->service, h->service = NULL;
+	eh_rule_set_tested_fields(r, h->rule_fields, h->nrule_fields);
+	h->rule_fields = NULL, h->nrule_fields = 0;
 	m->rules = xreallocarray(m->rules, m->nrules + 1, sizeof *m->rules);
 	m->rules[m->nrules++] = r;
 	return r;

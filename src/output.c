@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "evtxhunt/jsonl.h"
+#include "evtxhunt/keyfields.h"
 #include "evtxhunt/output.h"
 #include "evtxhunt/utf.h"
 
@@ -166,17 +167,27 @@ static void techniques(struct buf *b, const struct eh_rule *r)
 	}
 }
 
+/* Values in the table are cut to this many characters even with --wide:
+ * a script block can be megabytes (JSON Lines keeps it whole). */
+#define TABLE_VALUE_MAX 1000
+/* Lines of fields under a hit no row of the key-field table knows. */
+#define TABLE_OTHER_LINES 8
+
 /* One hit as a block readable at 80 columns:
  *   TIME  LEVEL  TECHNIQUES  COMPUTER  USER
  *     RULE TITLE
- *     process  PARENT -> IMAGE / command / cwd / source FILE #RECORD */
+ *     process  PARENT -> IMAGE / command / cwd   (process creation)
+ *     Name: value, a line per key field           (any other kind)
+ *     source   FILE #RECORD */
 static void table_hit(struct buf *out, const struct eh_output_options *opt, const struct eh_hit *h)
 {
 	const struct eh_event *ev = h->event;
+	struct eh_keyfields kf;
 	char when[48];
 	struct buf t;
 	buf_init(&t);
 	eh_time_format(ev->time, when);
+	eh_keyfields_of(h->rule, ev, &kf);
 
 	buf_addf(&t, "%s  %s", when, h->rule->level ? h->rule->level : "-");
 	techniques(&t, h->rule);
@@ -190,14 +201,31 @@ static void table_hit(struct buf *out, const struct eh_output_options *opt, cons
 	table_line(out, opt, "", t.data);
 	table_line(out, opt, "  ", h->rule->title);
 
-	buf_reset(&t);
-	const char *parent = output_field(ev, "ParentImage");
-	if (*parent)
-		buf_addf(&t, "%s -> ", parent);
-	buf_adds(&t, output_field(ev, "Image"));
-	table_line(out, opt, "  process  ", t.data);
-	table_line(out, opt, "  command  ", output_field(ev, "CommandLine"));
-	table_line(out, opt, "  cwd      ", output_field(ev, "CurrentDirectory"));
+	if (kf.process) {
+		buf_reset(&t);
+		const char *parent = output_field(ev, "ParentImage");
+		if (*parent)
+			buf_addf(&t, "%s -> ", parent);
+		buf_adds(&t, output_field(ev, "Image"));
+		table_line(out, opt, "  process  ", t.data);
+		table_line(out, opt, "  command  ", output_field(ev, "CommandLine"));
+		table_line(out, opt, "  cwd      ", output_field(ev, "CurrentDirectory"));
+	} else {
+		size_t lines = kf.fallback && kf.n > TABLE_OTHER_LINES ? TABLE_OTHER_LINES : kf.n;
+		for (size_t i = 0; i < lines; i++) {
+			struct eh_keyfields one = kf;
+			one.field[0] = kf.field[i];
+			one.n = 1;
+			buf_reset(&t);
+			eh_keyfields_details(&t, ev, &one, TABLE_VALUE_MAX);
+			table_line(out, opt, "  ", t.data ? t.data : "");
+		}
+		if (lines < kf.n) {
+			buf_reset(&t);
+			buf_addf(&t, "(%zu more fields: -f jsonl has them all)", kf.n - lines);
+			table_line(out, opt, "  ", t.data);
+		}
+	}
 
 	buf_reset(&t);
 	buf_addf(&t, "%s #%" PRIu64 "%s", h->file, ev->record_id, ev->recovered ? " (recovered)" : "");
@@ -208,36 +236,45 @@ static void table_hit(struct buf *out, const struct eh_output_options *opt, cons
 
 /* ---- CSV ----------------------------------------------------------------- */
 
+/* One layout for every hit of every log source (Timeline Explorer keeps
+ * one per header): the key fields are in details; the process columns
+ * are filled for process creation only. The first seven columns are
+ * as they were (scripts cut them). */
 static const char *const csv_columns[] = {
-	"timestamp", "computer", "rule_title", "level", "rule_id", "event_id", "record_id", "file", "user",
-	"image", "original_file_name", "command_line", "current_directory", "parent_image", "parent_command_line",
-	"process_guid", "process_id", "recovered",
+	"timestamp", "computer", "rule_title", "level", "rule_id", "event_id", "record_id", "channel", "details",
+	"file", "recovered", "user", "image", "command_line", "parent_image",
 };
 
-static void csv_cell(struct buf *out, const char *s, bool first)
+static void csv_cell(struct buf *out, const char *s, size_t len, bool first)
 {
 	if (!first)
 		buf_addc(out, ',');
-	eh_escape_csv(out, s, strlen(s));
+	eh_escape_csv(out, s, len);
 }
 
 static void csv_hit(struct buf *out, const struct eh_hit *h)
 {
 	const struct eh_event *ev = h->event;
+	struct eh_keyfields kf;
 	char when[48], eid[16], rid[24];
+	struct buf details;
+	buf_init(&details);
+	eh_keyfields_of(h->rule, ev, &kf);
+	eh_keyfields_details(&details, ev, &kf, 0);
 	eh_time_format(ev->time, when);
 	snprintf(eid, sizeof eid, "%" PRIu32, ev->event_id);
 	snprintf(rid, sizeof rid, "%" PRIu64, ev->record_id);
 	const char *cells[] = {
 		when, ev->computer, h->rule->title, h->rule->level ? h->rule->level : "", h->rule->id ? h->rule->id : "",
-		eid, rid, h->file, output_field(ev, "User"), output_field(ev, "Image"), output_field(ev, "OriginalFileName"),
-		output_field(ev, "CommandLine"), output_field(ev, "CurrentDirectory"), output_field(ev, "ParentImage"),
-		output_field(ev, "ParentCommandLine"), output_field(ev, "ProcessGuid"), output_field(ev, "ProcessId"),
+		eid, rid, ev->channel ? ev->channel : "", details.data ? details.data : "", h->file,
 		ev->recovered ? "true" : "false",
+		kf.process ? output_field(ev, "User") : "", kf.process ? output_field(ev, "Image") : "",
+		kf.process ? output_field(ev, "CommandLine") : "", kf.process ? output_field(ev, "ParentImage") : "",
 	};
 	for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++)
-		csv_cell(out, cells[i], i == 0);
+		csv_cell(out, cells[i], cells[i] == details.data ? details.len : strlen(cells[i]), i == 0);
 	buf_adds(out, "\r\n");
+	buf_free(&details);
 }
 
 struct writer {
@@ -271,7 +308,7 @@ int eh_output_timeline(FILE *out, const struct eh_output_options *opt, struct eh
 	struct writer w = { out, opt, { NULL, 0, 0 } };
 	if (opt->format == EH_FORMAT_CSV) {
 		for (size_t i = 0; i < sizeof csv_columns / sizeof csv_columns[0]; i++)
-			csv_cell(&w.b, csv_columns[i], i == 0);
+			csv_cell(&w.b, csv_columns[i], strlen(csv_columns[i]), i == 0);
 		buf_adds(&w.b, "\r\n");
 	}
 	int rc = eh_timeline_each(tl, write_hit, &w);

@@ -1,8 +1,8 @@
 /* The JSON Lines hit, as -f jsonl writes it and --merge and --state read
  * it back: one table of keys (name, type, where the value lives) serves
  * the writer and the reader, so the two cannot drift apart. One object a
- * line; string, number, boolean and null values, an array of strings
- * (tags) and an object of strings (fields). Keys the reader does not know
+ * line; string, number, boolean and null values, arrays of strings
+ * (rule_fields, tags) and an object of strings (fields). Keys the reader does not know
  * are skipped; the derived ones (datetime, timestamp_desc, message, for
  * Timesketch) are written and not read. */
 #ifndef EVTXHUNT_JSONL_H
@@ -26,6 +26,9 @@ struct eh_jsonl_hit {
 	char *computer, *channel, *provider;
 	uint64_t event_id;
 	char *rule_id, *rule_title, *level;
+	char *category, *product, *service; /* the rule's logsource */
+	char **rule_fields; /* the fields the rule tests */
+	size_t nrule_fields;
 	char **tags;
 	size_t ntags;
 	bool recovered;

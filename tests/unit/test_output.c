@@ -97,3 +97,218 @@ Test(report, message_lines_escape_path_and_reason)
 	cr_assert_str_eq(p, "out\\x1B]0;x\\x07.csv");
 	free(p);
 }
+
+/* ---- the output of each kind of event (issue 13) -------------------------- */
+
+#include "evtxhunt/jsonl.h"
+#include "evtxhunt/keyfields.h"
+#include "evtxhunt/merge.h"
+
+#define SEP " \xc2\xa6 " /* ¦ between pairs */
+
+static struct eh_event *make_event(uint32_t event_id, const char *channel, const char *const *kv)
+{
+	struct eh_event *ev = xcalloc(1, sizeof *ev);
+	eh_event_init(ev);
+	for (; kv[0]; kv += 2)
+		eh_event_add_field(ev, kv[0], strlen(kv[0]), kv[1], strlen(kv[1]));
+	eh_event_set_system(ev, EH_SYS_COMPUTER, "WS7", 3);
+	eh_event_set_system(ev, EH_SYS_CHANNEL, channel, strlen(channel));
+	eh_event_set_system(ev, EH_SYS_PROVIDER, "P", 1);
+	eh_event_finish(ev);
+	ev->event_id = event_id;
+	ev->record_id = 9;
+	ev->time = eh_time_parse("2024-05-01T12:00:00Z");
+	return ev;
+}
+
+static struct eh_rule rule_of(const char *category, const char *service)
+{
+	struct eh_rule r = { .id = "r-1", .title = "T", .level = "high", .category = (char *)category,
+			     .product = "windows", .service = (char *)service };
+	return r;
+}
+
+/* Frees the body eh_rule_set_tested_fields gave R (its strings are literals). */
+static void free_body(struct eh_rule *r)
+{
+	struct eh_rule *owner = xcalloc(1, sizeof *owner);
+	owner->body = r->body;
+	r->body = NULL;
+	eh_rule_free(owner);
+}
+
+/* The details text of EV as a hit of RULE. */
+static char *details_of(const struct eh_rule *rule, const struct eh_event *ev, size_t cut)
+{
+	static struct buf b;
+	struct eh_keyfields kf;
+	buf_free(&b);
+	eh_keyfields_of(rule, ev, &kf);
+	eh_keyfields_details(&b, ev, &kf, cut);
+	return b.data ? b.data : "";
+}
+
+/* The whole output of one hit in FORMAT, the CSV header dropped. */
+static char *output_of(enum eh_format format, const struct eh_rule *rule, struct eh_event *ev, bool wide)
+{
+	static char *text;
+	struct eh_timeline tl;
+	struct eh_output_options opt = { format, wide, 80 };
+	eh_timeline_init(&tl, 0);
+	eh_timeline_add(&tl, rule, ev, eh_timeline_file(&tl, "x.evtx"));
+	FILE *f = tmpfile();
+	cr_assert(eh_output_timeline(f, &opt, &tl) == 0);
+	long n = ftell(f);
+	rewind(f);
+	free(text);
+	text = xcalloc(1, (size_t)n + 1);
+	cr_assert(fread(text, 1, (size_t)n, f) == (size_t)n);
+	fclose(f);
+	eh_timeline_release(&tl);
+	if (format == EH_FORMAT_CSV)
+		return strstr(text, "\r\n") + 2;
+	return text;
+}
+
+static const char *const network[] = { "UtcTime", "x", "Image", "C:\\a.exe", "SourceIp", "10.0.0.1", "SourcePort",
+				       "5000", "DestinationIp", "8.8.8.8", "DestinationPort", "53", NULL };
+
+Test(keyfields, network_connection)
+{
+	struct eh_rule r = rule_of("network_connection", NULL);
+	struct eh_event *ev = make_event(3, "Microsoft-Windows-Sysmon/Operational", network);
+	cr_assert_str_eq(details_of(&r, ev, 0), "Image: C:\\a.exe" SEP "SourceIp: 10.0.0.1" SEP "SourcePort: 5000" SEP
+				"DestinationIp: 8.8.8.8" SEP "DestinationPort: 53",
+			 "the table's fields in its order; an absent one (DestinationHostname) left out");
+	cr_assert_str_eq(output_of(EH_FORMAT_CSV, &r, ev, false),
+			 "2024-05-01T12:00:00.0000000Z,WS7,T,high,r-1,3,9,Microsoft-Windows-Sysmon/Operational,"
+			 "\"Image: C:\\a.exe" SEP "SourceIp: 10.0.0.1" SEP "SourcePort: 5000" SEP "DestinationIp: 8.8.8.8" SEP
+			 "DestinationPort: 53\",x.evtx,false,,,,\r\n",
+			 "process columns empty for another kind");
+	cr_assert_str_eq(output_of(EH_FORMAT_TABLE, &r, ev, false),
+			 "2024-05-01T12:00:00.0000000Z  high  WS7\n  T\n  Image: C:\\a.exe\n  SourceIp: 10.0.0.1\n"
+			 "  SourcePort: 5000\n  DestinationIp: 8.8.8.8\n  DestinationPort: 53\n  source   x.evtx #9\n\n");
+	eh_event_free(ev);
+}
+
+Test(keyfields, registry_set)
+{
+	static const char *const kv[] = { "EventType", "SetValue", "Image", "C:\\r.exe", "TargetObject",
+					  "HKLM\\Run\\x", "Details", "C:\\evil.exe", NULL };
+	struct eh_rule r = rule_of("registry_set", NULL);
+	struct eh_event *ev = make_event(13, "Microsoft-Windows-Sysmon/Operational", kv);
+	cr_assert_str_eq(details_of(&r, ev, 0), "Image: C:\\r.exe" SEP "EventType: SetValue" SEP
+				"TargetObject: HKLM\\Run\\x" SEP "Details: C:\\evil.exe");
+	cr_assert(strstr(output_of(EH_FORMAT_JSONL, &r, ev, false),
+			 "\"message\":\"T [high] on WS7: Image: C:\\\\r.exe" SEP "EventType: SetValue" SEP
+			 "TargetObject: HKLM\\\\Run\\\\x" SEP "Details: C:\\\\evil.exe\""));
+	eh_event_free(ev);
+}
+
+Test(keyfields, security_logon_by_event_id)
+{
+	static const char *const kv[] = { "SubjectUserSid", "S-1-5-18", "TargetUserName", "bob", "TargetDomainName",
+					  "CORP", "LogonType", "10", "WorkstationName", "KALI", "IpAddress",
+					  "192.0.2.7", NULL };
+	struct eh_rule r = rule_of(NULL, "security");
+	struct eh_event *ev = make_event(4624, "Security", kv);
+	cr_assert_str_eq(details_of(&r, ev, 0), "TargetUserName: bob" SEP "TargetDomainName: CORP" SEP
+				"LogonType: 10" SEP "IpAddress: 192.0.2.7" SEP "WorkstationName: KALI");
+	cr_assert(strstr(output_of(EH_FORMAT_CSV, &r, ev, false),
+			 ",\"TargetUserName: bob" SEP "TargetDomainName: CORP" SEP "LogonType: 10" SEP
+			 "IpAddress: 192.0.2.7" SEP "WorkstationName: KALI\",x.evtx,false,,,,\r\n"));
+	ev->event_id = 4720; /* account management: another row of the same service */
+	cr_assert_str_eq(details_of(&r, ev, 0), "TargetUserName: bob");
+	eh_event_free(ev);
+}
+
+Test(keyfields, script_block_cut_on_the_terminal)
+{
+	char big[3001];
+	memset(big, 'A', 3000);
+	big[3000] = '\0';
+	memcpy(big, "iex\r\n", 5);
+	const char *const kv[] = { "MessageNumber", "1", "ScriptBlockText", big, "Path", "", NULL };
+	struct eh_rule r = rule_of("ps_script", NULL);
+	struct eh_event *ev = make_event(4104, "Microsoft-Windows-PowerShell/Operational", kv);
+	char *d = details_of(&r, ev, 0);
+	cr_assert_eq(strlen(d), strlen("ScriptBlockText: ") + 3000, "CSV and JSON Lines keep it whole");
+	char *t = output_of(EH_FORMAT_TABLE, &r, ev, true);
+	char *line = strstr(t, "  ScriptBlockText: iex\\r\\nAAA");
+	cr_assert(line, "escaped: %s", t);
+	cr_assert_eq(eh_display_width(line, strcspn(line, "\n")), 2 + 17 + 1000 + 2 + 1, /* \r \n: two columns each */
+		     "--wide: cut to 1000 characters and an ellipsis");
+	cr_assert(strstr(line, "A\xe2\x80\xa6\n"));
+	t = output_of(EH_FORMAT_TABLE, &r, ev, false);
+	cr_assert(strstr(t, "  ScriptBlockText: iex\\r\\nAAAA"));
+	eh_event_free(ev);
+}
+
+Test(keyfields, unknown_kind_tested_fields_first)
+{
+	static const char *const kv[] = { "A", "1", "B", "2", "C", "3", "B", "dup", NULL };
+	struct eh_rule r = rule_of("something_new", NULL);
+	char **tested = xcalloc(2, sizeof *tested);
+	tested[0] = xstrdup("C");
+	tested[1] = xstrdup("Z"); /* tested but absent */
+	eh_rule_set_tested_fields(&r, tested, 2);
+	struct eh_event *ev = make_event(77, "Other", kv);
+	cr_assert_str_eq(details_of(&r, ev, 0), "C: 3" SEP "A: 1" SEP "B: 2",
+			 "the tested fields, then the rest in order, a repeated name once");
+	cr_assert(strstr(output_of(EH_FORMAT_JSONL, &r, ev, false),
+			 "\"rule_category\":\"something_new\",\"rule_product\":\"windows\",\"rule_service\":null,"
+			 "\"rule_fields\":[\"C\",\"Z\"],"));
+	cr_assert_str_eq(output_of(EH_FORMAT_TABLE, &r, ev, false),
+			 "2024-05-01T12:00:00.0000000Z  high  WS7\n  T\n  C: 3\n  A: 1\n  B: 2\n  source   x.evtx #9\n\n");
+	struct eh_rule none = rule_of(NULL, NULL);
+	cr_assert_str_eq(details_of(&none, ev, 0), "A: 1" SEP "B: 2" SEP "C: 3", "no logsource, no body: in order");
+	eh_event_free(ev);
+	free_body(&r);
+}
+
+Test(keyfields, process_creation_columns)
+{
+	static const char *const kv[] = { "Image", "C:\\w\\cmd.exe", "CommandLine", "=cmd /c x", "User", "CORP\\al",
+					  "ParentImage", "C:\\e.exe", NULL };
+	struct eh_rule r = rule_of("process_creation", NULL);
+	struct eh_event *ev = make_event(1, "Microsoft-Windows-Sysmon/Operational", kv);
+	cr_assert_str_eq(output_of(EH_FORMAT_CSV, &r, ev, false),
+			 "2024-05-01T12:00:00.0000000Z,WS7,T,high,r-1,1,9,Microsoft-Windows-Sysmon/Operational,"
+			 "\"Image: C:\\w\\cmd.exe" SEP "CommandLine: =cmd /c x" SEP "ParentImage: C:\\e.exe" SEP
+			 "User: CORP\\al\",x.evtx,false,CORP\\al,C:\\w\\cmd.exe,\"'=cmd /c x\",C:\\e.exe\r\n");
+	eh_event_free(ev);
+}
+
+/* What table and CSV are made from survives JSON Lines: the merged hit
+ * prints as the hit did. */
+Test(keyfields, round_trip_through_jsonl)
+{
+	static const char *const kv[] = { "X", "1", "Y", "2", NULL };
+	struct eh_rule r = rule_of("something_new", NULL);
+	char **tested = xcalloc(1, sizeof *tested);
+	tested[0] = xstrdup("Y");
+	eh_rule_set_tested_fields(&r, tested, 1);
+	struct eh_event *ev = make_event(5, "Other", kv);
+	for (int format = EH_FORMAT_TABLE; format <= EH_FORMAT_JSONL; format++) {
+		char *before = xstrdup(output_of(format, &r, ev, false));
+		char *line = xstrdup(output_of(EH_FORMAT_JSONL, &r, ev, false));
+		struct eh_merger *m = eh_merger_new();
+		struct eh_timeline tl;
+		const char *err;
+		size_t col;
+		eh_timeline_init(&tl, 0);
+		cr_assert(eh_merge_line(m, line, strlen(line), &tl, &err, &col));
+		cr_assert_eq(eh_merger_rules(m), 1);
+		const struct eh_rule *back = eh_merger_rule(m, 0);
+		cr_assert_str_eq(back->category, "something_new");
+		cr_assert_null(back->service);
+		cr_assert_str_eq(output_of(format, back, ev, false), before, "format %d", format);
+		eh_timeline_release(&tl);
+		eh_merger_free(m);
+		free(before);
+		free(line);
+	}
+	eh_event_free(ev);
+	free_body(&r);
+}
