@@ -26,4 +26,16 @@ expect_same "$tmp/out" golden/seed_rule.wide "table --wide"
 expect_status 1 "$EVTXHUNT" -q --no-prefilter logs
 if [ "$update" = --update ]; then cp "$tmp/err" golden/hunt.warnings; fi
 expect_same "$tmp/err" golden/hunt.warnings "warnings"
+# One CSV layout: a CSV reader sees every row as long as the header, and
+# the header is the documented one.
+if command -v python3 >/dev/null 2>&1; then
+	expect_true "csv golden: every row as long as the header" python3 -c '
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
+assert len(rows) > 1 and all(len(r) == len(rows[0]) for r in rows), [len(r) for r in rows]
+' golden/hunt.csv
+fi
+expect_eq "$(head -1 golden/hunt.csv | tr -d '\r')" \
+	"timestamp,computer,rule_title,level,rule_id,event_id,record_id,channel,details,file,recovered,user,image,command_line,parent_image" \
+	"csv header"
 finish

@@ -64,6 +64,23 @@ expect_same "$tmp/out" "$tmp/good.jsonl" "merge skips bad lines"
 expect_contains "$tmp/err" 'bad.jsonl: line 1, column [0-9]*: not an evtxhunt hit' "bad line 1 named with line and column"
 expect_contains "$tmp/err" 'bad.jsonl: line 2, column 1:' "bad line 2 named with line and column"
 
+# --- merge keeps what the output of other kinds is made from ------------------------
+# A network connection and an unknown kind, read back: merging the merged
+# JSON Lines again gives the same output in every format.
+cat >"$tmp/kinds.jsonl" <<'KINDS'
+{"timestamp":"2024-05-01T12:00:00Z","file":"n.evtx","record_id":1,"computer":"WS7","channel":"Microsoft-Windows-Sysmon/Operational","event_id":3,"rule_id":"n-1","rule_title":"Net","level":"high","rule_category":"network_connection","rule_product":"windows","rule_fields":["DestinationIp"],"fields":{"Image":"C:\\a.exe","DestinationIp":"8.8.8.8","DestinationPort":"53"}}
+{"timestamp":"2024-05-01T12:00:01Z","file":"n.evtx","record_id":2,"computer":"WS7","channel":"Other","event_id":77,"rule_id":"u-1","rule_title":"Unknown","rule_category":"new_kind","rule_fields":["B"],"fields":{"A":"1","B":"2"}}
+KINDS
+expect_status 1 "$EVTXHUNT" -q --merge -f jsonl "$tmp/kinds.jsonl"
+cp "$tmp/out" "$tmp/kinds2.jsonl"
+expect_contains "$tmp/kinds2.jsonl" '"message":"Unknown \[-\] on WS7: B: 2 .. A: 1"' "an unknown kind: the tested field first"
+for format in jsonl csv table; do
+	expect_status 1 "$EVTXHUNT" -q --merge -f "$format" "$tmp/kinds.jsonl"
+	cp "$tmp/out" "$tmp/once"
+	expect_status 1 "$EVTXHUNT" -q --merge -f "$format" "$tmp/kinds2.jsonl"
+	expect_same "$tmp/out" "$tmp/once" "other kinds merged twice, $format"
+done
+
 # --- progress: on a terminal only, never with -q ---------------------------------------
 expect_status 1 "$EVTXHUNT" -f jsonl "$TESTDATA/logs"
 expect_not_contains "$tmp/err" "files, " "no progress line when stderr is not a terminal"
