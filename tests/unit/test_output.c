@@ -312,3 +312,30 @@ Test(keyfields, round_trip_through_jsonl)
 	eh_event_free(ev);
 	free_body(&r);
 }
+
+/* More rows of the table: names with spaces, a service keyed by event id,
+ * a category prefix, and an event id of security no row is for. */
+Test(keyfields, more_rows)
+{
+	static const char *const defender[] = { "Product Name", "MD", "Threat Name", "EICAR", "Path", "file:_C:\\e.com",
+						"Action Name", "Quarantine", NULL };
+	static const char *const service[] = { "ServiceName", "evil", "ImagePath", "C:\\e.exe", "StartType", "auto",
+					       "AccountName", "LocalSystem", NULL };
+	static const char *const classic[] = { "NewEngineState", "Available", "HostApplication", "powershell -enc x",
+					       NULL };
+	struct eh_rule r = rule_of(NULL, "windefend");
+	struct eh_event *ev = make_event(1116, "Microsoft-Windows-Windows Defender/Operational", defender);
+	cr_assert_str_eq(details_of(&r, ev, 0), "Threat Name: EICAR" SEP "Path: file:_C:\\e.com" SEP "Action Name: Quarantine");
+	eh_event_free(ev);
+	r = rule_of(NULL, "system");
+	ev = make_event(7045, "System", service);
+	cr_assert_str_eq(details_of(&r, ev, 0), "ServiceName: evil" SEP "ImagePath: C:\\e.exe" SEP "AccountName: LocalSystem");
+	ev->event_id = 7036;
+	cr_assert_str_eq(details_of(&r, ev, 0), "ServiceName: evil" SEP "ImagePath: C:\\e.exe" SEP "StartType: auto" SEP
+				"AccountName: LocalSystem", "another System event: the fields in order");
+	eh_event_free(ev);
+	r = rule_of("ps_classic_start", NULL);
+	ev = make_event(400, "Windows PowerShell", classic);
+	cr_assert_str_eq(details_of(&r, ev, 0), "HostApplication: powershell -enc x");
+	eh_event_free(ev);
+}
