@@ -376,6 +376,7 @@ static void list_condition(const struct eh_logsource_row *r, struct buf *b)
 {
 	const char *sep = "";
 	buf_reset(b);
+	buf_adds(b, ""); /* data is a string even when nothing follows */
 	if (r->provider) {
 		buf_addf(b, "provider %s", r->provider);
 		sep = "; ";
@@ -414,7 +415,7 @@ void eh_logsource_list(FILE *out)
 			else
 				fprintf(out, "%s%" PRIu32, j == i ? "" : ", ", eh_logsource_table[j].event_id);
 		}
-		fprintf(out, " | %s |\n", cond.len ? cond.data : "");
+		fprintf(out, " |%s%s |\n", cond.len ? " " : "", cond.data);
 		i = j;
 	}
 	buf_free(&key);
