@@ -251,43 +251,35 @@ static void select_rows(const char *category, const char *product, const char *s
 	}
 }
 
-/* Selections, kept for the process: rules share them, so struct eh_rule
- * owns nothing more, and there are as many as distinct logsources. */
+/* Row sets rules select, each kept once for the process: rules share
+ * them, so struct eh_rule owns nothing more. Interned by content, not by
+ * the logsource's text, so there are never more than the table allows
+ * however many distinct logsources are loaded (fuzzed rules included). */
 struct selection {
-	char *category, *product, *service;
 	uint64_t *set;
 	struct selection *next;
 };
 static struct selection *selections;
 static pthread_mutex_t selections_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static bool same(const char *a, const char *b)
-{
-	return (a == NULL && b == NULL) || (a && b && strcasecmp(a, b) == 0);
-}
-
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 const uint64_t *eh_logsource_select(const char *category, const char *product, const char *service)
 {
+	size_t words = eh_logsource_words();
+	uint64_t *set = xcalloc(words, sizeof *set);
+	select_rows(category, product, service, set);
 	pthread_mutex_lock(&selections_lock);
 	struct selection *s = selections;
-	while (s && !(same(s->category, category) && same(s->product, product) && same(s->service, service)))
+	while (s && memcmp(s->set, set, words * sizeof *set) != 0)
 		s = s->next;
 	if (s == NULL) {
 		s = xcalloc(1, sizeof *s);
-		s->category = dup_or_null(category);
-		s->product = dup_or_null(product);
-		s->service = dup_or_null(service);
-		s->set = xcalloc(eh_logsource_words(), sizeof *s->set);
-		select_rows(category, product, service, s->set);
+		s->set = set;
+		set = NULL;
 		s->next = selections;
 		selections = s;
 	}
 	pthread_mutex_unlock(&selections_lock);
+	free(set);
 	return s->set;
 }
 
