@@ -61,8 +61,10 @@ const char *eh_ruleset_not_rule_file(const struct eh_ruleset *rs, size_t i);
  * NULL: any). Returns how many rules were set aside. */
 size_t eh_ruleset_filter(struct eh_ruleset *rs, int min_level, const char *statuses);
 
-/* Whether any loaded rule wants events of PROVIDER and EVENT_ID: asked
- * before a record is rendered, so other records cost almost nothing. */
+/* Whether a loaded rule may want an event with EVENT_ID: asked before a
+ * record is rendered, so other records cost almost nothing. A superset:
+ * the channel is not known yet (PROVIDER is not used), and a rule of a
+ * whole channel or of product windows alone wants every id. */
 bool eh_ruleset_wants(const struct eh_ruleset *rs, const char *provider, uint32_t event_id);
 /* Whether a rule wants one of ROWS (the rows an event belongs to). */
 bool eh_ruleset_wants_rows(const struct eh_ruleset *rs, const uint64_t *rows);
