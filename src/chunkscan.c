@@ -28,6 +28,8 @@ struct worker {
 	struct eh_event normalized; /* the event under its log source's names */
 	struct eh_prefilter_scan *pscan;
 	struct eh_matcher *matcher;
+	uint64_t *rows, *one_row;   /* row sets: the event's rows, one of them */
+	uint64_t *taken, *routed;   /* rule sets: matched already, to match now */
 	struct eh_record_place *places; /* the chunk's records */
 	uint64_t *live_ids;             /* record ids of the chunk's live records */
 	uint32_t *defused_at;           /* live records kept from libevtx */
@@ -52,6 +54,10 @@ struct worker *worker_new(const struct chunkscan_shared *shared)
 	if (shared->prefilter)
 		w->pscan = eh_prefilter_scan_new(shared->prefilter);
 	w->matcher = eh_matcher_new(shared->rules);
+	w->rows = xcalloc(eh_logsource_words(), sizeof *w->rows);
+	w->one_row = xcalloc(eh_logsource_words(), sizeof *w->one_row);
+	w->taken = xcalloc(eh_ruleset_words(shared->rules), sizeof *w->taken);
+	w->routed = xcalloc(eh_ruleset_words(shared->rules), sizeof *w->routed);
 	buf_init(&w->scratch);
 	return w;
 }
@@ -66,6 +72,10 @@ void worker_free(struct worker *w)
 	eh_event_release(&w->normalized);
 	eh_prefilter_scan_free(w->pscan);
 	eh_matcher_free(w->matcher);
+	free(w->rows);
+	free(w->one_row);
+	free(w->taken);
+	free(w->routed);
 	free(w->places);
 	free(w->defused_at);
 	free(w->live_ids);
@@ -182,6 +192,33 @@ static void record_problem(struct worker *w, struct failure_run *run, const stru
 	run->count++;
 }
 
+/* Matches the parsed event against the rules of CANDIDATES (NULL: all)
+ * that select one of its rows: through a row that renames fields (4688
+ * for process_creation) the renamed event, through the others the event
+ * as it is; each rule once. Returns whether a rule wants the event. */
+static bool chunkscan_match_event(struct worker *w, const uint64_t *candidates)
+{
+	const struct eh_ruleset *rules = w->shared->rules;
+	if (!eh_logsource_rows_of(&w->event, w->rows) || !eh_ruleset_wants_rows(rules, w->rows))
+		return false;
+	w->job->stats.events_matched++;
+	memset(w->taken, 0, eh_ruleset_words(rules) * sizeof *w->taken);
+	for (size_t row = 0; row < eh_logsource_rows; row++) {
+		if (!eh_rowset_has(w->rows, row) || eh_logsource_table[row].fields == NULL)
+			continue;
+		uint64_t bit = UINT64_C(1) << (row % 64);
+		w->rows[row / 64] &= ~bit;
+		memset(w->one_row, 0, eh_logsource_words() * sizeof *w->one_row);
+		w->one_row[row / 64] = bit;
+		if (eh_ruleset_route(rules, w->one_row, candidates, w->taken, w->routed))
+			eh_matcher_match(w->matcher, eh_logsource_normalize((int)row, &w->event, &w->normalized),
+					 w->routed, chunkscan_on_hit, w);
+	}
+	if (eh_ruleset_route(rules, w->rows, candidates, w->taken, w->routed))
+		eh_matcher_match(w->matcher, &w->event, w->routed, chunkscan_on_hit, w);
+	return true;
+}
+
 /* Renders, maps and matches the loaded record when a rule wants it. */
 static void match_record(struct worker *w, const struct eh_record *rec, const struct place *p,
 			  struct failure_run *run, const uint64_t *candidates)
@@ -211,9 +248,7 @@ static void match_record(struct worker *w, const struct eh_record *rec, const st
 		w->shared->every_event(&w->event, w->job->file, w->shared->user);
 	if (!eh_ruleset_wants(w->shared->rules, rec->provider, rec->event_id))
 		return;
-	w->job->stats.events_matched++;
-	int row = eh_logsource_row_of(w->event.provider, w->event.event_id);
-	eh_matcher_match(w->matcher, eh_logsource_normalize(row, &w->event, &w->normalized), candidates, chunkscan_on_hit, w);
+	chunkscan_match_event(w, candidates);
 }
 
 /* A live record libevtx cannot parse may be binary XML without a template,
@@ -240,9 +275,7 @@ static bool chunkscan_fallback(struct worker *w, const struct eh_record_place *p
 		return true;
 	if (w->event.record_id == 0)
 		w->event.record_id = place->id;
-	w->job->stats.events_matched++;
-	int row = eh_logsource_row_of(w->event.provider, w->event.event_id);
-	eh_matcher_match(w->matcher, eh_logsource_normalize(row, &w->event, &w->normalized), candidates, chunkscan_on_hit, w);
+	chunkscan_match_event(w, candidates);
 	return true;
 }
 

@@ -16,6 +16,7 @@
 
 #include "evtxhunt/builtin.h"
 #include "evtxhunt/filter.h"
+#include "evtxhunt/logsource.h"
 #include "evtxhunt/merge.h"
 #include "evtxhunt/outfile.h"
 #include "evtxhunt/output.h"
@@ -32,11 +33,13 @@ enum exit_status { EXIT_NO_HITS = 0, EXIT_HITS = 1, EXIT_ERROR = 2 };
 enum long_only {
 	OPT_CHECK_RULES = 256, OPT_FORCE, OPT_NO_PREFILTER, OPT_STATS_JSON, OPT_WIDE, OPT_MIN_LEVEL, OPT_STATUS,
 	OPT_FROM, OPT_TO, OPT_COMPUTER, OPT_SHARD, OPT_MERGE, OPT_STATE, OPT_STATE_REPORT,
+	OPT_LIST_LOGSOURCES,
 };
 
 static const struct option long_options[] = {
 	{ "rules", required_argument, NULL, 'r' },
 	{ "check-rules", no_argument, NULL, OPT_CHECK_RULES },
+	{ "list-logsources", no_argument, NULL, OPT_LIST_LOGSOURCES },
 	{ "format", required_argument, NULL, 'f' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "force", no_argument, NULL, OPT_FORCE },
@@ -68,6 +71,7 @@ static void main_usage(FILE *out)
 	      "  -r, --rules PATH       Sigma rule file or directory (repeatable); default: the\n"
 	      "                         built-in rule set\n"
 	      "      --check-rules      load the rules, list those that cannot be used, scan nothing\n"
+	      "      --list-logsources  print the log sources rules can name, as a Markdown table\n"
 	      "      --min-level LEVEL  only rules of at least LEVEL (informational, low, medium,\n"
 	      "                         high, critical)\n"
 	      "      --status LIST      only rules whose status is in LIST (e.g. stable,test)\n"
@@ -200,6 +204,9 @@ static int main_parse(int argc, char **argv, struct opts *o)
 		case OPT_CHECK_RULES:
 			o->check_rules = true;
 			break;
+		case OPT_LIST_LOGSOURCES: /* the table itself, so the docs are its output */
+			eh_logsource_list(stdout);
+			return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_NO_HITS : EXIT_ERROR;
 		case 'f': {
 			int f = eh_format_from_name(optarg);
 			if (f < 0) {
@@ -307,16 +314,36 @@ static int cmd_state_report(struct opts *o)
 
 /* ---- --check-rules ------------------------------------------------------------- */
 
+/* Each loaded rule that no event can ever reach, and why: never silent. */
+static void print_unmapped_rules(FILE *out, const struct eh_ruleset *rs)
+{
+	char why[512];
+	for (size_t i = 0; i < eh_ruleset_count(rs); i++) {
+		const struct eh_rule *r = eh_ruleset_rule(rs, i);
+		const char *reason = eh_logsource_unmapped_reason(r->category, r->product, r->service, why, sizeof why);
+		if (reason == NULL)
+			continue;
+		char *file = eh_report_path(r->file);
+		struct buf b;
+		buf_init(&b);
+		eh_escape_terminal(&b, reason, strlen(reason));
+		fprintf(out, "%s: %s\n", file, b.data);
+		buf_free(&b);
+		free(file);
+	}
+}
+
 static int cmd_check_rules(struct opts *o)
 {
 	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths);
 	size_t filtered = eh_ruleset_filter(rules, o->min_level, o->statuses);
 	print_rule_errors(stdout, rules);
+	print_unmapped_rules(stdout, rules);
 	printf("%zu loaded, %zu rejected\n", eh_ruleset_count(rules), eh_ruleset_error_count(rules));
 	if (filtered)
 		printf("%zu rules set aside by --min-level or --status\n", filtered);
 	if (eh_ruleset_unmapped(rules))
-		printf("%zu of the loaded rules have a log source evtxhunt does not map yet\n",
+		printf("%zu of the loaded rules cannot fire: their log source is not in the event logs evtxhunt reads\n",
 		       eh_ruleset_unmapped(rules));
 	if (eh_ruleset_not_rules(rules))
 		printf("%zu YAML documents are not Sigma rules and were skipped\n", eh_ruleset_not_rules(rules));

@@ -230,7 +230,7 @@ static struct litset rule_literals(const struct eh_rule *r)
 	struct litset s = { false, NULL, 0 };
 	bool first = true;
 	for (size_t row = 0; row < eh_logsource_rows; row++) {
-		if (!(r->sources & (UINT64_C(1) << row)))
+		if (!eh_rowset_has(r->sources, row))
 			continue;
 		struct litset x = cond_literals(r->body, r->body->cond, (int)row);
 		if (first) {
@@ -390,7 +390,7 @@ struct eh_prefilter *eh_prefilter_build_with(const struct eh_ruleset *rs, enum e
 	size_t nall = 0;
 	for (size_t i = 0; i < pf->nrules; i++) {
 		const struct eh_rule *r = eh_ruleset_rule(rs, i);
-		if (r->sources == 0) /* unmapped: never fires */
+		if (eh_rowset_empty(r->sources)) /* unmapped: never fires */
 			continue;
 		struct litset s = rule_literals(r);
 		if (ls_never(&s)) /* cannot fire on any log source it names */

@@ -99,6 +99,11 @@ void eh_report_summary(FILE *out, const struct eh_run *run)
 			st->chunks_prefiltered, st->records_prefiltered);
 	fprintf(out, "evtxhunt: %" PRIu64 " events matched against %zu rules, %" PRIu64 " hits in %.2f s (%.1f MB/s)\n",
 		st->events_matched, nrules, st->hits, run->seconds, mbps(run));
+	if (eh_ruleset_unmapped(run->rules))
+		fprintf(out,
+			"evtxhunt: %zu of the %zu rules cannot fire: their log source is not in the event logs "
+			"evtxhunt reads (--check-rules lists them)\n",
+			eh_ruleset_unmapped(run->rules), nrules);
 	/* hits per rule, in load order */
 	if (st->hits)
 		fprintf(out, "evtxhunt: hits per rule:\n");

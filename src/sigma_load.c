@@ -16,7 +16,17 @@
 
 struct eh_ruleset *eh_ruleset_new(void)
 {
-	return xcalloc(1, sizeof(struct eh_ruleset));
+	struct eh_ruleset *rs = xcalloc(1, sizeof(struct eh_ruleset));
+	rs->wanted = xcalloc(eh_logsource_words(), sizeof *rs->wanted);
+	return rs;
+}
+
+/* Adds R's rows to the wanted ones; counts it when it has none. */
+static void sigma_load_want(struct eh_ruleset *rs, const struct eh_rule *r)
+{
+	for (size_t w = 0; r->sources && w < eh_logsource_words(); w++)
+		rs->wanted[w] |= r->sources[w];
+	rs->unmapped += eh_rowset_empty(r->sources);
 }
 
 void eh_ruleset_free(struct eh_ruleset *rs)
@@ -26,6 +36,7 @@ void eh_ruleset_free(struct eh_ruleset *rs)
 	for (size_t i = 0; i < rs->nrules; i++)
 		eh_rule_free(rs->rules[i]);
 	free(rs->rules);
+	free(rs->wanted);
 	for (size_t i = 0; i < rs->nerrors; i++) {
 		free(rs->errors[i].file);
 		free(rs->errors[i].reason);
@@ -83,9 +94,7 @@ size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char 
 		sigma_intern_rule(rs, rule);
 		rs->rules = xreallocarray(rs->rules, rs->nrules + 1, sizeof *rs->rules);
 		rs->rules[rs->nrules++] = rule;
-		rs->wanted |= rule->sources;
-		if (rule->sources == 0)
-			rs->unmapped++;
+		sigma_load_want(rs, rule);
 		loaded++;
 	}
 out:
@@ -216,8 +225,37 @@ const char *eh_ruleset_not_rule_file(const struct eh_ruleset *rs, size_t i)
 
 bool eh_ruleset_wants(const struct eh_ruleset *rs, const char *provider, uint32_t event_id)
 {
-	int row = eh_logsource_row_of(provider, event_id);
-	return row >= 0 && (rs->wanted & (UINT64_C(1) << row));
+	(void)provider; /* rows are keyed by channel, not known yet: the id alone */
+	return eh_logsource_may_want(rs->wanted, event_id);
+}
+
+bool eh_ruleset_wants_rows(const struct eh_ruleset *rs, const uint64_t *rows)
+{
+	return eh_rowset_meets(rs->wanted, rows);
+}
+
+size_t eh_ruleset_words(const struct eh_ruleset *rs)
+{
+	return (rs->nrules + 63) / 64 + 1;
+}
+
+size_t eh_ruleset_route(const struct eh_ruleset *rs, const uint64_t *rows, const uint64_t *prefilter, uint64_t *taken,
+			uint64_t *out)
+{
+	size_t n = 0;
+	memset(out, 0, eh_ruleset_words(rs) * sizeof *out);
+	for (size_t i = 0; i < rs->nrules; i++) {
+		uint64_t bit = UINT64_C(1) << (i % 64);
+		if ((taken && (taken[i / 64] & bit)) || !eh_rowset_meets(rs->rules[i]->sources, rows))
+			continue;
+		if (taken)
+			taken[i / 64] |= bit;
+		if (prefilter == NULL || (prefilter[i / 64] & bit)) {
+			out[i / 64] |= bit;
+			n++;
+		}
+	}
+	return n;
 }
 
 static bool in_list(const char *list, const char *word)
@@ -235,7 +273,7 @@ static bool in_list(const char *list, const char *word)
 size_t eh_ruleset_filter(struct eh_ruleset *rs, int min_level, const char *statuses)
 {
 	size_t kept = 0, removed = 0;
-	rs->wanted = 0;
+	memset(rs->wanted, 0, eh_logsource_words() * sizeof *rs->wanted);
 	rs->unmapped = 0;
 	for (size_t i = 0; i < rs->nrules; i++) {
 		struct eh_rule *r = rs->rules[i];
@@ -248,8 +286,7 @@ size_t eh_ruleset_filter(struct eh_ruleset *rs, int min_level, const char *statu
 			continue;
 		}
 		rs->rules[kept++] = r;
-		rs->wanted |= r->sources;
-		rs->unmapped += r->sources == 0;
+		sigma_load_want(rs, r);
 	}
 	rs->nrules = kept;
 	return removed;

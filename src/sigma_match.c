@@ -282,9 +282,17 @@ size_t eh_matcher_match(struct eh_matcher *m, const struct eh_event *ev, const u
 			eh_hit_fn on_hit, void *user)
 {
 	const struct eh_ruleset *rs = m->rs;
-	int row = eh_logsource_row_of(ev->provider, ev->event_id);
-	if (row < 0 || !(rs->wanted & (UINT64_C(1) << row)))
-		return 0;
+	/* routing is the caller's (eh_ruleset_route); without CANDIDATES,
+	 * the rules whose log source holds for EV as it is */
+	uint64_t *routed = NULL;
+	if (candidates == NULL) {
+		uint64_t *rows = xcalloc(eh_logsource_words(), sizeof *rows);
+		routed = xcalloc(eh_ruleset_words(rs), sizeof *routed);
+		eh_logsource_rows_of(ev, rows);
+		eh_ruleset_route(rs, rows, NULL, NULL, routed);
+		free(rows);
+		candidates = routed;
+	}
 	size_t hits = 0;
 	struct sigma_view view;
 	sigma_view_prepare(m, ev, &view);
@@ -292,13 +300,14 @@ size_t eh_matcher_match(struct eh_matcher *m, const struct eh_event *ev, const u
 		const struct eh_rule *r = rs->rules[i];
 		if (candidates && !(candidates[i / 64] & (UINT64_C(1) << (i % 64))))
 			continue;
-		if ((r->sources & (UINT64_C(1) << row)) && sigma_rule_match(r, &view)) {
+		if (sigma_rule_match(r, &view)) {
 			hits++;
 			if (on_hit)
 				on_hit(r, ev, user);
 		}
 	}
 	sigma_view_done(&view);
+	free(routed);
 	return hits;
 }
 

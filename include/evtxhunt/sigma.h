@@ -19,7 +19,8 @@ struct eh_rule {
 	char **tags;
 	size_t ntags;
 	char *file;
-	uint64_t sources; /* bit per row of the logsource table; 0: unmapped */
+	const uint64_t *sources; /* the logsource table's rows (eh_logsource_select);
+				  * empty or NULL: unmapped */
 	uint64_t content_hash; /* of its YAML text and place in it: a rule that
 				* changes in any way is another rule (--state) */
 	struct sigma_rule_body *body;
@@ -60,9 +61,21 @@ const char *eh_ruleset_not_rule_file(const struct eh_ruleset *rs, size_t i);
  * NULL: any). Returns how many rules were set aside. */
 size_t eh_ruleset_filter(struct eh_ruleset *rs, int min_level, const char *statuses);
 
-/* Whether any loaded rule wants events of PROVIDER and EVENT_ID: asked
- * before a record is rendered, so other records cost almost nothing. */
+/* Whether a loaded rule may want an event with EVENT_ID: asked before a
+ * record is rendered, so other records cost almost nothing. A superset:
+ * the channel is not known yet (PROVIDER is not used), and a rule of a
+ * whole channel or of product windows alone wants every id. */
 bool eh_ruleset_wants(const struct eh_ruleset *rs, const char *provider, uint32_t event_id);
+/* Whether a rule wants one of ROWS (the rows an event belongs to). */
+bool eh_ruleset_wants_rows(const struct eh_ruleset *rs, const uint64_t *rows);
+/* Fills OUT (a bit per rule) with the rules of PREFILTER (a bit per rule;
+ * NULL: all) not in TAKEN that select one of ROWS, and adds those that
+ * select one of ROWS to TAKEN (NULL: none taken). Returns how many are in
+ * OUT. Routing: the rules an event is matched against. */
+size_t eh_ruleset_route(const struct eh_ruleset *rs, const uint64_t *rows, const uint64_t *prefilter, uint64_t *taken,
+			uint64_t *out);
+/* Words of a set with a bit per rule of RS. */
+size_t eh_ruleset_words(const struct eh_ruleset *rs);
 
 /* A matcher of RS: the storage matching reuses (the prepared event,
  * PCRE2's match data) and its counts. One per worker, used by one thread

@@ -98,7 +98,7 @@ struct eh_ruleset {
 	size_t unmapped;
 	size_t not_rules;
 	char **not_rule_files; /* where they were, to say so */
-	uint64_t wanted; /* union of the rules' logsource rows */
+	uint64_t *wanted; /* union of the rules' logsource rows (a row set) */
 	/* every field name the rules use, interned: id -> name, and a hash
 	 * table of ids (open addressing, -1 empty) */
 	char **field_names;

@@ -12,13 +12,26 @@
 #include "evtxhunt/sigma.h"
 #include "evtxhunt/sigma_internal.h"
 
-/* A Sysmon Event ID 1 with NAME, VALUE pairs (NULL-terminated). */
+#define SYSMON "Microsoft-Windows-Sysmon"
+#define SYSMON_CHANNEL "Microsoft-Windows-Sysmon/Operational"
+
+/* The channel PROVIDER's events are in: log sources are keyed by it. */
+static inline const char *channel_of(const char *provider)
+{
+	return strcmp(provider, SYSMON) == 0 ? SYSMON_CHANNEL
+	       : strcmp(provider, "Microsoft-Windows-Security-Auditing") == 0 ? "Security"
+								  : "Other/Operational";
+}
+
+/* An event of PROVIDER (in its channel) with NAME, VALUE pairs
+ * (NULL-terminated). */
 static inline void make_event(struct eh_event *ev, const char *provider, unsigned id, ...)
 {
 	va_list ap;
 	eh_event_init(ev);
 	eh_event_reset(ev);
 	eh_event_set_system(ev, EH_SYS_PROVIDER, provider, strlen(provider));
+	eh_event_set_system(ev, EH_SYS_CHANNEL, channel_of(provider), strlen(channel_of(provider)));
 	va_start(ap, id);
 	const char *name;
 	while ((name = va_arg(ap, const char *)) != NULL) {
@@ -29,8 +42,6 @@ static inline void make_event(struct eh_event *ev, const char *provider, unsigne
 	eh_event_finish(ev);
 	ev->event_id = id;
 }
-
-#define SYSMON "Microsoft-Windows-Sysmon"
 
 /* Compiles YAML that must hold exactly one valid rule. */
 static inline struct eh_ruleset *rules_from(const char *yaml)

@@ -32,6 +32,7 @@ static bool hunt(const char *image, const char *ofn, const char *cmd, const char
 	eh_event_init(&ev);
 	eh_event_reset(&ev);
 	eh_event_set_system(&ev, EH_SYS_PROVIDER, SYSMON, strlen(SYSMON));
+	eh_event_set_system(&ev, EH_SYS_CHANNEL, SYSMON_CHANNEL, strlen(SYSMON_CHANNEL));
 	const char *names[] = { "Image", "OriginalFileName", "CommandLine", "CurrentDirectory", "ParentCommandLine" };
 	const char *values[] = { image, ofn, cmd, cwd, pcmd };
 	for (int i = 0; i < 5; i++)

@@ -22,6 +22,7 @@ static bool holds(const char *detection, ...)
 	eh_event_init(&ev);
 	eh_event_reset(&ev);
 	eh_event_set_system(&ev, EH_SYS_PROVIDER, SYSMON, strlen(SYSMON));
+	eh_event_set_system(&ev, EH_SYS_CHANNEL, SYSMON_CHANNEL, strlen(SYSMON_CHANNEL));
 	va_list ap;
 	va_start(ap, detection);
 	const char *name;
