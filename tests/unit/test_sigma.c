@@ -529,3 +529,81 @@ Test(matching, regex_limit_hits_belong_to_their_matcher, .timeout = 30)
 	eh_event_release(&ev);
 	eh_ruleset_free(rs);
 }
+
+/* ---- fields of any event (issue 13) ------------------------------------ */
+
+/* A Sysmon 1 event from Computer WS1 with the given fields, its EventID
+ * and the other System fields set the way the field mapper sets them. */
+static bool holds_sys(const char *detection, ...)
+{
+	char yaml[4096];
+	snprintf(yaml, sizeof yaml, HEAD "%s", detection);
+	struct eh_ruleset *rs = rules_from(yaml);
+	struct eh_event ev;
+	eh_event_init(&ev);
+	eh_event_reset(&ev);
+	eh_event_set_system(&ev, EH_SYS_PROVIDER, SYSMON, strlen(SYSMON));
+	eh_event_set_system(&ev, EH_SYS_COMPUTER, "WS1", 3);
+	eh_event_set_system(&ev, EH_SYS_LEVEL, "4", 1);
+	va_list ap;
+	va_start(ap, detection);
+	const char *name;
+	while ((name = va_arg(ap, const char *)) != NULL) {
+		const char *value = va_arg(ap, const char *);
+		eh_event_add_field(&ev, name, strlen(name), value, strlen(value));
+	}
+	va_end(ap);
+	ev.event_id = 1; /* before finish: EventID's text comes from it */
+	eh_event_finish(&ev);
+	bool hit = matches(rs, &ev);
+	eh_event_release(&ev);
+	eh_ruleset_free(rs);
+	return hit;
+}
+
+Test(fields, system_fields_under_sigma_names)
+{
+	cr_assert(holds_sys(SEL("EventID: 1"), NULL));
+	cr_assert_not(holds_sys(SEL("EventID: 4688"), NULL));
+	cr_assert(holds_sys(SEL("Provider_Name: 'microsoft-windows-sysmon'"), NULL), "caseless as any value");
+	cr_assert(holds_sys(SEL("Computer|startswith: ws"), NULL));
+	cr_assert(holds_sys(SEL("Level: 4"), NULL));
+	cr_assert_not(holds_sys(SEL("Channel: x"), NULL), "an unset System field is absent");
+	cr_assert(holds_sys(SEL("Channel: null"), NULL));
+	cr_assert(holds_sys("  sel:\n    EventID:\n      - 4688\n      - 1\n  condition: sel\n", NULL));
+}
+
+Test(fields, repeated_name_holds_when_one_value_holds)
+{
+	const char *c = SEL("Data|contains: evil");
+	cr_assert(holds_sys(c, "Data", "good", "Data", "an evil one", NULL), "the second value");
+	cr_assert(holds_sys(c, "Data", "evil", "Data", "good", NULL), "the first value");
+	cr_assert_not(holds_sys(c, "Data", "good", "Data", "fine", NULL));
+	/* not sel: the negation of "some value contains evil" */
+	const char *n = "  sel:\n    EventID: 1\n  filter:\n    Data|contains: evil\n  condition: sel and not filter\n";
+	cr_assert_not(holds_sys(n, "Data", "good", "Data", "evil", NULL));
+	cr_assert(holds_sys(n, "Data", "good", "Data", "fine", NULL));
+	/* all: each value holds for some value of the field */
+	const char *all = SEL("Data|contains|all: [a1, b2]");
+	cr_assert(holds_sys(all, "Data", "xa1", "Data", "b2y", NULL));
+	cr_assert_not(holds_sys(all, "Data", "xa1", "Data", "c3", NULL));
+	cr_assert(holds_sys(SEL("Data: null"), "Data", "x", "Data", "", NULL), "one empty value");
+	cr_assert(holds_sys(SEL("Data|re: '^b$'"), "Data", "a", "Data", "b", NULL));
+	/* a field compared with a repeated field: any pair */
+	cr_assert(holds_sys(SEL("Image|fieldref: Data"), "Image", "y", "Data", "x", "Data", "Y", NULL));
+}
+
+Test(fields, keywords_search_every_value_system_ones_too)
+{
+	const char *d = "  keywords:\n    - 'evil'\n  condition: keywords\n";
+	cr_assert(holds_sys(d, "Data", "good", "Data", "so evil", NULL), "a later value of a repeated name");
+	const char *c = "  keywords:\n    - 'ws1'\n  condition: keywords\n";
+	cr_assert(holds_sys(c, "Image", "x", NULL), "the Computer");
+	cr_assert_not(holds_sys("  keywords:\n    - 'ws2'\n  condition: keywords\n", "Image", "x", NULL));
+}
+
+Test(fields, a_data_field_named_like_a_system_field_adds_a_value)
+{
+	cr_assert(holds_sys(SEL("Computer: OTHER"), "Computer", "OTHER", NULL));
+	cr_assert(holds_sys(SEL("Computer: WS1"), "Computer", "OTHER", NULL));
+}
