@@ -33,9 +33,11 @@ enum long_only {
 	OPT_CHECK_RULES = 256, OPT_FORCE, OPT_NO_PREFILTER, OPT_STATS_JSON, OPT_WIDE, OPT_MIN_LEVEL, OPT_STATUS,
 	OPT_FROM, OPT_TO, OPT_COMPUTER, OPT_SHARD, OPT_MERGE, OPT_STATE, OPT_STATE_REPORT,
 };
+enum { OPT_PLACEHOLDERS = 512 }; /* apart, so the options above can grow */
 
 static const struct option long_options[] = {
 	{ "rules", required_argument, NULL, 'r' },
+	{ "placeholders", required_argument, NULL, OPT_PLACEHOLDERS },
 	{ "check-rules", no_argument, NULL, OPT_CHECK_RULES },
 	{ "format", required_argument, NULL, 'f' },
 	{ "output", required_argument, NULL, 'o' },
@@ -67,6 +69,8 @@ static void main_usage(FILE *out)
 	      "\n"
 	      "  -r, --rules PATH       Sigma rule file or directory (repeatable); default: the\n"
 	      "                         built-in rule set\n"
+	      "      --placeholders FILE  values of the rules' %name% placeholders for the\n"
+	      "                         'expand' modifier: a YAML map of name to list\n"
 	      "      --check-rules      load the rules, list those that cannot be used, scan nothing\n"
 	      "      --min-level LEVEL  only rules of at least LEVEL (informational, low, medium,\n"
 	      "                         high, critical)\n"
@@ -196,6 +200,14 @@ static int main_parse(int argc, char **argv, struct opts *o)
 		case 'r':
 			o->rule_paths = xreallocarray(o->rule_paths, o->nrule_paths + 1, sizeof *o->rule_paths);
 			o->rule_paths[o->nrule_paths++] = optarg;
+			break;
+		case OPT_PLACEHOLDERS:
+			/* now: rules are compiled against them when loaded */
+			if (eh_placeholders_load(optarg, &cause) != 0) {
+				fprintf(stderr, "evtxhunt: --placeholders: %s\n", cause);
+				free(cause);
+				return EXIT_ERROR;
+			}
 			break;
 		case OPT_CHECK_RULES:
 			o->check_rules = true;
@@ -560,6 +572,7 @@ int main(int argc, char **argv)
 out:
 	free(o.rule_paths);
 	eh_filter_release(&o.filter);
+	eh_placeholders_clear();
 	xmlCleanupParser();
 	return status;
 }

@@ -1,6 +1,8 @@
 /* Sigma semantics: values, modifiers, conditions and load errors. */
 #include "config.h"
 
+#include <unistd.h>
+
 #include "sigma_helpers.h"
 
 #define HEAD                                  \
@@ -606,4 +608,73 @@ Test(fields, a_data_field_named_like_a_system_field_adds_a_value)
 {
 	cr_assert(holds_sys(SEL("Computer: OTHER"), "Computer", "OTHER", NULL));
 	cr_assert(holds_sys(SEL("Computer: WS1"), "Computer", "OTHER", NULL));
+}
+
+/* ---- expand: placeholder values from a file (--placeholders) ------------ */
+
+static void use_placeholders(const char *yaml)
+{
+	char path[] = "/tmp/evtxhunt-ph-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
+	close(fd);
+	char *cause = NULL;
+	int rc = eh_placeholders_load(path, &cause);
+	unlink(path);
+	cr_assert_eq(rc, 0, "%s", cause ? cause : "");
+}
+
+static void no_placeholders(void)
+{
+	eh_placeholders_clear();
+}
+
+Test(expand, a_placeholder_is_its_list_of_values, .fini = no_placeholders)
+{
+	use_placeholders("admins: [Administrator, root]\ndcs:\n  - DC01\n  - 'DC*'\n");
+	const char *d = SEL("User|expand: '%admins%'");
+	cr_assert(holds(d, "User", "root", NULL));
+	cr_assert(holds(d, "User", "ADMINISTRATOR", NULL), "caseless as any value");
+	cr_assert_not(holds(d, "User", "bob", NULL));
+	/* with the other modifiers, and under not */
+	const char *n = "  sel:\n    Image: a\n  filter:\n    Computer|contains|expand: '%dcs%'\n"
+			"  condition: sel and not filter\n";
+	cr_assert_not(holds(n, "Image", "a", "Computer", "corp-dc01", NULL));
+	cr_assert_not(holds(n, "Image", "a", "Computer", "dc99.corp", NULL), "a wildcard in a value stays one");
+	cr_assert(holds(n, "Image", "a", "Computer", "ws01", NULL));
+	/* inside a longer value: each value in its place */
+	cr_assert(holds(SEL("User|expand: 'CORP\\%admins%'"), "User", "corp\\root", NULL));
+	cr_assert_not(holds(SEL("User|expand: 'CORP\\%admins%'"), "User", "root", NULL));
+}
+
+Test(expand, an_unknown_placeholder_is_rejected_where_it_is, .fini = no_placeholders)
+{
+	use_placeholders("admins: [Administrator]\n");
+	struct eh_ruleset *rs;
+	const struct eh_rule_error *e =
+		rejection(&rs, HEAD "  sel:\n    User|expand:\n      - '%admins%'\n      - '%known_cdcs%'\n  condition: sel\n");
+	cr_assert_str_eq(e->reason, "placeholder 'known_cdcs' is not in the placeholders file");
+	cr_assert_str_eq(e->file, "bad.yml");
+	cr_assert_eq(e->line, 10);
+	cr_assert_eq(e->column, 9);
+	eh_ruleset_free(rs);
+}
+
+Test(expand, a_bad_placeholders_file_is_refused)
+{
+	char *cause = NULL;
+	cr_assert_eq(eh_placeholders_load("/nonexistent/ph.yml", &cause), -1);
+	cr_assert_not_null(cause);
+	free(cause);
+	char path[] = "/tmp/evtxhunt-ph-XXXXXX";
+	int fd = mkstemp(path);
+	const char *bad = "admins:\n  nested: map\n";
+	cr_assert_eq(write(fd, bad, strlen(bad)), (ssize_t)strlen(bad));
+	close(fd);
+	cause = NULL;
+	cr_assert_eq(eh_placeholders_load(path, &cause), -1);
+	cr_assert(strstr(cause, "2:3") != NULL && strstr(cause, "admins") != NULL, "%s", cause);
+	free(cause);
+	unlink(path);
 }
