@@ -7,7 +7,10 @@
 
 #include "evtxhunt/event.h"
 
-#define SLOT_COUNT 4
+const char *const eh_system_names[EH_SYS_COUNT] = {
+	"Provider_Name", "Channel", "Computer", "Security_UserID", "EventID",
+	"Level", "Task", "Opcode", "Keywords", "Version",
+};
 
 void eh_event_init(struct eh_event *ev)
 {
@@ -31,6 +34,7 @@ void eh_event_reset(struct eh_event *ev)
 	ev->recovered = false;
 	ev->provider = ev->channel = ev->computer = ev->user_sid = NULL;
 	ev->nfields = 0;
+	ev->nsystem = 0;
 	memset(ev->sys_offsets, 0, sizeof ev->sys_offsets);
 	buf_reset(&ev->arena);
 	buf_addc(&ev->arena, '\0'); /* offset 0 is the empty string */
@@ -62,8 +66,22 @@ void eh_event_set_system(struct eh_event *ev, enum eh_system_slot slot, const ch
 	ev->sys_offsets[slot] = store(ev, value, vlen);
 }
 
+void eh_event_copy_system(struct eh_event *out, const struct eh_event *in)
+{
+	for (size_t i = 0; i < in->nsystem; i++)
+		for (int slot = 0; slot < EH_SYS_COUNT; slot++)
+			if (in->system[i].name == eh_system_names[slot])
+				eh_event_set_system(out, (enum eh_system_slot)slot, in->system[i].value, in->system[i].len);
+}
+
 void eh_event_finish(struct eh_event *ev)
 {
+	/* an event made by hand, or normalized, has only the number */
+	if (ev->sys_offsets[EH_SYS_EVENT_ID] == 0 && ev->event_id != 0) {
+		char id[16];
+		int n = snprintf(id, sizeof id, "%u", (unsigned)ev->event_id);
+		eh_event_set_system(ev, EH_SYS_EVENT_ID, id, (size_t)n);
+	}
 	/* offset 0 is the arena's leading empty string: unset slots read "" */
 	ev->provider = ev->arena.data + ev->sys_offsets[EH_SYS_PROVIDER];
 	ev->channel = ev->arena.data + ev->sys_offsets[EH_SYS_CHANNEL];
@@ -73,6 +91,14 @@ void eh_event_finish(struct eh_event *ev)
 		ev->fields[i].name = ev->arena.data + ev->offsets[2 * i];
 		ev->fields[i].value = ev->arena.data + ev->offsets[2 * i + 1];
 	}
+	ev->nsystem = 0;
+	for (int slot = 0; slot < EH_SYS_COUNT; slot++)
+		if (ev->sys_offsets[slot]) {
+			struct eh_field *f = &ev->system[ev->nsystem++];
+			f->name = eh_system_names[slot]; /* the table's pointer: a slot is known by it */
+			f->value = ev->arena.data + ev->sys_offsets[slot];
+			f->len = strlen(f->value);
+		}
 }
 
 const char *eh_event_get(const struct eh_event *ev, const char *name, size_t *len)
@@ -86,43 +112,44 @@ const char *eh_event_get(const struct eh_event *ev, const char *name, size_t *le
 	return NULL;
 }
 
+const char *eh_event_get_system(const struct eh_event *ev, const char *name, size_t *len)
+{
+	for (size_t i = 0; i < ev->nsystem; i++)
+		if (strcmp(ev->system[i].name, name) == 0) {
+			if (len)
+				*len = ev->system[i].len;
+			return ev->system[i].value;
+		}
+	return NULL;
+}
+
 struct eh_event *eh_event_clone(const struct eh_event *src)
 {
 	struct eh_event *ev = xcalloc(1, sizeof *ev);
+	/* One arena for all strings, sized up front: the clone lives in the
+	 * timeline. */
+	size_t total = 1;
+	for (size_t i = 0; i < src->nsystem; i++)
+		total += src->system[i].len + 1;
+	for (size_t i = 0; i < src->nfields; i++)
+		total += strlen(src->fields[i].name) + 1 + src->fields[i].len + 1;
+	eh_event_init(ev);
+	buf_reserve(&ev->arena, total);
+	eh_event_reset(ev);
 	ev->record_id = src->record_id;
 	ev->event_id = src->event_id;
 	ev->time = src->time;
 	ev->recovered = src->recovered;
-	ev->nfields = ev->capfields = src->nfields;
-	/* One allocation for all strings: the clone lives in the timeline. */
-	size_t total = 0;
-	const char *sys[SLOT_COUNT] = { src->provider, src->channel, src->computer, src->user_sid };
-	for (int i = 0; i < SLOT_COUNT; i++)
-		total += strlen(sys[i]) + 1;
+	eh_event_copy_system(ev, src);
+	if (src->nfields) {
+		ev->capfields = src->nfields;
+		ev->fields = xcalloc(src->nfields, sizeof *ev->fields);
+		ev->offsets = xcalloc(2 * src->nfields, sizeof *ev->offsets);
+	}
 	for (size_t i = 0; i < src->nfields; i++)
-		total += strlen(src->fields[i].name) + 1 + src->fields[i].len + 1;
-	buf_init(&ev->arena);
-	buf_reserve(&ev->arena, total);
-	ev->fields = xcalloc(src->nfields ? src->nfields : 1, sizeof *ev->fields);
-	char *p = ev->arena.data;
-	const char **dst[SLOT_COUNT] = { &ev->provider, &ev->channel, &ev->computer, &ev->user_sid };
-	for (int i = 0; i < SLOT_COUNT; i++) {
-		size_t n = strlen(sys[i]) + 1;
-		memcpy(p, sys[i], n);
-		*dst[i] = p;
-		p += n;
-	}
-	for (size_t i = 0; i < src->nfields; i++) {
-		size_t n = strlen(src->fields[i].name) + 1;
-		memcpy(p, src->fields[i].name, n);
-		ev->fields[i].name = p;
-		p += n;
-		memcpy(p, src->fields[i].value, src->fields[i].len + 1);
-		ev->fields[i].value = p;
-		ev->fields[i].len = src->fields[i].len;
-		p += src->fields[i].len + 1;
-	}
-	ev->arena.len = total;
+		eh_event_add_field(ev, src->fields[i].name, strlen(src->fields[i].name), src->fields[i].value,
+				   src->fields[i].len);
+	eh_event_finish(ev);
 	return ev;
 }
 

@@ -22,8 +22,7 @@ enum capture {
 	CAP_NONE,
 	CAP_EVENT_ID,
 	CAP_RECORD_ID,
-	CAP_CHANNEL,
-	CAP_COMPUTER,
+	CAP_SYSTEM,   /* a System element's text into a slot (cap_slot) */
 	CAP_DATA,     /* EventData/Data: field named by its Name attribute */
 	CAP_USERDATA, /* UserData leaf: field named by the element */
 };
@@ -36,6 +35,7 @@ struct eh_fieldmap {
 	bool in_system, in_eventdata, in_userdata;
 	int userdata_depth;
 	enum capture cap;
+	enum eh_system_slot cap_slot;
 	int cap_depth;
 	struct buf name, text, clean;
 	bool substituted; /* control characters were swapped in this record */
@@ -78,11 +78,12 @@ static size_t restore_controls(char *s, size_t len)
 	return j;
 }
 
-/* Windows shows 64-bit hex values without leading zeros (LogonId 0x3e7);
- * libevtx pads them to 16 digits. Rules are written against Windows. */
+/* Windows shows HexInt32 and HexInt64 values without leading zeros
+ * (LogonId 0x3e7, Status 0x0); libevtx pads them to 8 and 16 digits.
+ * Rules are written against Windows. */
 static size_t unpad_hex(char *s, size_t len)
 {
-	if (len != 18 || s[0] != '0' || s[1] != 'x')
+	if ((len != 18 && len != 10) || s[0] != '0' || s[1] != 'x')
 		return len;
 	for (size_t i = 2; i < len; i++) {
 		char c = s[i];
@@ -105,7 +106,10 @@ static void fieldmap_start(void *user, const xmlChar *local, const xmlChar *pref
 	const xmlChar *v;
 	size_t len;
 	fm->depth++;
-	if (fm->cap != CAP_NONE) {
+	if (fm->cap == CAP_USERDATA) {
+		/* not a leaf: its leaves are the fields */
+		fm->cap = CAP_NONE;
+	} else if (fm->cap != CAP_NONE) {
 		/* Nested markup inside a value: keep collecting its text. */
 		return;
 	}
@@ -130,10 +134,21 @@ static void fieldmap_start(void *user, const xmlChar *local, const xmlChar *pref
 			fm->cap = CAP_EVENT_ID;
 		else if (fieldmap_is(local, "EventRecordID"))
 			fm->cap = CAP_RECORD_ID;
-		else if (fieldmap_is(local, "Channel"))
-			fm->cap = CAP_CHANNEL;
-		else if (fieldmap_is(local, "Computer"))
-			fm->cap = CAP_COMPUTER;
+		else {
+			static const struct {
+				const char *element;
+				enum eh_system_slot slot;
+			} text_slots[] = {
+				{ "Channel", EH_SYS_CHANNEL }, { "Computer", EH_SYS_COMPUTER }, { "Level", EH_SYS_LEVEL },
+				{ "Task", EH_SYS_TASK },       { "Opcode", EH_SYS_OPCODE },     { "Keywords", EH_SYS_KEYWORDS },
+				{ "Version", EH_SYS_VERSION },
+			};
+			for (size_t i = 0; i < sizeof text_slots / sizeof text_slots[0]; i++)
+				if (fieldmap_is(local, text_slots[i].element)) {
+					fm->cap = CAP_SYSTEM;
+					fm->cap_slot = text_slots[i].slot;
+				}
+		}
 	} else if (fm->in_eventdata && fm->depth == 3) {
 		buf_reset(&fm->name);
 		if ((v = attr(attrs, nattrs, "Name", &len)))
@@ -175,8 +190,10 @@ static void fieldmap_end(void *user, const xmlChar *local, const xmlChar *prefix
 			/* libevtx gives it too; records it cannot parse have only this */
 			char *end;
 			unsigned long id = strtoul(fm->text.data, &end, 10);
-			if (end != fm->text.data && *end == '\0')
+			if (end != fm->text.data && *end == '\0') {
 				ev->event_id = (uint32_t)id;
+				eh_event_set_system(ev, EH_SYS_EVENT_ID, fm->text.data, len);
+			}
 			break;
 		}
 		case CAP_RECORD_ID: {
@@ -188,11 +205,10 @@ static void fieldmap_end(void *user, const xmlChar *local, const xmlChar *prefix
 				ev->record_id = id;
 			break;
 		}
-		case CAP_CHANNEL:
-			eh_event_set_system(ev, EH_SYS_CHANNEL, fm->text.data, len);
-			break;
-		case CAP_COMPUTER:
-			eh_event_set_system(ev, EH_SYS_COMPUTER, fm->text.data, len);
+		case CAP_SYSTEM:
+			if (fm->cap_slot == EH_SYS_KEYWORDS)
+				len = unpad_hex(fm->text.data, len);
+			eh_event_set_system(ev, fm->cap_slot, fm->text.data, len);
 			break;
 		case CAP_DATA:
 		case CAP_USERDATA:

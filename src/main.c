@@ -35,9 +35,11 @@ enum long_only {
 	OPT_FROM, OPT_TO, OPT_COMPUTER, OPT_SHARD, OPT_MERGE, OPT_STATE, OPT_STATE_REPORT,
 	OPT_LIST_LOGSOURCES,
 };
+enum { OPT_PLACEHOLDERS = 512 }; /* apart, so the options above can grow */
 
 static const struct option long_options[] = {
 	{ "rules", required_argument, NULL, 'r' },
+	{ "placeholders", required_argument, NULL, OPT_PLACEHOLDERS },
 	{ "check-rules", no_argument, NULL, OPT_CHECK_RULES },
 	{ "list-logsources", no_argument, NULL, OPT_LIST_LOGSOURCES },
 	{ "format", required_argument, NULL, 'f' },
@@ -70,6 +72,8 @@ static void main_usage(FILE *out)
 	      "\n"
 	      "  -r, --rules PATH       Sigma rule file or directory (repeatable); default: the\n"
 	      "                         built-in rule set\n"
+	      "      --placeholders FILE  values of the rules' %name% placeholders for the\n"
+	      "                         'expand' modifier: a YAML map of name to list\n"
 	      "      --check-rules      load the rules, list those that cannot be used, scan nothing\n"
 	      "      --list-logsources  print the log sources rules can name, as a Markdown table\n"
 	      "      --min-level LEVEL  only rules of at least LEVEL (informational, low, medium,\n"
@@ -200,6 +204,14 @@ static int main_parse(int argc, char **argv, struct opts *o)
 		case 'r':
 			o->rule_paths = xreallocarray(o->rule_paths, o->nrule_paths + 1, sizeof *o->rule_paths);
 			o->rule_paths[o->nrule_paths++] = optarg;
+			break;
+		case OPT_PLACEHOLDERS:
+			/* now: rules are compiled against them when loaded */
+			if (eh_placeholders_load(optarg, &cause) != 0) {
+				fprintf(stderr, "evtxhunt: --placeholders: %s\n", cause);
+				free(cause);
+				return EXIT_ERROR;
+			}
 			break;
 		case OPT_CHECK_RULES:
 			o->check_rules = true;
@@ -587,6 +599,7 @@ int main(int argc, char **argv)
 out:
 	free(o.rule_paths);
 	eh_filter_release(&o.filter);
+	eh_placeholders_clear();
 	xmlCleanupParser();
 	return status;
 }

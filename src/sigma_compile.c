@@ -3,8 +3,10 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,29 +76,29 @@ static const struct modifier {
 	unsigned flag;
 	unsigned allowed; /* modifiers it combines with */
 } modifiers[] = {
-	{ "contains", MOD_CONTAINS, MOD_ALL | MOD_CASED | MOD_WINDASH | MOD_BASE64_ANY | MOD_ENCODING | MOD_FIELDREF },
-	{ "startswith", MOD_STARTSWITH, MOD_ALL | MOD_CASED | MOD_WINDASH | MOD_BASE64_ANY | MOD_ENCODING | MOD_FIELDREF },
-	{ "endswith", MOD_ENDSWITH, MOD_ALL | MOD_CASED | MOD_WINDASH | MOD_BASE64_ANY | MOD_ENCODING | MOD_FIELDREF },
+	{ "contains", MOD_CONTAINS, MOD_ALL | MOD_CASED | MOD_WINDASH | MOD_BASE64_ANY | MOD_ENCODING | MOD_FIELDREF | MOD_EXPAND },
+	{ "startswith", MOD_STARTSWITH, MOD_ALL | MOD_CASED | MOD_WINDASH | MOD_BASE64_ANY | MOD_ENCODING | MOD_FIELDREF | MOD_EXPAND },
+	{ "endswith", MOD_ENDSWITH, MOD_ALL | MOD_CASED | MOD_WINDASH | MOD_BASE64_ANY | MOD_ENCODING | MOD_FIELDREF | MOD_EXPAND },
 	{ "all", MOD_ALL, ~0u },
-	{ "cased", MOD_CASED, MOD_POSITION | MOD_ALL | MOD_WINDASH | MOD_FIELDREF },
+	{ "cased", MOD_CASED, MOD_POSITION | MOD_ALL | MOD_WINDASH | MOD_FIELDREF | MOD_EXPAND },
 	{ "exists", MOD_EXISTS, 0 },
-	{ "windash", MOD_WINDASH, MOD_POSITION | MOD_ALL | MOD_CASED },
-	{ "re", MOD_RE, MOD_RE_FLAGS | MOD_ALL },
-	{ "i", MOD_RE_I, MOD_RE | MOD_RE_FLAGS | MOD_ALL },
-	{ "m", MOD_RE_M, MOD_RE | MOD_RE_FLAGS | MOD_ALL },
-	{ "s", MOD_RE_S, MOD_RE | MOD_RE_FLAGS | MOD_ALL },
-	{ "base64", MOD_BASE64, MOD_POSITION | MOD_ALL | MOD_ENCODING },
-	{ "base64offset", MOD_BASE64OFFSET, MOD_POSITION | MOD_ALL | MOD_ENCODING },
-	{ "utf16le", MOD_UTF16LE, MOD_POSITION | MOD_ALL | MOD_BASE64_ANY },
-	{ "utf16be", MOD_UTF16BE, MOD_POSITION | MOD_ALL | MOD_BASE64_ANY },
-	{ "utf16", MOD_UTF16, MOD_POSITION | MOD_ALL | MOD_BASE64_ANY },
-	{ "wide", MOD_WIDE, MOD_POSITION | MOD_ALL | MOD_BASE64_ANY },
-	{ "cidr", MOD_CIDR, MOD_ALL },
-	{ "fieldref", MOD_FIELDREF, MOD_POSITION | MOD_ALL | MOD_CASED },
-	{ "gt", MOD_GT, MOD_ALL },
-	{ "gte", MOD_GTE, MOD_ALL },
-	{ "lt", MOD_LT, MOD_ALL },
-	{ "lte", MOD_LTE, MOD_ALL },
+	{ "windash", MOD_WINDASH, MOD_POSITION | MOD_ALL | MOD_CASED | MOD_EXPAND },
+	{ "re", MOD_RE, MOD_RE_FLAGS | MOD_ALL | MOD_EXPAND },
+	{ "i", MOD_RE_I, MOD_RE | MOD_RE_FLAGS | MOD_ALL | MOD_EXPAND },
+	{ "m", MOD_RE_M, MOD_RE | MOD_RE_FLAGS | MOD_ALL | MOD_EXPAND },
+	{ "s", MOD_RE_S, MOD_RE | MOD_RE_FLAGS | MOD_ALL | MOD_EXPAND },
+	{ "base64", MOD_BASE64, MOD_POSITION | MOD_ALL | MOD_ENCODING | MOD_EXPAND },
+	{ "base64offset", MOD_BASE64OFFSET, MOD_POSITION | MOD_ALL | MOD_ENCODING | MOD_EXPAND },
+	{ "utf16le", MOD_UTF16LE, MOD_POSITION | MOD_ALL | MOD_BASE64_ANY | MOD_EXPAND },
+	{ "utf16be", MOD_UTF16BE, MOD_POSITION | MOD_ALL | MOD_BASE64_ANY | MOD_EXPAND },
+	{ "utf16", MOD_UTF16, MOD_POSITION | MOD_ALL | MOD_BASE64_ANY | MOD_EXPAND },
+	{ "wide", MOD_WIDE, MOD_POSITION | MOD_ALL | MOD_BASE64_ANY | MOD_EXPAND },
+	{ "cidr", MOD_CIDR, MOD_ALL | MOD_EXPAND },
+	{ "fieldref", MOD_FIELDREF, MOD_POSITION | MOD_ALL | MOD_CASED | MOD_EXPAND },
+	{ "gt", MOD_GT, MOD_ALL | MOD_EXPAND },
+	{ "gte", MOD_GTE, MOD_ALL | MOD_EXPAND },
+	{ "lt", MOD_LT, MOD_ALL | MOD_EXPAND },
+	{ "lte", MOD_LTE, MOD_ALL | MOD_EXPAND },
 	{ "expand", MOD_EXPAND, ~0u },
 };
 
@@ -369,10 +371,143 @@ static bool parse_cidr(const char *s, struct sigma_value *v)
 	return true;
 }
 
+/* ---- expand: placeholder values ------------------------------------- */
+
+/* The placeholders file, kept as its YAML tree: loading is single-threaded
+ * and happens before any rule. */
+static struct {
+	struct ydoc_list docs;
+	const struct ynode *map;
+} placeholders;
+
+void eh_placeholders_clear(void)
+{
+	ytree_free_docs(&placeholders.docs);
+	memset(&placeholders, 0, sizeof placeholders);
+}
+
+int eh_placeholders_load(const char *path, char **cause)
+{
+	eh_placeholders_clear();
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct buf text;
+	buf_init(&text);
+	char chunk[8192];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&text, chunk, n);
+	bool bad = ferror(f) != 0;
+	fclose(f);
+	if (bad) {
+		buf_free(&text);
+		*cause = xasprintf("%s: cannot read it", path);
+		return -1;
+	}
+	int line = 0, column = 0;
+	char *why = NULL;
+	struct ydoc_list docs = { 0 };
+	int rc = ytree_parse(text.data ? text.data : "", text.len, &docs, &line, &column, &why);
+	buf_free(&text);
+	if (rc != 0) {
+		*cause = xasprintf("%s:%d:%d: %s", path, line, column, why);
+		free(why);
+		return -1;
+	}
+	const struct ynode *map = docs.n ? docs.docs[0] : NULL;
+	if (map == NULL || map->type != Y_MAP) {
+		*cause = xasprintf("%s:%d:%d: a map of placeholder names to lists of values is expected", path,
+				   map ? map->line : 1, map ? map->column : 1);
+		ytree_free_docs(&docs);
+		return -1;
+	}
+	for (size_t i = 0; i + 1 < map->n; i += 2) {
+		const struct ynode *k = map->items[i], *v = map->items[i + 1];
+		bool ok = k->type == Y_SCALAR && (v->type == Y_SCALAR || v->type == Y_SEQ);
+		for (size_t j = 0; ok && v->type == Y_SEQ && j < v->n; j++)
+			ok = v->items[j]->type == Y_SCALAR;
+		if (!ok) {
+			*cause = xasprintf("%s:%d:%d: placeholder '%s' must be a value or a list of values", path, v->line,
+					   v->column, k->type == Y_SCALAR ? k->text : "?");
+			ytree_free_docs(&docs);
+			return -1;
+		}
+	}
+	placeholders.docs = docs;
+	placeholders.map = map;
+	return 0;
+}
+
+static const struct ynode *placeholder_values(const char *name, size_t len)
+{
+	const struct ynode *map = placeholders.map;
+	for (size_t i = 0; map && i + 1 < map->n; i += 2)
+		if (map->items[i]->len == len && memcmp(map->items[i]->text, name, len) == 0)
+			return map->items[i + 1];
+	return NULL;
+}
+
+static void compile_scalar(struct cc *cc, struct sigma_test *t, const struct ynode *n, unsigned mods);
+
+/* N with its first %name% replaced by each of the placeholder's values
+ * (PREFIX holds what came before it), the rest expanded in turn: every
+ * combination is one more value of the test (OR), compiled with the other
+ * modifiers. */
+static void expand_from(struct cc *cc, struct sigma_test *t, const struct ynode *n, unsigned mods, struct buf *prefix,
+			const char *rest, int depth)
+{
+	const char *open = strchr(rest, '%');
+	const char *close = open ? strchr(open + 1, '%') : NULL;
+	if (close == NULL || depth > 8) {
+		size_t at = prefix->len;
+		buf_adds(prefix, rest);
+		struct ynode v = *n;
+		v.text = prefix->data;
+		v.len = prefix->len;
+		compile_scalar(cc, t, &v, mods & ~MOD_EXPAND);
+		prefix->len = at;
+		prefix->data[at] = '\0';
+		return;
+	}
+	const struct ynode *values = placeholder_values(open + 1, (size_t)(close - open - 1));
+	if (values == NULL) {
+		sigma_compile_fail(cc, n, "placeholder '%.*s' is not in the placeholders file", (int)(close - open - 1),
+				   open + 1);
+		return;
+	}
+	size_t count = values->type == Y_SEQ ? values->n : 1;
+	for (size_t i = 0; i < count && !cc->failed; i++) {
+		const struct ynode *v = values->type == Y_SEQ ? values->items[i] : values;
+		size_t at = prefix->len;
+		buf_add(prefix, rest, (size_t)(open - rest));
+		buf_add(prefix, v->text, v->len);
+		expand_from(cc, t, n, mods, prefix, close + 1, depth + 1);
+		prefix->len = at;
+		prefix->data[at] = '\0';
+	}
+}
+
+static void compile_expand(struct cc *cc, struct sigma_test *t, const struct ynode *n, unsigned mods)
+{
+	struct buf prefix;
+	buf_init(&prefix);
+	buf_reserve(&prefix, 1);
+	prefix.data[0] = '\0';
+	expand_from(cc, t, n, mods, &prefix, n->text, 0);
+	buf_free(&prefix);
+}
+
 static void compile_scalar(struct cc *cc, struct sigma_test *t, const struct ynode *n, unsigned mods)
 {
 	if (n->type != Y_SCALAR) {
 		sigma_compile_fail(cc, n, "a value must be a string, number, boolean or null");
+		return;
+	}
+	if (mods & MOD_EXPAND) {
+		compile_expand(cc, t, n, mods);
 		return;
 	}
 	if (mods & MOD_EXISTS) {
@@ -452,8 +587,8 @@ static unsigned parse_key(struct cc *cc, const struct ynode *key, struct sigma_t
 			sigma_compile_fail(cc, key, "unknown modifier '%.*s'", (int)len, name);
 			return 0;
 		}
-		if (m->flag == MOD_EXPAND) {
-			sigma_compile_fail(cc, key, "modifier 'expand' needs placeholder values, which evtxhunt does not have");
+		if (m->flag == MOD_EXPAND && placeholders.docs.n == 0) {
+			sigma_compile_fail(cc, key, "modifier 'expand' needs placeholder values: give them with --placeholders FILE");
 			return 0;
 		}
 		if (mods & m->flag) {

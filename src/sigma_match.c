@@ -116,26 +116,35 @@ static bool sigma_match_compare(const struct sigma_value *v, const char *s, size
 /* The text a value compares with: as logged when cased, else folded. */
 static inline const char *sigma_match_text(const struct sigma_view *view, int32_t i, bool cased)
 {
-	return cased ? view->ev->fields[i].value : view->folded[i];
+	return cased ? view->fields[i].value : view->folded[i];
 }
 
-/* Field I compared with the field the value names, from the same event. */
+/* Field I compared with the field the value names, from the same event:
+ * with any of its values when the name is repeated. */
 static bool sigma_match_fieldref(const struct sigma_value *v, const struct sigma_view *view, int32_t i)
 {
-	int32_t r = v->ref_id >= 0 ? view->slot[v->ref_id] : -1;
-	if (r < 0)
-		return false;
-	const char *s = sigma_match_text(view, i, v->cased), *ref = sigma_match_text(view, r, v->cased);
-	size_t len = view->ev->fields[i].len, rlen = view->ev->fields[r].len;
-	switch (v->position) {
-	case POS_EQ:
-		return len == rlen && memcmp(s, ref, len) == 0;
-	case POS_STARTSWITH:
-		return rlen <= len && memcmp(s, ref, rlen) == 0;
-	case POS_ENDSWITH:
-		return rlen <= len && memcmp(s + len - rlen, ref, rlen) == 0;
-	case POS_CONTAINS:
-		return rlen == 0 || memmem(s, len, ref, rlen) != NULL;
+	const char *s = sigma_match_text(view, i, v->cased);
+	size_t len = view->fields[i].len;
+	for (int32_t r = v->ref_id >= 0 ? view->slot[v->ref_id] : -1; r >= 0; r = view->next[r]) {
+		const char *ref = sigma_match_text(view, r, v->cased);
+		size_t rlen = view->fields[r].len;
+		bool ok = false;
+		switch (v->position) {
+		case POS_EQ:
+			ok = len == rlen && memcmp(s, ref, len) == 0;
+			break;
+		case POS_STARTSWITH:
+			ok = rlen <= len && memcmp(s, ref, rlen) == 0;
+			break;
+		case POS_ENDSWITH:
+			ok = rlen <= len && memcmp(s + len - rlen, ref, rlen) == 0;
+			break;
+		case POS_CONTAINS:
+			ok = rlen == 0 || memmem(s, len, ref, rlen) != NULL;
+			break;
+		}
+		if (ok)
+			return true;
 	}
 	return false;
 }
@@ -144,7 +153,7 @@ static bool sigma_match_fieldref(const struct sigma_value *v, const struct sigma
 static bool value_match(const struct sigma_value *v, const struct sigma_view *view, int32_t i)
 {
 	const char *s;
-	size_t len = view->ev->fields[i].len;
+	size_t len = view->fields[i].len;
 	switch (v->kind) {
 	case SV_EQ:
 		s = sigma_match_text(view, i, v->cased);
@@ -165,22 +174,24 @@ static bool value_match(const struct sigma_value *v, const struct sigma_view *vi
 	case SV_EXISTS:
 		return v->exists;
 	case SV_RE:
-		return sigma_match_re(view->m, v->re, view->ev->fields[i].value, len);
+		return sigma_match_re(view->m, v->re, view->fields[i].value, len);
 	case SV_CIDR:
-		return sigma_match_cidr(v, view->ev->fields[i].value, len);
+		return sigma_match_cidr(v, view->fields[i].value, len);
 	case SV_FIELDREF:
 		return sigma_match_fieldref(v, view, i);
 	case SV_COMPARE:
-		return sigma_match_compare(v, view->ev->fields[i].value, len);
+		return sigma_match_compare(v, view->fields[i].value, len);
 	}
 	return false;
 }
 
-/* One value against the event: a field's value, or (keywords) any field. */
+/* One value against the event: a field's values (it holds when it holds
+ * for one of them: a name can be repeated, as unnamed Data is), or
+ * (keywords) every value of the event, System fields included. */
 static bool value_holds(const struct sigma_test *t, const struct sigma_value *v, const struct sigma_view *view)
 {
 	if (t->field == NULL) {
-		for (size_t i = 0; i < view->ev->nfields; i++)
+		for (size_t i = 0; i < view->nfields; i++)
 			if (value_match(v, view, (int32_t)i))
 				return true;
 		return false;
@@ -188,7 +199,10 @@ static bool value_holds(const struct sigma_test *t, const struct sigma_value *v,
 	int32_t i = view->slot[t->field_id];
 	if (i < 0) /* absent: only 'null' and 'exists: false' hold */
 		return v->kind == SV_NULL || (v->kind == SV_EXISTS && !v->exists);
-	return value_match(v, view, i);
+	for (; i >= 0; i = view->next[i])
+		if (value_match(v, view, i))
+			return true;
+	return false;
 }
 
 static bool test_holds(const struct sigma_test *t, const struct sigma_view *view)
@@ -271,6 +285,9 @@ void eh_matcher_free(struct eh_matcher *m)
 	pcre2_match_data_free(m->match_data);
 	pcre2_match_context_free(m->match_context);
 	free(m->slot);
+	free(m->tail);
+	free(m->fields);
+	free(m->next);
 	buf_free(&m->folded);
 	free(m->folded_at);
 	free(m->folded_off);
@@ -379,36 +396,55 @@ void sigma_view_prepare(struct eh_matcher *m, const struct eh_event *ev, struct 
 	const struct eh_ruleset *rs = m->rs;
 	if (m->nslot < rs->nfield_names) {
 		m->slot = xreallocarray(m->slot, rs->nfield_names, sizeof *m->slot);
+		m->tail = xreallocarray(m->tail, rs->nfield_names, sizeof *m->tail);
 		for (size_t i = m->nslot; i < rs->nfield_names; i++)
 			m->slot[i] = -1;
 		m->nslot = rs->nfield_names;
 	}
-	if (m->cap < ev->nfields) {
-		m->cap = ev->nfields;
+	/* the payload's fields, then the System fields: one list to match */
+	size_t n = ev->nfields + ev->nsystem;
+	if (m->cap < n) {
+		m->cap = n;
+		m->fields = xreallocarray(m->fields, m->cap, sizeof *m->fields);
+		m->next = xreallocarray(m->next, m->cap, sizeof *m->next);
 		m->folded_at = xreallocarray(m->folded_at, m->cap, sizeof *m->folded_at);
 		m->folded_off = xreallocarray(m->folded_off, m->cap, sizeof *m->folded_off);
 		m->touched = xreallocarray(m->touched, m->cap, sizeof *m->touched);
 	}
+	if (ev->nfields)
+		memcpy(m->fields, ev->fields, ev->nfields * sizeof *m->fields);
+	if (ev->nsystem)
+		memcpy(m->fields + ev->nfields, ev->system, ev->nsystem * sizeof *m->fields);
 	m->ntouched = 0;
 	buf_reset(&m->folded);
-	for (size_t i = 0; i < ev->nfields; i++) {
-		int id = sigma_field_id(rs, ev->fields[i].name);
-		if (id >= 0 && m->slot[id] < 0) { /* the first of a repeated name, as eh_event_get */
-			m->slot[id] = (int32_t)i;
-			m->touched[m->ntouched++] = id;
+	for (size_t i = 0; i < n; i++) {
+		const struct eh_field *f = &m->fields[i];
+		int id = sigma_field_id(rs, f->name);
+		m->next[i] = -1;
+		if (id >= 0) { /* a repeated name: its values chained in order */
+			if (m->slot[id] < 0) {
+				m->slot[id] = (int32_t)i;
+				m->touched[m->ntouched++] = id;
+			} else {
+				m->next[m->tail[id]] = (int32_t)i;
+			}
+			m->tail[id] = (int32_t)i;
 		}
 		m->folded_off[i] = m->folded.len;
-		buf_reserve(&m->folded, ev->fields[i].len);
-		eh_utf8_fold(ev->fields[i].value, ev->fields[i].len, m->folded.data + m->folded.len);
-		m->folded.len += ev->fields[i].len;
+		buf_reserve(&m->folded, f->len);
+		eh_utf8_fold(f->value, f->len, m->folded.data + m->folded.len);
+		m->folded.len += f->len;
 		buf_addc(&m->folded, '\0');
 	}
 	/* places only now: the buffer may have moved while growing */
-	for (size_t i = 0; i < ev->nfields; i++)
+	for (size_t i = 0; i < n; i++)
 		m->folded_at[i] = m->folded.data + m->folded_off[i];
 	view->m = m;
 	view->ev = ev;
+	view->fields = m->fields;
+	view->nfields = n;
 	view->slot = m->slot;
+	view->next = m->next;
 	view->folded = m->folded_at;
 }
 

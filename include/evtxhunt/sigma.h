@@ -32,6 +32,13 @@ struct eh_rule_error {
 	char *reason;
 };
 
+/* Placeholder values for the 'expand' modifier (--placeholders): a YAML
+ * map of name to a list of values, as pySigma's placeholder pipeline takes
+ * them. Set before rules are loaded; without them 'expand' is refused.
+ * Returns 0, or -1 with *cause (FILE:LINE:COLUMN: reason). */
+int eh_placeholders_load(const char *path, char **cause);
+void eh_placeholders_clear(void);
+
 struct eh_ruleset *eh_ruleset_new(void);
 void eh_ruleset_free(struct eh_ruleset *rs);
 

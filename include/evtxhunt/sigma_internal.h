@@ -116,7 +116,10 @@ struct eh_matcher {
 	/* the prepared event: ids to field indexes (all -1 between events),
 	 * folded values, and their places */
 	int32_t *slot;
+	int32_t *tail; /* id -> the last index of its chain, for touched ids */
 	size_t nslot;
+	struct eh_field *fields; /* the event's fields, then its System fields */
+	int32_t *next;           /* index -> the next index of the same name, or -1 */
 	struct buf folded;
 	const char **folded_at;
 	size_t *folded_off;
@@ -125,13 +128,16 @@ struct eh_matcher {
 	size_t cap;
 };
 
-/* An event prepared for matching: its fields by interned id, and their
- * values case folded (eh_utf8_fold; the same lengths), made once per event. */
+/* An event prepared for matching: its fields (System ones included) by
+ * interned id, every value of a repeated name, and their values case folded (eh_utf8_fold; the same lengths), made once per event. */
 struct sigma_view {
 	struct eh_matcher *m; /* its storage, and PCRE2's match data */
 	const struct eh_event *ev;
-	const int32_t *slot;       /* field id -> index in ev->fields, or -1 */
-	const char *const *folded; /* index in ev->fields -> folded value */
+	const struct eh_field *fields; /* payload fields, then System fields */
+	size_t nfields;
+	const int32_t *slot;       /* field id -> first index in fields, or -1 */
+	const int32_t *next;       /* index -> next index of the same name, or -1 */
+	const char *const *folded; /* index in fields -> folded value */
 };
 
 /* The interned id of NAME, or -1 when no rule uses it. */

@@ -92,8 +92,17 @@ def from_xml(text):
         'provider': back(sys_.find(NS + 'Provider').get('Name')),
         'computer': back(sys_.findtext(NS + 'Computer')),
         'channel': back(sys_.findtext(NS + 'Channel')),
-        'fields': [(d.get('Name'), back(d.text)) for d in ev.iter(NS + 'Data')],
+        'fields': payload(ev, back),
     }
+
+
+def payload(ev, back):
+    """EventData's Data by Name (None: unnamed), or UserData's leaves by
+    element name"""
+    ud = ev.find(NS + 'UserData')
+    if ud is not None:
+        return [(el.tag.split('}')[-1], back(el.text)) for el in ud.iter() if el is not ud and len(el) == 0]
+    return [(d.get('Name'), back(d.text)) for d in ev.iter(NS + 'Data')]
 
 
 def read_evtxexport(path):
@@ -162,7 +171,10 @@ def read_evtxhunt(readback, path):
     for line in out.splitlines():
         o = json.loads(line)
         events[o['record']] = {k: o[k] for k in ('event_id', 'time', 'provider', 'computer', 'channel')}
+        # evtxhunt names an unnamed Data 'Data'; the description says None
         events[o['record']]['fields'] = [tuple(f) for f in o['fields']]
+    for ev in events.values():
+        ev['fields'] = [(None if n == 'Data' else n, v) for n, v in ev['fields']]
     return events
 
 

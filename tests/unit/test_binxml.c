@@ -7,6 +7,7 @@
 
 #include "evtxhunt/binxml.h"
 #include "evtxhunt/chunk.h"
+#include "evtxhunt/fieldmap.h"
 
 static uint8_t chunk[EH_CHUNK_SIZE];
 static uint32_t pos;
@@ -130,4 +131,92 @@ Test(binxml, name_offsets_near_the_top_do_not_wrap)
 	cr_assert(strstr(cause, "name offset outside the chunk") != NULL, "%s", cause);
 	free(cause);
 	buf_free(&xml);
+}
+
+/* <NAME>VALUE</NAME> */
+static void leaf(const char *n, const char *value)
+{
+	open_element(n, false);
+	u8(0x02);
+	text(value);
+	u8(0x04);
+}
+
+/* A Security 1102 written without a template (System, then UserData), or
+ * with two unnamed Data when UNNAMED. */
+static uint32_t build_payload(bool unnamed)
+{
+	memset(chunk, 0, sizeof chunk);
+	uint32_t start = pos = EH_CHUNK_HEADER_SIZE;
+	u32(0x00002a2a);
+	u32(0);
+	u32(1), u32(0), u32(0), u32(0);
+	u8(0x0f), u8(1), u8(1), u8(0);
+	open_element("Event", false);
+	u8(0x02);
+	open_element("System", false);
+	u8(0x02);
+	open_element("Provider", true);
+	u8(0x06);
+	name("Name");
+	text("Microsoft-Windows-Eventlog");
+	u8(0x03);
+	leaf("EventID", "1102");
+	leaf("Level", "4");
+	leaf("Keywords", "0x4020000000000000");
+	leaf("Computer", "PC01");
+	u8(0x04);
+	if (unnamed) {
+		open_element("EventData", false);
+		u8(0x02);
+		leaf("Data", "first");
+		leaf("Data", "second");
+		u8(0x04);
+	} else {
+		open_element("UserData", false);
+		u8(0x02);
+		open_element("LogFileCleared", false);
+		u8(0x02);
+		leaf("SubjectUserName", "user01");
+		leaf("SubjectLogonId", "0x0000000000017dad");
+		u8(0x04);
+		u8(0x04);
+	}
+	u8(0x04);
+	u8(0x00);
+	u32(pos - start + 4);
+	put_le32(chunk + start + 4, pos - start);
+	return pos - start;
+}
+
+/* Records evtxhunt renders itself give the fields libevtx's give: the
+ * System fields, UserData leaves, unnamed Data, hex as Windows writes it. */
+Test(binxml, rendered_records_have_every_field)
+{
+	struct eh_fieldmap *fm = eh_fieldmap_new();
+	struct eh_event ev;
+	eh_event_init(&ev);
+	struct buf xml;
+	buf_init(&xml);
+	char *cause = NULL;
+	uint32_t size = build_payload(false);
+	cr_assert_eq(eh_binxml_render(chunk, EH_CHUNK_HEADER_SIZE, size, &xml, &cause), 0, "%s", cause);
+	cr_assert_eq(eh_fieldmap_parse(fm, xml.data, xml.len, &ev, &cause), 0);
+	cr_assert_str_eq(eh_event_get_system(&ev, "EventID", NULL), "1102");
+	cr_assert_str_eq(eh_event_get_system(&ev, "Provider_Name", NULL), "Microsoft-Windows-Eventlog");
+	cr_assert_str_eq(eh_event_get_system(&ev, "Level", NULL), "4");
+	cr_assert_str_eq(eh_event_get_system(&ev, "Keywords", NULL), "0x4020000000000000");
+	cr_assert_str_eq(eh_event_get_system(&ev, "Computer", NULL), "PC01");
+	cr_assert_str_eq(eh_event_get(&ev, "SubjectUserName", NULL), "user01");
+	cr_assert_str_eq(eh_event_get(&ev, "SubjectLogonId", NULL), "0x17dad");
+	size = build_payload(true);
+	cr_assert_eq(eh_binxml_render(chunk, EH_CHUNK_HEADER_SIZE, size, &xml, &cause), 0, "%s", cause);
+	cr_assert_eq(eh_fieldmap_parse(fm, xml.data, xml.len, &ev, &cause), 0);
+	cr_assert_eq(ev.nfields, 2);
+	cr_assert_str_eq(ev.fields[0].name, "Data");
+	cr_assert_str_eq(ev.fields[1].name, "Data");
+	cr_assert_str_eq(ev.fields[1].value, "second");
+	buf_free(&xml);
+	eh_event_release(&ev);
+	eh_fieldmap_free(fm);
 }

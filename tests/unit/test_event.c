@@ -60,3 +60,51 @@ Test(event, fields_by_name_and_clone)
 	eh_event_free(copy);
 	eh_event_release(&ev);
 }
+
+Test(event, system_fields_by_sigma_name)
+{
+	struct eh_event ev;
+	eh_event_init(&ev);
+	eh_event_reset(&ev);
+	eh_event_set_system(&ev, EH_SYS_PROVIDER, "P", 1);
+	eh_event_set_system(&ev, EH_SYS_KEYWORDS, "0x8020000000000000", 18);
+	eh_event_add_field(&ev, "Image", 5, "x", 1);
+	ev.event_id = 4624;
+	eh_event_finish(&ev);
+	size_t len;
+	cr_assert_str_eq(eh_event_get_system(&ev, "EventID", &len), "4624", "from the number when not given");
+	cr_assert_eq(len, 4);
+	cr_assert_str_eq(eh_event_get_system(&ev, "Provider_Name", NULL), "P");
+	cr_assert_str_eq(eh_event_get_system(&ev, "Keywords", NULL), "0x8020000000000000");
+	cr_assert_null(eh_event_get_system(&ev, "Level", NULL), "unset: absent");
+	cr_assert_null(eh_event_get_system(&ev, "Image", NULL));
+	cr_assert_null(eh_event_get(&ev, "EventID", NULL), "eh_event_get is the payload's");
+	cr_assert_eq(ev.nsystem, 3);
+	struct eh_event *copy = eh_event_clone(&ev);
+	eh_event_reset(&ev);
+	cr_assert_str_eq(eh_event_get_system(copy, "Keywords", NULL), "0x8020000000000000", "clones keep them");
+	cr_assert_str_eq(eh_event_get_system(copy, "EventID", NULL), "4624");
+	cr_assert_str_eq(copy->provider, "P");
+	eh_event_free(copy);
+	eh_event_release(&ev);
+}
+
+/* logsource's normalization rebuilds an event: eh_event_copy_system keeps
+ * every System field (Level, Keywords ...), not just the four slots. */
+Test(event, copy_system)
+{
+	struct eh_event in, out;
+	eh_event_init(&in);
+	eh_event_init(&out);
+	eh_event_reset(&in);
+	eh_event_set_system(&in, EH_SYS_LEVEL, "0", 1);
+	eh_event_set_system(&in, EH_SYS_COMPUTER, "DC", 2);
+	eh_event_finish(&in);
+	eh_event_reset(&out);
+	eh_event_copy_system(&out, &in);
+	eh_event_finish(&out);
+	cr_assert_str_eq(eh_event_get_system(&out, "Level", NULL), "0");
+	cr_assert_str_eq(out.computer, "DC");
+	eh_event_release(&in);
+	eh_event_release(&out);
+}

@@ -1,6 +1,8 @@
 /* Sigma semantics: values, modifiers, conditions and load errors. */
 #include "config.h"
 
+#include <unistd.h>
+
 #include "sigma_helpers.h"
 
 #define HEAD                                  \
@@ -529,4 +531,151 @@ Test(matching, regex_limit_hits_belong_to_their_matcher, .timeout = 30)
 	eh_matcher_free(other);
 	eh_event_release(&ev);
 	eh_ruleset_free(rs);
+}
+
+/* ---- fields of any event (issue 13) ------------------------------------ */
+
+/* A Sysmon 1 event from Computer WS1 with the given fields, its EventID
+ * and the other System fields set the way the field mapper sets them. */
+static bool holds_sys(const char *detection, ...)
+{
+	char yaml[4096];
+	snprintf(yaml, sizeof yaml, HEAD "%s", detection);
+	struct eh_ruleset *rs = rules_from(yaml);
+	struct eh_event ev;
+	eh_event_init(&ev);
+	eh_event_reset(&ev);
+	eh_event_set_system(&ev, EH_SYS_PROVIDER, SYSMON, strlen(SYSMON));
+	eh_event_set_system(&ev, EH_SYS_COMPUTER, "WS1", 3);
+	eh_event_set_system(&ev, EH_SYS_LEVEL, "4", 1);
+	va_list ap;
+	va_start(ap, detection);
+	const char *name;
+	while ((name = va_arg(ap, const char *)) != NULL) {
+		const char *value = va_arg(ap, const char *);
+		eh_event_add_field(&ev, name, strlen(name), value, strlen(value));
+	}
+	va_end(ap);
+	ev.event_id = 1; /* before finish: EventID's text comes from it */
+	eh_event_finish(&ev);
+	bool hit = matches(rs, &ev);
+	eh_event_release(&ev);
+	eh_ruleset_free(rs);
+	return hit;
+}
+
+Test(fields, system_fields_under_sigma_names)
+{
+	cr_assert(holds_sys(SEL("EventID: 1"), NULL));
+	cr_assert_not(holds_sys(SEL("EventID: 4688"), NULL));
+	cr_assert(holds_sys(SEL("Provider_Name: 'microsoft-windows-sysmon'"), NULL), "caseless as any value");
+	cr_assert(holds_sys(SEL("Computer|startswith: ws"), NULL));
+	cr_assert(holds_sys(SEL("Level: 4"), NULL));
+	cr_assert_not(holds_sys(SEL("Channel: x"), NULL), "an unset System field is absent");
+	cr_assert(holds_sys(SEL("Channel: null"), NULL));
+	cr_assert(holds_sys("  sel:\n    EventID:\n      - 4688\n      - 1\n  condition: sel\n", NULL));
+}
+
+Test(fields, repeated_name_holds_when_one_value_holds)
+{
+	const char *c = SEL("Data|contains: evil");
+	cr_assert(holds_sys(c, "Data", "good", "Data", "an evil one", NULL), "the second value");
+	cr_assert(holds_sys(c, "Data", "evil", "Data", "good", NULL), "the first value");
+	cr_assert_not(holds_sys(c, "Data", "good", "Data", "fine", NULL));
+	/* not sel: the negation of "some value contains evil" */
+	const char *n = "  sel:\n    EventID: 1\n  filter:\n    Data|contains: evil\n  condition: sel and not filter\n";
+	cr_assert_not(holds_sys(n, "Data", "good", "Data", "evil", NULL));
+	cr_assert(holds_sys(n, "Data", "good", "Data", "fine", NULL));
+	/* all: each value holds for some value of the field */
+	const char *all = SEL("Data|contains|all: [a1, b2]");
+	cr_assert(holds_sys(all, "Data", "xa1", "Data", "b2y", NULL));
+	cr_assert_not(holds_sys(all, "Data", "xa1", "Data", "c3", NULL));
+	cr_assert(holds_sys(SEL("Data: null"), "Data", "x", "Data", "", NULL), "one empty value");
+	cr_assert(holds_sys(SEL("Data|re: '^b$'"), "Data", "a", "Data", "b", NULL));
+	/* a field compared with a repeated field: any pair */
+	cr_assert(holds_sys(SEL("Image|fieldref: Data"), "Image", "y", "Data", "x", "Data", "Y", NULL));
+}
+
+Test(fields, keywords_search_every_value_system_ones_too)
+{
+	const char *d = "  keywords:\n    - 'evil'\n  condition: keywords\n";
+	cr_assert(holds_sys(d, "Data", "good", "Data", "so evil", NULL), "a later value of a repeated name");
+	const char *c = "  keywords:\n    - 'ws1'\n  condition: keywords\n";
+	cr_assert(holds_sys(c, "Image", "x", NULL), "the Computer");
+	cr_assert_not(holds_sys("  keywords:\n    - 'ws2'\n  condition: keywords\n", "Image", "x", NULL));
+}
+
+Test(fields, a_data_field_named_like_a_system_field_adds_a_value)
+{
+	cr_assert(holds_sys(SEL("Computer: OTHER"), "Computer", "OTHER", NULL));
+	cr_assert(holds_sys(SEL("Computer: WS1"), "Computer", "OTHER", NULL));
+}
+
+/* ---- expand: placeholder values from a file (--placeholders) ------------ */
+
+static void use_placeholders(const char *yaml)
+{
+	char path[] = "/tmp/evtxhunt-ph-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
+	close(fd);
+	char *cause = NULL;
+	int rc = eh_placeholders_load(path, &cause);
+	unlink(path);
+	cr_assert_eq(rc, 0, "%s", cause ? cause : "");
+}
+
+static void no_placeholders(void)
+{
+	eh_placeholders_clear();
+}
+
+Test(expand, a_placeholder_is_its_list_of_values, .fini = no_placeholders)
+{
+	use_placeholders("admins: [Administrator, root]\ndcs:\n  - DC01\n  - 'DC*'\n");
+	const char *d = SEL("User|expand: '%admins%'");
+	cr_assert(holds(d, "User", "root", NULL));
+	cr_assert(holds(d, "User", "ADMINISTRATOR", NULL), "caseless as any value");
+	cr_assert_not(holds(d, "User", "bob", NULL));
+	/* with the other modifiers, and under not */
+	const char *n = "  sel:\n    Image: a\n  filter:\n    Computer|contains|expand: '%dcs%'\n"
+			"  condition: sel and not filter\n";
+	cr_assert_not(holds(n, "Image", "a", "Computer", "corp-dc01", NULL));
+	cr_assert_not(holds(n, "Image", "a", "Computer", "dc99.corp", NULL), "a wildcard in a value stays one");
+	cr_assert(holds(n, "Image", "a", "Computer", "ws01", NULL));
+	/* inside a longer value: each value in its place */
+	cr_assert(holds(SEL("User|expand: 'CORP\\%admins%'"), "User", "corp\\root", NULL));
+	cr_assert_not(holds(SEL("User|expand: 'CORP\\%admins%'"), "User", "root", NULL));
+}
+
+Test(expand, an_unknown_placeholder_is_rejected_where_it_is, .fini = no_placeholders)
+{
+	use_placeholders("admins: [Administrator]\n");
+	struct eh_ruleset *rs;
+	const struct eh_rule_error *e =
+		rejection(&rs, HEAD "  sel:\n    User|expand:\n      - '%admins%'\n      - '%known_cdcs%'\n  condition: sel\n");
+	cr_assert_str_eq(e->reason, "placeholder 'known_cdcs' is not in the placeholders file");
+	cr_assert_str_eq(e->file, "bad.yml");
+	cr_assert_eq(e->line, 10);
+	cr_assert_eq(e->column, 9);
+	eh_ruleset_free(rs);
+}
+
+Test(expand, a_bad_placeholders_file_is_refused)
+{
+	char *cause = NULL;
+	cr_assert_eq(eh_placeholders_load("/nonexistent/ph.yml", &cause), -1);
+	cr_assert_not_null(cause);
+	free(cause);
+	char path[] = "/tmp/evtxhunt-ph-XXXXXX";
+	int fd = mkstemp(path);
+	const char *bad = "admins:\n  nested: map\n";
+	cr_assert_eq(write(fd, bad, strlen(bad)), (ssize_t)strlen(bad));
+	close(fd);
+	cause = NULL;
+	cr_assert_eq(eh_placeholders_load(path, &cause), -1);
+	cr_assert(strstr(cause, "2:3") != NULL && strstr(cause, "admins") != NULL, "%s", cause);
+	free(cause);
+	unlink(path);
 }
