@@ -430,6 +430,9 @@ int eh_logsource_may_have_field(int row, const char *field)
 	const char *const *f = eh_logsource_table[row].known_fields;
 	if (f == NULL)
 		return 1;
+	for (size_t i = 0; i < EH_SYS_COUNT; i++) /* every event has its System fields */
+		if (strcmp(eh_system_names[i], field) == 0)
+			return 1;
 	for (; *f; f++)
 		if (strcmp(*f, field) == 0)
 			return 1;
@@ -517,10 +520,7 @@ const struct eh_event *eh_logsource_normalize(int row, const struct eh_event *in
 	out->event_id = in->event_id;
 	out->time = in->time;
 	out->recovered = in->recovered;
-	eh_event_set_system(out, EH_SYS_PROVIDER, in->provider, strlen(in->provider));
-	eh_event_set_system(out, EH_SYS_CHANNEL, in->channel, strlen(in->channel));
-	eh_event_set_system(out, EH_SYS_COMPUTER, in->computer, strlen(in->computer));
-	eh_event_set_system(out, EH_SYS_USER_SID, in->user_sid, strlen(in->user_sid));
+	eh_event_copy_system(out, in);
 	for (const struct eh_field_map *m = fields; m->target; m++)
 		map_field(m, in, out);
 	for (size_t i = 0; i < in->nfields; i++) {

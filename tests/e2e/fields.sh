@@ -97,6 +97,37 @@ detection:
 level: low
 YML
 
+cat >"$tmp/rules/level_4688.yml" <<'YML'
+title: Level of a normalized 4688
+id: 0f1e1d00-0000-4000-8000-000000000007
+status: test
+description: evtxhunt's end-to-end test of fields of any event (tests/e2e/fields.sh)
+logsource:
+    category: process_creation
+    product: windows
+detection:
+    selection:
+        Level: 4
+        Computer: DC-FIELDS
+    condition: selection
+level: low
+YML
+cat >"$tmp/rules/eventid_and_user.yml" <<'YML'
+title: EventID and a mapped field of 4688
+id: 0f1e1d00-0000-4000-8000-000000000008
+status: test
+description: evtxhunt's end-to-end test of fields of any event (tests/e2e/fields.sh)
+logsource:
+    category: process_creation
+    product: windows
+detection:
+    selection:
+        EventID: 4688
+        User: 'CORP\DC-FIELDS$'
+    condition: selection
+level: low
+YML
+
 # RULE IDS WHAT: the rule's hits, prefilter on and off, are exactly IDS
 check() {
 	expect_status 1 "$EVTXHUNT" -q -f jsonl -r "$rules/$1.yml" "$log"
@@ -111,10 +142,12 @@ check computer 1 "Computer: FIELDS-HOST (not FIELDS-HOST2)"
 check unnamed_data 3 "an unnamed Data value (not a named field, not a close value)"
 check userdata_leaf 5 "a UserData leaf (not another leaf with the value)"
 check provider 7 "Provider_Name, and not a Data value"
+check level_4688 7 "System fields other than the four slots survive the 4688 mapping"
+check eventid_and_user 7 "a System field beside a mapped field: the prefilter keeps the record"
 
 # all of them at once, in time order
 expect_status 1 "$EVTXHUNT" -q -f jsonl -r "$rules" "$log"
-expect_hits "1 1 3 5 7 7" "every rule at once"
+expect_hits "1 1 3 5 7 7 7 7" "every rule at once"
 expect_count 1 "$tmp/out" '"rule_title":"A UserData leaf".*"fields":{"SubjectUserSid"' "UserData leaves are the hit's fields"
 
 # expand: a placeholder's values from --placeholders
