@@ -125,7 +125,17 @@ if [ -f "${RESIZE_PRELOAD:-}" ]; then
 	first=$!
 	# the run and, when EVTXHUNT is a wrapper script (make check-break), its
 	# children: the one the shim stops may be one of those
-	family() { echo "$first"; ps -o pid= --ppid "$first" 2>/dev/null || true; }
+	# (read from /proc: ps is not on every machine, and without it a
+	# stopped child would never be continued)
+	family() {
+		echo "$first"
+		for procstat in /proc/[0-9]*/stat; do
+			# the fields after "(comm) ": state, then the parent's pid
+			[ "$(sed -n 's/.*) [A-Za-z] \([0-9]*\) .*/\1/p' "$procstat" 2>/dev/null)" = "$first" ] || continue
+			procstat=${procstat#/proc/}
+			echo "${procstat%/stat}"
+		done
+	}
 	# wait (up to 30 s; not a timing assumption) until the shim has stopped it
 	n=0
 	pstate=
