@@ -608,10 +608,17 @@ Test(fields, keywords_search_every_value_system_ones_too)
 	cr_assert_not(holds_sys("  keywords:\n    - 'ws2'\n  condition: keywords\n", "Image", "x", NULL));
 }
 
-Test(fields, a_data_field_named_like_a_system_field_adds_a_value)
+Test(fields, a_payload_field_named_like_a_system_field_is_the_payloads)
 {
 	cr_assert(holds_sys(SEL("Computer: OTHER"), "Computer", "OTHER", NULL));
-	cr_assert(holds_sys(SEL("Computer: WS1"), "Computer", "OTHER", NULL));
+	cr_assert_not(holds_sys(SEL("Computer: WS1"), "Computer", "OTHER", NULL), "the System Computer is not a value");
+	cr_assert(holds_sys(SEL("Computer: WS1"), "Image", "x", NULL), "without a payload Computer, the System one");
+	/* System 104 (SigmaHQ's win_system_eventlog_cleared): UserData's
+	 * Channel is the log cleared; the System Channel would match every 104 */
+	const char *f = "  sel:\n    EventID: 1\n  filter:\n    Channel: System\n  condition: sel and not filter\n";
+	cr_assert(holds_sys(f, "Channel", "Microsoft-Windows-TaskScheduler/Operational", NULL));
+	cr_assert_not(holds_sys(f, "Channel", "System", NULL));
+	cr_assert_not(holds_sys(SEL("Channel: 'Microsoft-Windows-Sysmon/Operational'"), "Channel", "System", NULL), "a rule on Channel reads the payload's");
 }
 
 /* ---- expand: placeholder values from a file (--placeholders) ------------ */
