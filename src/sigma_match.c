@@ -425,10 +425,15 @@ void sigma_view_prepare(struct eh_matcher *m, const struct eh_event *ev, struct 
 			if (m->slot[id] < 0) {
 				m->slot[id] = (int32_t)i;
 				m->touched[m->ntouched++] = id;
-			} else {
+				m->tail[id] = (int32_t)i;
+			} else if (i < ev->nfields) {
 				m->next[m->tail[id]] = (int32_t)i;
+				m->tail[id] = (int32_t)i;
 			}
-			m->tail[id] = (int32_t)i;
+			/* else a System field the payload names too (System 104's
+			 * UserData Channel, the log cleared): the field is the
+			 * payload's, as the rules on it mean, not both (the System
+			 * Channel "System" would match every 104) */
 		}
 		m->folded_off[i] = m->folded.len;
 		buf_reserve(&m->folded, f->len);

@@ -535,8 +535,9 @@ Test(matching, regex_limit_hits_belong_to_their_matcher, .timeout = 30)
 
 /* ---- fields of any event (issue 13) ------------------------------------ */
 
-/* A Sysmon 1 event from Computer WS1 with the given fields, its EventID
- * and the other System fields set the way the field mapper sets them. */
+/* A Sysmon 1 event (in Sysmon's channel: the log source wants it) from
+ * Computer WS1 with the given fields, its EventID and the other System
+ * fields set the way the field mapper sets them. */
 static bool holds_sys(const char *detection, ...)
 {
 	char yaml[4096];
@@ -546,6 +547,7 @@ static bool holds_sys(const char *detection, ...)
 	eh_event_init(&ev);
 	eh_event_reset(&ev);
 	eh_event_set_system(&ev, EH_SYS_PROVIDER, SYSMON, strlen(SYSMON));
+	eh_event_set_system(&ev, EH_SYS_CHANNEL, SYSMON_CHANNEL, strlen(SYSMON_CHANNEL));
 	eh_event_set_system(&ev, EH_SYS_COMPUTER, "WS1", 3);
 	eh_event_set_system(&ev, EH_SYS_LEVEL, "4", 1);
 	va_list ap;
@@ -571,8 +573,9 @@ Test(fields, system_fields_under_sigma_names)
 	cr_assert(holds_sys(SEL("Provider_Name: 'microsoft-windows-sysmon'"), NULL), "caseless as any value");
 	cr_assert(holds_sys(SEL("Computer|startswith: ws"), NULL));
 	cr_assert(holds_sys(SEL("Level: 4"), NULL));
-	cr_assert_not(holds_sys(SEL("Channel: x"), NULL), "an unset System field is absent");
-	cr_assert(holds_sys(SEL("Channel: null"), NULL));
+	cr_assert(holds_sys(SEL("Channel: 'Microsoft-Windows-Sysmon/Operational'"), NULL));
+	cr_assert_not(holds_sys(SEL("Security_UserID: x"), NULL), "an unset System field is absent");
+	cr_assert(holds_sys(SEL("Security_UserID: null"), NULL));
 	cr_assert(holds_sys("  sel:\n    EventID:\n      - 4688\n      - 1\n  condition: sel\n", NULL));
 }
 
@@ -605,10 +608,17 @@ Test(fields, keywords_search_every_value_system_ones_too)
 	cr_assert_not(holds_sys("  keywords:\n    - 'ws2'\n  condition: keywords\n", "Image", "x", NULL));
 }
 
-Test(fields, a_data_field_named_like_a_system_field_adds_a_value)
+Test(fields, a_payload_field_named_like_a_system_field_is_the_payloads)
 {
 	cr_assert(holds_sys(SEL("Computer: OTHER"), "Computer", "OTHER", NULL));
-	cr_assert(holds_sys(SEL("Computer: WS1"), "Computer", "OTHER", NULL));
+	cr_assert_not(holds_sys(SEL("Computer: WS1"), "Computer", "OTHER", NULL), "the System Computer is not a value");
+	cr_assert(holds_sys(SEL("Computer: WS1"), "Image", "x", NULL), "without a payload Computer, the System one");
+	/* System 104 (SigmaHQ's win_system_eventlog_cleared): UserData's
+	 * Channel is the log cleared; the System Channel would match every 104 */
+	const char *f = "  sel:\n    EventID: 1\n  filter:\n    Channel: System\n  condition: sel and not filter\n";
+	cr_assert(holds_sys(f, "Channel", "Microsoft-Windows-TaskScheduler/Operational", NULL));
+	cr_assert_not(holds_sys(f, "Channel", "System", NULL));
+	cr_assert_not(holds_sys(SEL("Channel: 'Microsoft-Windows-Sysmon/Operational'"), "Channel", "System", NULL), "a rule on Channel reads the payload's");
 }
 
 /* ---- expand: placeholder values from a file (--placeholders) ------------ */
