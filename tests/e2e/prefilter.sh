@@ -35,24 +35,37 @@ for rules in $rulesets; do
 	expect_eq "$(cat "$tmp/without.st")" "$(cat "$tmp/with.st")" "$what: the same status without the prefilter"
 	expect_same "$tmp/with" "$tmp/without" "$what: $(wc -l <"$tmp/with") hits with and without the prefilter"
 done
-# Every Windows rule of ../shared/sigma over attack samples of other
-# channels than Sysmon's (Security, System, PowerShell): rules of whole
-# channels get no literals, so the prefilter must not change a hit.
+# Every Windows rule of ../shared/sigma over the samples and the fixtures
+# of every kind of event (the damaged copies of mixed.evtx add only time
+# here: the process_creation runs above read them all), with and without
+# the prefilter, and with one thread and two: rules of whole channels get
+# no literals, rules of other log sources have their own rows, and none
+# of it may change a hit or a message.
 sigma=${SHARED:-}/sigma
-samples=${SHARED:-}/samples/evtx-attack-samples
-if [ -d "$sigma" ] && [ -d "$samples" ]; then
-	set -- -r "$sigma/rules/windows" -r "$sigma/rules-threat-hunting/windows" -r "$sigma/rules-emerging-threats" \
-		"$samples/Credential Access/tutto_malseclogon.evtx" "$samples/Defense Evasion/DE_1102_security_log_cleared.evtx" \
-		"$samples/Lateral Movement/LM_Remote_Service02_7045.evtx" "$samples/Defense Evasion/DE_104_system_log_cleared.evtx" \
-		"$samples/Credential Access/Powershell_4104_MiniDumpWriteDump_Lsass.evtx" \
-		"$samples/Other/emotet/exec_emotet_ps_4104.evtx"
-	hunt with -q -f jsonl "$@"
-	hunt without -q -f jsonl --no-prefilter "$@"
+if [ -d "$sigma" ]; then
+	all=
+	for f in families_sysmon families_windows fields security_4688 hostile_values mixed damaged_chunk_header; do
+		all="$all $TESTDATA/logs/$f.evtx"
+	done
+	[ -d "$SHARED/samples" ] && all="$all $SHARED/samples"
+	set -- -q -f jsonl -r "$sigma/rules/windows" -r "$sigma/rules-threat-hunting/windows" \
+		-r "$sigma/rules-emerging-threats"
+	# shellcheck disable=SC2086
+	hunt with "$@" $all
+	# shellcheck disable=SC2086
+	hunt without --no-prefilter "$@" $all
 	wait
-	expect_true "all Windows rules, other channels: hits" test -s "$tmp/with"
-	expect_eq "$(cat "$tmp/without.st")" "$(cat "$tmp/with.st")" "all Windows rules: the same status without the prefilter"
-	expect_same "$tmp/with" "$tmp/without" "all Windows rules, other channels: $(wc -l <"$tmp/with") hits with and without the prefilter"
-	expect_same "$tmp/with.err" "$tmp/without.err" "all Windows rules: the same messages"
+	# shellcheck disable=SC2086
+	hunt j1 -j1 "$@" $all
+	# shellcheck disable=SC2086
+	hunt j2 -j2 --no-prefilter "$@" $all
+	wait
+	expect_true "all Windows rules: hits" test -s "$tmp/with"
+	for run in without j1 j2; do
+		expect_eq "$(cat "$tmp/$run.st")" "$(cat "$tmp/with.st")" "all Windows rules, $run: the same status"
+		expect_same "$tmp/$run" "$tmp/with" "all Windows rules, $run: the same $(wc -l <"$tmp/with") hits"
+		expect_same "$tmp/$run.err" "$tmp/with.err" "all Windows rules, $run: the same messages"
+	done
 fi
 # Threads never change the output either, messages included.
 # shellcheck disable=SC2086
