@@ -9,48 +9,27 @@ log=$TESTDATA/logs/fields.evtx
 # the rules, here: testdata/rules is what the --check-rules golden counts
 rules=$tmp/rules
 mkdir -p "$tmp/rules"
-cat >"$tmp/rules/computer.yml" <<'YML'
-title: Computer FIELDS-HOST
-id: 0f1e1d00-0000-4000-8000-000000000003
-status: test
-description: evtxhunt's end-to-end test of fields of any event (tests/e2e/fields.sh)
-logsource:
-    category: process_creation
-    product: windows
-detection:
-    selection:
+# rule NAME TITLE N: writes $rules/NAME.yml, a process_creation rule whose
+# one selection is read from standard input (indented as under it)
+rule() {
+	{
+		printf 'title: %s\nid: 0f1e1d00-0000-4000-8000-%012d\nstatus: test\n' "$2" "$3"
+		printf "description: evtxhunt's end-to-end test of fields of any event (tests/e2e/fields.sh)\n"
+		printf 'logsource:\n    category: process_creation\n    product: windows\n'
+		printf 'detection:\n    selection:\n'
+		cat
+		printf '    condition: selection\nlevel: low\n'
+	} >"$rules/$1.yml"
+}
+rule computer 'Computer FIELDS-HOST' 3 <<'YML'
         Computer: FIELDS-HOST
-    condition: selection
-level: low
 YML
-cat >"$tmp/rules/eventid_1_whoami.yml" <<'YML'
-title: EventID 1 running whoami
-id: 0f1e1d00-0000-4000-8000-000000000002
-status: test
-description: evtxhunt's end-to-end test of fields of any event (tests/e2e/fields.sh)
-logsource:
-    category: process_creation
-    product: windows
-detection:
-    selection:
+rule eventid_1_whoami 'EventID 1 running whoami' 2 <<'YML'
         EventID: 1
         Image|endswith: '\whoami.exe'
-    condition: selection
-level: low
 YML
-cat >"$tmp/rules/eventid_4688.yml" <<'YML'
-title: EventID 4688
-id: 0f1e1d00-0000-4000-8000-000000000001
-status: test
-description: evtxhunt's end-to-end test of fields of any event (tests/e2e/fields.sh)
-logsource:
-    category: process_creation
-    product: windows
-detection:
-    selection:
+rule eventid_4688 'EventID 4688' 1 <<'YML'
         EventID: 4688
-    condition: selection
-level: low
 YML
 cat >"$tmp/rules/provider.yml" <<'YML'
 title: Provider_Name and not Security_UserID
@@ -68,64 +47,20 @@ detection:
     condition: selection and not filter
 level: low
 YML
-cat >"$tmp/rules/unnamed_data.yml" <<'YML'
-title: An unnamed Data value
-id: 0f1e1d00-0000-4000-8000-000000000004
-status: test
-description: evtxhunt's end-to-end test of fields of any event (tests/e2e/fields.sh)
-logsource:
-    category: process_creation
-    product: windows
-detection:
-    selection:
+rule unnamed_data 'An unnamed Data value' 4 <<'YML'
         Data: needle-in-unnamed-data
-    condition: selection
-level: low
 YML
-cat >"$tmp/rules/userdata_leaf.yml" <<'YML'
-title: A UserData leaf
-id: 0f1e1d00-0000-4000-8000-000000000005
-status: test
-description: evtxhunt's end-to-end test of fields of any event (tests/e2e/fields.sh)
-logsource:
-    category: process_creation
-    product: windows
-detection:
-    selection:
+rule userdata_leaf 'A UserData leaf' 5 <<'YML'
         SubjectUserName: fields-user
-    condition: selection
-level: low
 YML
 
-cat >"$tmp/rules/level_4688.yml" <<'YML'
-title: Level of a normalized 4688
-id: 0f1e1d00-0000-4000-8000-000000000007
-status: test
-description: evtxhunt's end-to-end test of fields of any event (tests/e2e/fields.sh)
-logsource:
-    category: process_creation
-    product: windows
-detection:
-    selection:
+rule level_4688 'Level of a normalized 4688' 7 <<'YML'
         Level: 4
         Computer: DC-FIELDS
-    condition: selection
-level: low
 YML
-cat >"$tmp/rules/eventid_and_user.yml" <<'YML'
-title: EventID and a mapped field of 4688
-id: 0f1e1d00-0000-4000-8000-000000000008
-status: test
-description: evtxhunt's end-to-end test of fields of any event (tests/e2e/fields.sh)
-logsource:
-    category: process_creation
-    product: windows
-detection:
-    selection:
+rule eventid_and_user 'EventID and a mapped field of 4688' 8 <<'YML'
         EventID: 4688
         User: 'CORP\DC-FIELDS$'
-    condition: selection
-level: low
 YML
 
 # RULE IDS WHAT: the rule's hits, prefilter on and off, are exactly IDS
