@@ -15,7 +15,7 @@ rules-emerging-threats. Two of those use 'expand' without placeholder values
 and are rejected: evtxhunt then exits 2, which is accepted here only when
 every line of its stderr names a rule file (anything else is a failure).
 
-usage: bench/logsources.py   (after bench/make-inputs.sh)
+usage: bench/logsources.py [INPUT...]   (after bench/make-inputs.sh; INPUT: only these of the three)
 Environment: BENCH_DIR (inputs), EVTXHUNT (the binary), SIGMA (the SigmaHQ
 repository), REPEAT (runs per case, median; 3).
 """
@@ -92,6 +92,8 @@ def main():
     sets = [('security-34', 'all Windows rules', windows, 7),
             ('attack-all-256', 'all Windows rules', windows, 3),
             ('attack-256', 'process_creation rules', process_creation, 2)]
+    if sys.argv[1:]:
+        sets = [s for s in sets if s[0] in sys.argv[1:]]
     for name, *_ in sets:
         if not os.path.exists(os.path.join(BENCH, name + '.evtx')):
             sys.exit('missing %s: run bench/make-inputs.sh first' % os.path.join(BENCH, name + '.evtx'))
