@@ -15,4 +15,9 @@ py=$here/build_log.py
 # the same kind of log at 256 MB and 1 GB, for peak memory
 [ -s "$out/sysmon-256.evtx" ] || python3 "$py" "$out/sysmon-256.evtx" 256 --sysmon-only --without regsvr32 "$samples"
 [ -s "$out/sysmon-1g.evtx" ] || python3 "$py" "$out/sysmon-1g.evtx" 1024 --sysmon-only --without regsvr32 "$samples"
+# issue 13's log sources (bench/logsources.py): a dense Security log
+# (~1,350 records/MB, as real ones) and every channel of the attack samples
+edge=${EDGE_SAMPLES:-$here/../../shared/samples/parser-edge-cases}
+[ -s "$out/security-34.evtx" ] || python3 "$py" "$out/security-34.evtx" 34 "$edge/security.evtx" "$edge/Security_with_size_t.evtx" "$edge/post-Security.evtx"
+[ -s "$out/attack-all-256.evtx" ] || python3 "$py" "$out/attack-all-256.evtx" 256 "$samples"
 ls -l "$out"
