@@ -29,6 +29,8 @@ import sys
 import tempfile
 import time
 
+from run import process_creation_rules  # the same rule set as bench/run.py
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.environ.get('BENCH_DIR', '/tmp/evtxhunt-bench')
 EVTXHUNT = os.environ.get('EVTXHUNT', os.path.join(HERE, '..', 'evtxhunt'))
@@ -70,18 +72,6 @@ def stats_of(cmd, path):
         subprocess.run(cmd + ['--stats-json', t.name, path], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
         return json.load(open(t.name))
-
-
-def process_creation_rules():
-    d = tempfile.mkdtemp(prefix='evtxhunt-rules-')
-    shutil.copytree(os.path.join(SIGMA, 'rules/windows/process_creation'), os.path.join(d, 'rules'))
-    shutil.copytree(os.path.join(SIGMA, 'rules-threat-hunting/windows/process_creation'), os.path.join(d, 'th'))
-    for root, _, files in os.walk(os.path.join(SIGMA, 'rules-emerging-threats')):
-        for f in files:
-            p = os.path.join(root, f)
-            if f.endswith('.yml') and 'category: process_creation' in open(p, errors='replace').read():
-                shutil.copy(p, os.path.join(d, f))
-    return d
 
 
 def main():
@@ -129,4 +119,5 @@ def main():
             st['events_matched'], records, st['records_recovered'], st['recovered_unparsable']))
 
 
-main()
+if __name__ == '__main__':
+    main()

@@ -48,7 +48,7 @@ def records_of(path):
         return json.load(open(t.name))['records']
 
 
-def all_rules_dir():
+def process_creation_rules():
     d = tempfile.mkdtemp(prefix='evtxhunt-rules-')
     shutil.copytree(os.path.join(SIGMA, 'rules/windows/process_creation'), os.path.join(d, 'rules'))
     shutil.copytree(os.path.join(SIGMA, 'rules-threat-hunting/windows/process_creation'), os.path.join(d, 'th'))
@@ -65,7 +65,7 @@ def main():
     for k, p in inputs.items():
         if not os.path.exists(p):
             sys.exit('missing %s: run bench/make-inputs.sh first' % p)
-    rules = all_rules_dir()
+    rules = process_creation_rules()
     cases = [
         ('sysmon-512', 'evtxexport -f xml > /dev/null', ['evtxexport', '-f', 'xml']),
         ('sysmon-512', 'evtxhunt, seed rule', [EVTXHUNT, '-q']),
@@ -115,4 +115,5 @@ def main():
         ('attack-256', 'evtxhunt, all process_creation rules, -j2')))
 
 
-main()
+if __name__ == '__main__':
+    main()
