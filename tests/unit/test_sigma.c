@@ -14,8 +14,10 @@
 	"detection:\n"
 
 /* Whether DETECTION (YAML under 'detection:', two-space indented) holds
- * for a Sysmon 1 event with the given fields. */
-static bool holds(const char *detection, ...)
+ * for a Sysmon 1 event (in Sysmon's channel: the log source wants it)
+ * with the NULL-ended name, value pairs of AP. With SYSTEM, also Computer
+ * WS1, Level 4 and the EventID text, as the field mapper sets them. */
+static bool holds_event(bool system, const char *detection, va_list ap)
 {
 	char yaml[4096];
 	snprintf(yaml, sizeof yaml, HEAD "%s", detection);
@@ -25,19 +27,30 @@ static bool holds(const char *detection, ...)
 	eh_event_reset(&ev);
 	eh_event_set_system(&ev, EH_SYS_PROVIDER, SYSMON, strlen(SYSMON));
 	eh_event_set_system(&ev, EH_SYS_CHANNEL, SYSMON_CHANNEL, strlen(SYSMON_CHANNEL));
-	va_list ap;
-	va_start(ap, detection);
+	if (system) {
+		eh_event_set_system(&ev, EH_SYS_COMPUTER, "WS1", 3);
+		eh_event_set_system(&ev, EH_SYS_LEVEL, "4", 1);
+		ev.event_id = 1; /* before finish: EventID's text comes from it */
+	}
 	const char *name;
 	while ((name = va_arg(ap, const char *)) != NULL) {
 		const char *value = va_arg(ap, const char *);
 		eh_event_add_field(&ev, name, strlen(name), value, strlen(value));
 	}
-	va_end(ap);
 	eh_event_finish(&ev);
 	ev.event_id = 1;
 	bool hit = matches(rs, &ev);
 	eh_event_release(&ev);
 	eh_ruleset_free(rs);
+	return hit;
+}
+
+static bool holds(const char *detection, ...)
+{
+	va_list ap;
+	va_start(ap, detection);
+	bool hit = holds_event(false, detection, ap);
+	va_end(ap);
 	return hit;
 }
 
@@ -535,34 +548,13 @@ Test(matching, regex_limit_hits_belong_to_their_matcher, .timeout = 30)
 
 /* ---- fields of any event (issue 13) ------------------------------------ */
 
-/* A Sysmon 1 event (in Sysmon's channel: the log source wants it) from
- * Computer WS1 with the given fields, its EventID and the other System
- * fields set the way the field mapper sets them. */
+/* holds() with the System fields set (see holds_event). */
 static bool holds_sys(const char *detection, ...)
 {
-	char yaml[4096];
-	snprintf(yaml, sizeof yaml, HEAD "%s", detection);
-	struct eh_ruleset *rs = rules_from(yaml);
-	struct eh_event ev;
-	eh_event_init(&ev);
-	eh_event_reset(&ev);
-	eh_event_set_system(&ev, EH_SYS_PROVIDER, SYSMON, strlen(SYSMON));
-	eh_event_set_system(&ev, EH_SYS_CHANNEL, SYSMON_CHANNEL, strlen(SYSMON_CHANNEL));
-	eh_event_set_system(&ev, EH_SYS_COMPUTER, "WS1", 3);
-	eh_event_set_system(&ev, EH_SYS_LEVEL, "4", 1);
 	va_list ap;
 	va_start(ap, detection);
-	const char *name;
-	while ((name = va_arg(ap, const char *)) != NULL) {
-		const char *value = va_arg(ap, const char *);
-		eh_event_add_field(&ev, name, strlen(name), value, strlen(value));
-	}
+	bool hit = holds_event(true, detection, ap);
 	va_end(ap);
-	ev.event_id = 1; /* before finish: EventID's text comes from it */
-	eh_event_finish(&ev);
-	bool hit = matches(rs, &ev);
-	eh_event_release(&ev);
-	eh_ruleset_free(rs);
 	return hit;
 }
 
