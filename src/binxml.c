@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "evtxhunt/binxml.h"
+#include "evtxhunt/bxcheck.h"
 #include "evtxhunt/chunk.h"
 #include "evtxhunt/evtx_format.h"
 
@@ -83,6 +84,11 @@ static void binxml_name(struct bx *b)
 		return;
 	}
 	binxml_utf16(b, b->chunk + at + EH_NAME_CHARS, n, false);
+	/* names are offsets: thousands of elements may name one long name */
+	if (b->out->len > eh_bx_default_limits.bytes) {
+		b->error = "the XML expands past the byte limit (names repeated by offset)";
+		return;
+	}
 	if (at == b->pos) /* inline: skip the header, the characters and the NUL */
 		b->pos += EH_NAME_CHARS + 2u * n + 2;
 }
@@ -145,7 +151,7 @@ static uint8_t binxml_content(struct bx *b)
 
 static void binxml_element(struct bx *b, int depth)
 {
-	if (depth > 64) {
+	if ((uint32_t)depth >= eh_bx_default_limits.depth) {
 		b->error = "elements nested too deeply";
 		return;
 	}

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "evtxhunt/bxcheck.h"
 #include "evtxhunt/chunk.h"
 #include "evtxhunt/evtx_format.h"
 #include "evtxhunt/util.h"
@@ -366,53 +367,6 @@ size_t eh_chunk_records(const uint8_t *chunk, struct eh_record_place *places, si
 	return n;
 }
 
-/* Walks the template instance at B (a fragment header is optional) and
- * those nested in its binary XML values (which start without one): true
- * when every instance, its inline definition and its values stay within
- * END and the chunk, and, with CHECK_IDS, when each names a template whose
- * GUID starts with the instance's template id (measured: all 52,261
- * instances of the live records in the samples do). */
-static bool walk_instances(const uint8_t *chunk, uint64_t b, uint64_t end, int depth, bool check_ids)
-{
-	if (depth > 8)
-		return false;
-	if (b < end && chunk[b] == EH_TOK_FRAGMENT_HEADER)
-		b += EH_FRAGMENT_HEADER_SIZE;
-	if (b >= end || chunk[b] != EH_TOK_TEMPLATE_INSTANCE)
-		return true; /* no template instance: libevtx or binxml.c decide */
-	if (b + EH_TI_SIZE > end)
-		return false;
-	uint64_t id = le32(chunk + b + EH_TI_TEMPLATE_ID), def = le32(chunk + b + EH_TI_DEFINITION), p = b + EH_TI_SIZE;
-	if (def < EH_CHUNK_HEADER_SIZE || def > EH_CHUNK_SIZE - EH_TD_HEADER_SIZE)
-		return false;
-	if (check_ids && le32(chunk + def + EH_TD_GUID) != id)
-		return false;
-	if (def == p) { /* the definition follows inline: skip it */
-		if (p + EH_TD_HEADER_SIZE > end)
-			return false;
-		p += EH_TD_HEADER_SIZE + (uint64_t)le32(chunk + p + EH_TD_DATA_SIZE);
-	}
-	if (p + EH_TI_VALUE_COUNT_SIZE > end)
-		return false;
-	uint64_t count = le32(chunk + p);
-	p += EH_TI_VALUE_COUNT_SIZE;
-	if (count * EH_TV_DESCRIPTOR_SIZE > end - p)
-		return false;
-	uint64_t values = p + count * EH_TV_DESCRIPTOR_SIZE, bytes = 0;
-	for (uint64_t i = 0; i < count; i++)
-		bytes += le16(chunk + p + EH_TV_DESCRIPTOR_SIZE * i);
-	if (bytes > end - values)
-		return false;
-	for (uint64_t i = 0, at = values; i < count; i++) {
-		const uint8_t *desc = chunk + p + EH_TV_DESCRIPTOR_SIZE * i;
-		uint16_t size = le16(desc);
-		if (desc[EH_TV_TYPE] == EH_VALUE_BINXML && !walk_instances(chunk, at, at + size, depth + 1, check_ids))
-			return false;
-		at += size;
-	}
-	return true;
-}
-
 bool eh_chunk_record_templates_intact(const uint8_t *chunk, uint64_t record_id)
 {
 	bool found = false;
@@ -423,32 +377,28 @@ bool eh_chunk_record_templates_intact(const uint8_t *chunk, uint64_t record_id)
 		if (size < EH_RECORD_MIN_SIZE || size > EH_CHUNK_SIZE - pos)
 			continue;
 		found = true;
-		if (walk_instances(chunk, pos + EH_REC_BINXML, (uint64_t)pos + size - EH_RECORD_COPY_SIZE, 0, true))
+		struct eh_bx_verdict v;
+		if (eh_bx_check_record(chunk, pos, size, &eh_bx_default_limits, true, &v))
 			return true;
 	}
 	return !found;
 }
 
-/* Whether the template instances of the record at POS (SIZE bytes) stay
- * inside the record and the chunk. */
-static bool values_sane(const uint8_t *chunk, uint32_t pos, uint32_t size)
-{
-	return walk_instances(chunk, pos + EH_REC_BINXML, (uint64_t)pos + size - EH_RECORD_COPY_SIZE, 0, false);
-}
-
-void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, uint32_t *live_at, size_t max)
+void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, struct eh_defused *out, size_t max)
 {
 	uint32_t end = eh_chunk_free_space(chunk), pos = EH_CHUNK_HEADER_SIZE;
 	if (end > EH_CHUNK_SIZE)
 		end = EH_CHUNK_SIZE;
 	*live = *slack = 0;
+	size_t n = 0;
+	struct eh_bx_verdict v;
 	/* live records: along the chain, exactly where libevtx reads them */
 	while (record_intact(chunk, pos, end)) {
 		uint32_t size = eh_record_size(chunk, pos);
-		if (!values_sane(chunk, pos, size)) {
+		if (!eh_bx_check_record(chunk, pos, size, &eh_bx_default_limits, false, &v)) {
 			chunk[pos + EH_REC_BINXML] = EH_TOK_END_OF_STREAM; /* nothing to read */
-			if (*live < max)
-				live_at[*live] = pos;
+			if (n < max)
+				out[n++] = (struct eh_defused){ pos, false, v };
 			(*live)++;
 		}
 		pos += size;
@@ -465,8 +415,11 @@ void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, uint32_t *live
 		if (pos + EH_RECORD_MIN_SIZE > EH_CHUNK_SIZE)
 			break;
 		uint32_t size = eh_record_size(chunk, pos);
-		if (size >= EH_RECORD_MIN_SIZE && size <= EH_CHUNK_SIZE - pos && !values_sane(chunk, pos, size)) {
+		if (size >= EH_RECORD_MIN_SIZE && size <= EH_CHUNK_SIZE - pos &&
+		    !eh_bx_check_record(chunk, pos, size, &eh_bx_default_limits, false, &v)) {
 			put_le32(chunk + pos + EH_REC_SIGNATURE, 0);
+			if (n < max)
+				out[n++] = (struct eh_defused){ pos, true, v };
 			(*slack)++;
 		}
 	}

@@ -32,7 +32,7 @@ struct worker {
 	uint64_t *taken, *routed;   /* rule sets: matched already, to match now */
 	struct eh_record_place *places; /* the chunk's records */
 	uint64_t *live_ids;             /* record ids of the chunk's live records */
-	uint32_t *defused_at;           /* live records kept from libevtx */
+	struct eh_defused *defused;     /* records kept from libevtx */
 	size_t nlive, cap_live;
 	struct buf scratch;
 };
@@ -50,7 +50,7 @@ struct worker *worker_new(const struct chunkscan_shared *shared)
 	eh_event_init(&w->event);
 	eh_event_init(&w->normalized);
 	w->places = xcalloc(MAX_RECORDS_PER_CHUNK, sizeof *w->places);
-	w->defused_at = xcalloc(MAX_RECORDS_PER_CHUNK, sizeof *w->defused_at);
+	w->defused = xcalloc(MAX_RECORDS_PER_CHUNK, sizeof *w->defused);
 	if (shared->prefilter)
 		w->pscan = eh_prefilter_scan_new(shared->prefilter);
 	w->matcher = eh_matcher_new(shared->rules);
@@ -77,7 +77,7 @@ void worker_free(struct worker *w)
 	free(w->taken);
 	free(w->routed);
 	free(w->places);
-	free(w->defused_at);
+	free(w->defused);
 	free(w->live_ids);
 	buf_free(&w->scratch);
 	free(w);
@@ -311,6 +311,36 @@ static bool same_as_live(struct worker *w, int r, int l)
 	return same;
 }
 
+/* Names each record kept from libevtx, with what it would have done. */
+static void report_defused(struct worker *w, const struct eh_chunk_info *info, size_t n)
+{
+	const struct job *job = w->job;
+	size_t told = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct eh_defused *d = &w->defused[i];
+		/* slack that fails for its shape is slack being overwritten, as
+		 * usual; slack that would expand past the limits was crafted */
+		if (d->slack && !d->why.over_limit)
+			continue;
+		if (++told > MAX_REPAIRS)
+			continue;
+		if (d->why.over_limit)
+			chunkscan_report(w, "warning", job->file,
+				"chunk %" PRIu64 ": %s %" PRIu64 " (chunk offset %" PRIu32 "): %s (%" PRIu64
+				" nodes, %" PRIu32 " levels counted); %s",
+				info->index, d->slack ? "a record in slack space, id" : "record",
+				eh_record_id(job->chunk, d->offset), d->offset, d->why.reason, d->why.nodes, d->why.depth,
+				d->slack ? "not carved" : "kept from libevtx, unreadable");
+		else
+			chunkscan_report(w, "warning", job->file,
+				"chunk %" PRIu64 ": record %" PRIu64 " (chunk offset %" PRIu32 "): %s; unreadable",
+				info->index, eh_record_id(job->chunk, d->offset), d->offset, d->why.reason);
+	}
+	if (told > MAX_REPAIRS)
+		chunkscan_report(w, "warning", job->file, "chunk %" PRIu64 ": %zu more such records; unreadable", info->index,
+			told - MAX_REPAIRS);
+}
+
 static void report_repairs(struct worker *w, const struct eh_chunk_info *info,
 			    const struct eh_framing_repair *rep, size_t n)
 {
@@ -407,16 +437,9 @@ void worker_scan(struct worker *w, struct job *job)
 		return;
 	}
 	size_t defused_live, defused_slack;
-	eh_chunk_defuse(job->chunk, &defused_live, &defused_slack, w->defused_at, MAX_RECORDS_PER_CHUNK);
+	eh_chunk_defuse(job->chunk, &defused_live, &defused_slack, w->defused, MAX_RECORDS_PER_CHUNK);
 	job->stats.recovered_unparsable += defused_slack;
-	for (size_t i = 0; i < defused_live && i < MAX_REPAIRS; i++)
-		chunkscan_report(w, "warning", job->file,
-			"chunk %" PRIu64 ": record %" PRIu64 " (chunk offset %" PRIu32
-			"): its template lies outside the chunk or its values overrun the record; unreadable",
-			info->index, eh_record_id(job->chunk, w->defused_at[i]), w->defused_at[i]);
-	if (defused_live > MAX_REPAIRS)
-		chunkscan_report(w, "warning", job->file, "chunk %" PRIu64 ": %zu more such records; unreadable", info->index,
-			defused_live - MAX_REPAIRS);
+	report_defused(w, info, defused_live + defused_slack);
 	size_t next_defused = 0; /* defused records are met in chain order */
 	if (eh_reader_open_chunk(w->reader, job->chunk, &cause) != 0) {
 		job->stats.chunks_skipped++;
@@ -446,7 +469,7 @@ void worker_scan(struct worker *w, struct job *job)
 		struct place p = { info->index, i, carve };
 		const uint64_t *candidates = chunk_rules;
 		if (!carve && next_defused < defused_live && (size_t)live == nplaces &&
-		    w->places[i].offset == w->defused_at[next_defused]) {
+		    w->places[i].offset == w->defused[next_defused].offset) {
 			next_defused++;
 			job->stats.records_unreadable++;
 			continue;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "evtxhunt/bxcheck.h"
 #include "evtxhunt/util.h"
 
 #define EH_FILE_HEADER_SIZE 4096u
@@ -218,19 +219,26 @@ uint64_t eh_chunk_record_id(const uint8_t *chunk, int index);
  * True when no such record is found (nothing to contradict libevtx). */
 bool eh_chunk_record_templates_intact(const uint8_t *chunk, uint64_t record_id);
 
-/* libevtx 20181227 reads past a record when its template instance
- * declares more value bytes than the record holds (found by fuzzing: a
- * crash), and allocates whatever a value count says (8 GiB, fuzzing
- * again). This checks, in the caller's copy of the chunk, the chain of
- * live records and every record signature in the slack behind it, at any
- * byte offset (where libevtx carves): a template instance, outer or
- * nested, whose definition lies outside the chunk, or whose values overrun
- * the record, is defused. A live record keeps its framing and gets an
+/* A record kept from libevtx, and why. */
+struct eh_defused {
+	uint32_t offset;  /* in the chunk */
+	bool slack;       /* a carving candidate, not a live record */
+	struct eh_bx_verdict why;
+};
+
+/* What libevtx 20181227 would do with a record is known before it sees it
+ * (bxcheck.h): records whose binary XML would expand past the limits or
+ * recurse (crafted ones crash libevtx or make it take gigabytes), or whose
+ * template instance lies outside the chunk or overruns the record (libevtx
+ * reads past it, or allocates what a value count says) are defused in the
+ * caller's copy of the chunk. Checked: the chain of live records, and
+ * every record signature in the slack behind it, at any byte offset (where
+ * libevtx carves). A live record keeps its framing and gets an
  * end-of-stream token where its binary XML starts (the caller must count
  * it unreadable: libevtx then reads it as empty); one in slack loses its
  * signature, so libevtx does not carve it. Counts go to *LIVE and *SLACK;
- * LIVE_AT receives the offsets of up to MAX live ones, in chain order. */
-void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, uint32_t *live_at, size_t max);
+ * OUT receives up to MAX of them, live ones first, each in chunk order. */
+void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, struct eh_defused *out, size_t max);
 
 /* Fills CHUNK (EH_CHUNK_SIZE bytes) with an empty chunk, header checksum
  * right, that libevtx opens (to warm its lazy globals up). */

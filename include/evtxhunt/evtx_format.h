@@ -1,6 +1,6 @@
 /* Binary XML token and value-type bytes, as the EVTX format (libevtx's
  * documentation) defines them: one list for binxml.c, which renders
- * template-less records, and chunk.c, which checks template instances.
+ * template-less records, and bxcheck.c, which walks records as libevtx will.
  * Byte offsets of headers live in chunk.h. */
 #ifndef EVTXHUNT_EVTX_FORMAT_H
 #define EVTXHUNT_EVTX_FORMAT_H
@@ -16,6 +16,8 @@ enum eh_binxml_token {
 	EH_TOK_CDATA = 0x07,
 	EH_TOK_CHAR_REF = 0x08,
 	EH_TOK_ENTITY_REF = 0x09,
+	EH_TOK_PI_TARGET = 0x0a,
+	EH_TOK_PI_DATA = 0x0b,
 	EH_TOK_TEMPLATE_INSTANCE = 0x0c,
 	EH_TOK_NORMAL_SUBSTITUTION = 0x0d,
 	EH_TOK_OPTIONAL_SUBSTITUTION = 0x0e,
@@ -32,8 +34,10 @@ static inline unsigned eh_binxml_token_base(unsigned t)
 }
 
 enum eh_binxml_value_type {
+	EH_VALUE_NULL = 0x00,   /* no value: an optional substitution leaves nothing */
 	EH_VALUE_STRING = 0x01, /* UTF-16LE */
 	EH_VALUE_BINXML = 0x21, /* a substitution value that is binary XML itself */
+	EH_VALUE_ARRAY = 0x80,  /* or-ed into a type: an array of such values */
 };
 
 #endif

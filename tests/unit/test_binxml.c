@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "evtxhunt/binxml.h"
+#include "evtxhunt/bxcheck.h"
 #include "evtxhunt/chunk.h"
 #include "evtxhunt/fieldmap.h"
 
@@ -219,4 +220,46 @@ Test(binxml, rendered_records_have_every_field)
 	buf_free(&xml);
 	eh_event_release(&ev);
 	eh_fieldmap_free(fm);
+}
+
+/* Names are offsets: 4,000 elements naming one 8,000-character name would
+ * render 64 MB of XML out of a 64 KiB record. The renderer stops at the
+ * byte limit that bounds libevtx too (bxcheck.h). */
+Test(binxml, names_repeated_by_offset_are_bounded)
+{
+	memset(chunk, 0, sizeof chunk);
+	uint32_t start = pos = EH_CHUNK_HEADER_SIZE;
+	u32(0x00002a2a);
+	u32(0);
+	u32(1), u32(0), u32(0), u32(0);
+	u8(0x0f), u8(1), u8(1), u8(0);
+	open_element("Event", false);
+	u8(0x02);
+	u8(0x01);
+	u32(0);
+	uint32_t long_name = pos + 4;
+	u32(long_name); /* an inline name of 8,000 characters */
+	u32(0), u16(0), u16(8000);
+	for (int i = 0; i < 8000; i++)
+		u16('n');
+	u16(0);
+	u8(0x03);
+	while (pos < EH_CHUNK_SIZE - 64) {
+		u8(0x01);
+		u32(0);
+		u32(long_name);
+		u8(0x03);
+	}
+	u8(0x04);
+	u8(0x00);
+	u32(pos - start + 4);
+	put_le32(chunk + start + 4, pos - start);
+	struct buf xml;
+	buf_init(&xml);
+	char *cause = NULL;
+	cr_assert_eq(eh_binxml_render(chunk, start, pos - start, &xml, &cause), -1);
+	cr_assert(strstr(cause, "byte limit") != NULL, "%s", cause);
+	cr_assert_lt(xml.len, 2 * eh_bx_default_limits.bytes);
+	free(cause);
+	buf_free(&xml);
 }

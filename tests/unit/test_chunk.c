@@ -199,10 +199,11 @@ Test(defuse, values_that_overrun_the_record)
 	put_le32(x + 14, 2);                                 /* two values */
 	put_le16(x + 18, 8), put_le16(x + 22, 60000);        /* ...of 60008 bytes */
 	size_t live, slack;
-	uint32_t where[4];
+	struct eh_defused where[4];
 	eh_chunk_defuse(c, &live, &slack, where, 4);
 	cr_assert_eq(live, 1);
-	cr_assert_eq(where[0], at);
+	cr_assert_eq(where[0].offset, at);
+	cr_assert_not(where[0].why.over_limit, "refused for its shape");
 	cr_assert_eq(c[at + 24], 0x00, "an end-of-stream token where its XML starts");
 	cr_assert_eq(eh_chunk_record_id(c, 1), 101, "its framing is kept");
 	put_le16(x + 22, 10); /* values that fit: left alone */
@@ -232,7 +233,7 @@ Test(defuse, an_unaligned_carving_inside_the_used_area)
 	put_le32(x + 10, EH_CHUNK_HEADER_SIZE);
 	put_le32(x + 14, 0x40000020u);   /* a billion values */
 	size_t live, slack;
-	uint32_t where[4];
+	struct eh_defused where[4];
 	eh_chunk_defuse(c, &live, &slack, where, 4);
 	cr_assert_eq(live, 0);
 	cr_assert_eq(slack, 1);
@@ -245,12 +246,22 @@ Test(defuse, an_unaligned_carving_inside_the_used_area)
  * overwritten since: libevtx would render it under another's names. */
 Test(templates, a_nested_instance_must_name_its_template)
 {
-	uint32_t sizes[] = { 256 };
-	uint8_t *c = make_chunk(sizes, 1);
-	uint32_t def_outer = 2000, def_inner = 3000;
+	uint32_t sizes[] = { 1536, 256 }; /* the templates inside the first record */
+	uint8_t *c = make_chunk(sizes, 2);
+	uint32_t def_outer = 1000, def_inner = 1500;
+	memset(c + def_outer, 0, 1000);
 	put_le32(c + def_outer + 4, 0xaaaa0001u); /* GUIDs: first 32 bits */
+	/* the outer template's body, <E>%0</E>: what makes libevtx read value 0 */
+	static const uint8_t body[] = { 0x0f, 1, 1, 0,                       /* fragment header */
+					0x01, 0xff, 0xff, 22, 0, 0, 0,           /* <E, its size */
+					0x0f, 0x04, 0, 0,                        /* name offset 1039: inline */
+					0, 0, 0, 0, 0, 0, 1, 0, 'E', 0, 0, 0,    /* the name */
+					0x02, 0x0d, 0, 0, 0x21, 0x04, 0x00 };    /* >%0</E>, end */
+	memcpy(c + def_outer + 24, body, sizeof body);
+	put_le32(c + def_outer + 20, sizeof body);
 	put_le32(c + def_inner + 4, 0xbbbb0002u);
-	uint8_t *x = c + EH_CHUNK_HEADER_SIZE + 24;
+	uint8_t *x = c + EH_CHUNK_HEADER_SIZE + 1536 + 24;
+	memset(x, 0, 200);
 	x[0] = 0x0f, x[1] = 1, x[2] = 1, x[3] = 0;
 	x[4] = 0x0c, x[5] = 1;
 	put_le32(x + 6, 0xaaaa0001u);
@@ -262,9 +273,9 @@ Test(templates, a_nested_instance_must_name_its_template)
 	put_le32(v + 2, 0xbbbb0002u);
 	put_le32(v + 6, def_inner);
 	put_le32(v + 10, 0); /* its value count */
-	cr_assert(eh_chunk_record_templates_intact(c, 100));
+	cr_assert(eh_chunk_record_templates_intact(c, 101));
 	put_le32(c + def_inner + 4, 0xcccc0003u); /* the inner template overwritten */
-	cr_assert_not(eh_chunk_record_templates_intact(c, 100));
+	cr_assert_not(eh_chunk_record_templates_intact(c, 101));
 	cr_assert(eh_chunk_record_templates_intact(c, 999), "no such record: nothing to contradict");
 	free(c);
 }
