@@ -15,17 +15,19 @@
 #include "evtxhunt/chunk.h"
 
 struct most {
-	uint64_t records, refused, refused_unbounded;
+	uint64_t records, refused, refused_unbounded, cache_differs;
 	uint64_t nodes, bytes;
 	uint32_t depth;
 };
 
+static struct eh_bx_cache cache;
+
 static void note(struct most *m, const uint8_t *chunk, uint32_t pos, uint32_t size, const char *path, uint64_t ci)
 {
-	static const struct eh_bx_limits unbounded = { 1u << 30, UINT64_MAX / 2, UINT64_MAX / 2 };
+	static const struct eh_bx_limits unbounded = { 10000, UINT64_MAX / 2, UINT64_MAX / 2 };
 	struct eh_bx_verdict v;
 	m->records++;
-	if (!eh_bx_check_record(chunk, pos, size, &unbounded, false, &v))
+	if (!eh_bx_check_record(chunk, pos, size, &unbounded, false, NULL, &v))
 		m->refused_unbounded++; /* refused for its shape, not its size */
 	if (v.nodes > m->nodes)
 		m->nodes = v.nodes;
@@ -33,7 +35,15 @@ static void note(struct most *m, const uint8_t *chunk, uint32_t pos, uint32_t si
 		m->bytes = v.bytes;
 	if (v.depth > m->depth)
 		m->depth = v.depth;
-	if (!eh_bx_check_record(chunk, pos, size, &eh_bx_default_limits, false, &v)) {
+	/* what the template cache says must be what a full walk says */
+	struct eh_bx_verdict cached;
+	eh_bx_check_record(chunk, pos, size, &eh_bx_default_limits, false, &cache, &cached);
+	if (!eh_bx_check_record(chunk, pos, size, &eh_bx_default_limits, false, NULL, &v) != cached.refused ||
+	    cached.nodes != v.nodes || cached.bytes != v.bytes || cached.depth != v.depth) {
+		m->cache_differs++;
+		printf("cache differs: %s chunk %" PRIu64 " offset %" PRIu32 ": %d/%d %lu/%lu nodes %lu/%lu bytes %u/%u depth\n", path, ci, pos, cached.refused, v.refused, (unsigned long)cached.nodes, (unsigned long)v.nodes, (unsigned long)cached.bytes, (unsigned long)v.bytes, cached.depth, v.depth);
+	}
+	if (v.refused) {
 		m->refused++;
 		printf("refused: %s chunk %" PRIu64 " offset %" PRIu32 ": %s\n", path, ci, pos, v.reason);
 	}
@@ -57,6 +67,7 @@ int main(int argc, char **argv)
 			cause = NULL;
 			if (info.state != EH_CHUNK_OK)
 				continue;
+			eh_bx_cache_reset(&cache);
 			struct eh_record_place places[2048];
 			size_t n = eh_chunk_records(chunk, places, 2048);
 			uint32_t end = EH_CHUNK_HEADER_SIZE;
@@ -76,8 +87,9 @@ int main(int argc, char **argv)
 	const struct most *m[2] = { &live, &slack };
 	for (int k = 0; k < 2; k++)
 		printf("%s: %" PRIu64 " records; most: depth %" PRIu32 ", %" PRIu64 " nodes, %" PRIu64
-		       " bytes; refused by the limits %" PRIu64 ", for their shape %" PRIu64 "\n",
+		       " bytes; refused by the limits %" PRIu64 ", for their shape %" PRIu64
+		       "; the template cache differs on %" PRIu64 "\n",
 		       k ? "slack" : "live", m[k]->records, m[k]->depth, m[k]->nodes, m[k]->bytes, m[k]->refused,
-		       m[k]->refused_unbounded);
+		       m[k]->refused_unbounded, m[k]->cache_differs);
 	return 0;
 }

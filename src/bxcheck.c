@@ -58,6 +58,15 @@ struct walk {
 	uint32_t depth;
 	enum walk_state state;
 	struct eh_bx_verdict *v;
+	struct eh_bx_cache *cache;
+	/* while a record's outer template body is walked: whether every value
+	 * it substitutes is plain, and which */
+	struct {
+		bool active, plain;
+		uint32_t n;
+		uint16_t index[EH_BX_CACHED_SUBSTITUTIONS];
+		uint64_t value_bytes;
+	} rec;
 	uint32_t slots_used;
 	struct value_slot slots[VALUE_SLOTS];
 };
@@ -280,6 +289,78 @@ static uint64_t array_passes(const struct arrays *a)
 	return n ? n : 1;
 }
 
+/* A substitution of a plain value costs one node and the value's bytes:
+ * a template walked with only such values costs the same with others. */
+enum { NORMAL_BIT = 0x8000 };
+
+static bool plain_type(uint8_t type)
+{
+	return type != EH_VALUE_BINXML && !(type & EH_VALUE_ARRAY);
+}
+
+static void note_substitution(struct walk *w, bool normal, uint16_t index, uint8_t type, uint16_t size)
+{
+	if (!plain_type(type) || index >= NORMAL_BIT || w->rec.n == EH_BX_CACHED_SUBSTITUTIONS) {
+		w->rec.plain = false;
+		return;
+	}
+	w->rec.index[w->rec.n++] = (uint16_t)(index | (normal ? NORMAL_BIT : 0));
+	if (type != EH_VALUE_NULL)
+		w->rec.value_bytes += size;
+}
+
+void eh_bx_cache_reset(struct eh_bx_cache *cache)
+{
+	memset(cache, 0, sizeof *cache);
+}
+
+static struct eh_bx_template_cost *cached_cost(struct walk *w, uint32_t def, unsigned flags)
+{
+	for (uint32_t i = 0; i < EH_BX_CACHED_TEMPLATES; i++)
+		if (w->cache->t[i].def == def && w->cache->t[i].flags == flags)
+			return &w->cache->t[i];
+	return NULL;
+}
+
+/* Charges what a cached template costs with the values VALS; false (and
+ * nothing charged) when they are not all plain: then it must be walked. */
+static bool replay_cost(struct walk *w, const struct eh_bx_template_cost *c, const struct values *vals, uint32_t at)
+{
+	uint64_t bytes = c->bytes;
+	for (uint32_t i = 0; i < c->substitutions; i++) {
+		uint16_t index = c->index[i] & ~NORMAL_BIT;
+		if (index >= vals->count)
+			return false;
+		const uint8_t *desc = vals->desc + (size_t)EH_TV_DESCRIPTOR_SIZE * index;
+		uint8_t type = desc[EH_TV_TYPE];
+		if (!plain_type(type) || (type == EH_VALUE_NULL && (c->index[i] & NORMAL_BIT)))
+			return false;
+		if (type != EH_VALUE_NULL)
+			bytes += le16(desc);
+	}
+	if (w->depth + c->depth > w->lim->depth)
+		return false;
+	if (w->depth + c->depth > w->v->depth)
+		w->v->depth = w->depth + c->depth;
+	charge(w, c->nodes, bytes, at);
+	return true;
+}
+
+static void remember_cost(struct walk *w, uint32_t def, unsigned flags, uint32_t body_size, uint32_t depth,
+			  uint64_t nodes, uint64_t bytes)
+{
+	struct eh_bx_template_cost *c = &w->cache->t[w->cache->next];
+	w->cache->next = (w->cache->next + 1) % EH_BX_CACHED_TEMPLATES;
+	c->def = def;
+	c->flags = flags;
+	c->body_size = body_size;
+	c->depth = depth;
+	c->nodes = nodes;
+	c->bytes = bytes - w->rec.value_bytes;
+	c->substitutions = w->rec.n;
+	memcpy(c->index, w->rec.index, w->rec.n * sizeof *c->index);
+}
+
 static uint32_t walk_element(struct walk *w, uint32_t at, unsigned flags, const struct values *vals);
 static uint32_t walk_fragment(struct walk *w, uint32_t at, unsigned flags, const struct values *vals);
 static uint32_t walk_instance(struct walk *w, uint32_t at, unsigned flags, uint64_t end);
@@ -303,6 +384,8 @@ static uint32_t walk_substitution(struct walk *w, uint32_t at, unsigned flags, c
 	uint8_t type = desc[EH_TV_TYPE];
 	struct value_slot *slot = &vals->slot[index];
 	uint32_t value_at = slot->at;
+	if (w->rec.active)
+		note_substitution(w, w->chunk[at] == EH_TOK_NORMAL_SUBSTITUTION, index, type, size);
 	/* one node for every substitution, even of nothing: so that no walk
 	 * repeats work that it does not count */
 	charge(w, 1, 0, at);
@@ -584,13 +667,27 @@ static uint32_t walk_instance(struct walk *w, uint32_t at, unsigned flags, uint6
 	charge(w, count, 0, at); /* libfwevt makes a value object each */
 	uint64_t body = def + EH_TD_HEADER_SIZE;
 	uint64_t body_end = body;
-	if (going(w) && token_at(w, body) == EH_TOK_FRAGMENT_HEADER &&
-	    have(w, body, EH_FRAGMENT_HEADER_SIZE + 1)) {
+	/* a record's own template (not one nested in a value) may be known */
+	bool outer = w->cache != NULL && w->depth == 1;
+	const struct eh_bx_template_cost *known = outer ? cached_cost(w, (uint32_t)def, flags) : NULL;
+	if (going(w) && known && replay_cost(w, known, &vals, at)) {
+		body_end = body + known->body_size;
+	} else if (going(w) && token_at(w, body) == EH_TOK_FRAGMENT_HEADER &&
+		   have(w, body, EH_FRAGMENT_HEADER_SIZE + 1)) {
 		uint32_t el = (uint32_t)body + EH_FRAGMENT_HEADER_SIZE;
-		if (eh_binxml_token_base(w->chunk[el]) == EH_TOK_OPEN_START_ELEMENT)
+		uint64_t nodes0 = w->v->nodes, bytes0 = w->v->bytes;
+		if (eh_binxml_token_base(w->chunk[el]) == EH_TOK_OPEN_START_ELEMENT) {
+			if (outer) /* only the outer body records: nested ones are not plain */
+				w->rec.active = true, w->rec.plain = true, w->rec.n = 0, w->rec.value_bytes = 0;
 			body_end = el + walk_element(w, el, flags, &vals) + 1; /* and end of stream */
-		else
+			if (outer)
+				w->rec.active = false;
+			if (outer && w->rec.plain && going(w))
+				remember_cost(w, (uint32_t)def, flags, (uint32_t)(body_end - body), w->v->depth - w->depth,
+					      w->v->nodes - nodes0, w->v->bytes - bytes0);
+		} else {
 			stop(w);
+		}
 	} else {
 		stop(w);
 	}
@@ -629,7 +726,7 @@ static void walk_document(struct walk *w, uint32_t at)
 }
 
 bool eh_bx_check_record(const uint8_t *chunk, uint32_t pos, uint32_t size, const struct eh_bx_limits *lim,
-			bool check_ids, struct eh_bx_verdict *v)
+			bool check_ids, struct eh_bx_cache *cache, struct eh_bx_verdict *v)
 {
 	memset(v, 0, sizeof *v);
 	if (size < EH_RECORD_MIN_SIZE || pos > EH_CHUNK_SIZE || size > EH_CHUNK_SIZE - pos) {
@@ -648,6 +745,8 @@ bool eh_bx_check_record(const uint8_t *chunk, uint32_t pos, uint32_t size, const
 	w->depth = 0;
 	w->state = GOING;
 	w->v = v;
+	w->cache = cache;
+	w->rec.active = false;
 	w->slots_used = 0;
 	walk_document(w, pos + EH_REC_BINXML);
 	return !v->refused;

@@ -378,27 +378,29 @@ bool eh_chunk_record_templates_intact(const uint8_t *chunk, uint64_t record_id)
 			continue;
 		found = true;
 		struct eh_bx_verdict v;
-		if (eh_bx_check_record(chunk, pos, size, &eh_bx_default_limits, true, &v))
+		if (eh_bx_check_record(chunk, pos, size, &eh_bx_default_limits, true, NULL, &v))
 			return true;
 	}
 	return !found;
 }
 
-void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, struct eh_defused *out, size_t max)
+/* One pass of eh_chunk_defuse; returns how many records it defused. */
+static size_t defuse_pass(uint8_t *chunk, size_t *live, size_t *slack, struct eh_defused *out, size_t max,
+			  size_t *n, struct eh_bx_cache *cache)
 {
 	uint32_t end = eh_chunk_free_space(chunk), pos = EH_CHUNK_HEADER_SIZE;
 	if (end > EH_CHUNK_SIZE)
 		end = EH_CHUNK_SIZE;
-	*live = *slack = 0;
-	size_t n = 0;
+	size_t before = *live + *slack;
 	struct eh_bx_verdict v;
 	/* live records: along the chain, exactly where libevtx reads them */
 	while (record_intact(chunk, pos, end)) {
 		uint32_t size = eh_record_size(chunk, pos);
-		if (!eh_bx_check_record(chunk, pos, size, &eh_bx_default_limits, false, &v)) {
+		if (chunk[pos + EH_REC_BINXML] != EH_TOK_END_OF_STREAM &&
+		    !eh_bx_check_record(chunk, pos, size, &eh_bx_default_limits, false, cache, &v)) {
 			chunk[pos + EH_REC_BINXML] = EH_TOK_END_OF_STREAM; /* nothing to read */
-			if (n < max)
-				out[n++] = (struct eh_defused){ pos, false, v };
+			if (*n < max)
+				out[(*n)++] = (struct eh_defused){ pos, false, v };
 			(*live)++;
 		}
 		pos += size;
@@ -416,11 +418,26 @@ void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, struct eh_defu
 			break;
 		uint32_t size = eh_record_size(chunk, pos);
 		if (size >= EH_RECORD_MIN_SIZE && size <= EH_CHUNK_SIZE - pos &&
-		    !eh_bx_check_record(chunk, pos, size, &eh_bx_default_limits, false, &v)) {
+		    !eh_bx_check_record(chunk, pos, size, &eh_bx_default_limits, false, cache, &v)) {
 			put_le32(chunk + pos + EH_REC_SIGNATURE, 0);
-			if (n < max)
-				out[n++] = (struct eh_defused){ pos, true, v };
+			if (*n < max)
+				out[(*n)++] = (struct eh_defused){ pos, true, v };
 			(*slack)++;
 		}
 	}
+	return *live + *slack - before;
+}
+
+void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, struct eh_defused *out, size_t max)
+{
+	static _Thread_local struct eh_bx_cache cache;
+	size_t n = 0;
+	*live = *slack = 0;
+	/* Defusing writes zeros into the chunk, which may lie inside a
+	 * template another record uses (a crafted chunk can point anywhere):
+	 * everything is checked again until a pass changes nothing. Each pass
+	 * that goes on has zeroed a signature or a token, so this ends. */
+	do
+		eh_bx_cache_reset(&cache);
+	while (defuse_pass(chunk, live, slack, out, max, &n, &cache) > 0);
 }

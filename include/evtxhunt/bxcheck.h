@@ -38,13 +38,37 @@ struct eh_bx_verdict {
 	uint32_t depth;        /* deepest nesting met */
 };
 
+/* What the walk learnt about the templates of one chunk: most records of
+ * a chunk share a few templates, and a template substituted with plain
+ * values (no binary XML, no arrays, no nulls) costs the same each time
+ * but for the values' sizes. Valid for one chunk's bytes as they are:
+ * reset it when they change. */
+#define EH_BX_CACHED_TEMPLATES 32
+#define EH_BX_CACHED_SUBSTITUTIONS 96
+struct eh_bx_template_cost {
+	uint32_t def;        /* chunk offset of the definition; 0: free */
+	uint32_t flags;
+	uint32_t body_size;  /* bytes libfwevt reads of the body */
+	uint32_t depth;      /* below the instance */
+	uint64_t nodes, bytes; /* without the values' bytes */
+	uint32_t substitutions;
+	uint16_t index[EH_BX_CACHED_SUBSTITUTIONS];
+};
+struct eh_bx_cache {
+	struct eh_bx_template_cost t[EH_BX_CACHED_TEMPLATES];
+	uint32_t next; /* the slot to fill next, round robin */
+};
+
+void eh_bx_cache_reset(struct eh_bx_cache *cache);
+
 /* Checks the record at chunk offset POS (SIZE bytes, header included) of
  * CHUNK (EH_CHUNK_SIZE bytes). Refuses, besides the limits, a template
  * instance whose definition lies outside the chunk or whose values run
  * past the record, and, with CHECK_IDS, one that names a template whose
- * GUID does not start with the instance's template id. Returns
+ * GUID does not start with the instance's template id. CACHE (or NULL)
+ * holds what earlier records of the same chunk bytes taught. Returns
  * !v->refused. */
 bool eh_bx_check_record(const uint8_t *chunk, uint32_t pos, uint32_t size, const struct eh_bx_limits *lim,
-			bool check_ids, struct eh_bx_verdict *v);
+			bool check_ids, struct eh_bx_cache *cache, struct eh_bx_verdict *v);
 
 #endif

@@ -160,7 +160,7 @@ Test(bxcheck, an_ordinary_record_is_counted_exactly)
 	u16(&b, 'a'), u16(&b, 'b'), u16(&b, 'c');
 	uint32_t size = end_record(&b, EH_CHUNK_HEADER_SIZE);
 	struct eh_bx_verdict v;
-	cr_assert(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, true, &v), "%s", v.reason);
+	cr_assert(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, true, NULL, &v), "%s", v.reason);
 	cr_assert_eq(v.nodes, 4, "nodes %lu", (unsigned long)v.nodes);
 	cr_assert_eq(v.bytes, 2 * 6 + 2 * 2 + 6, "bytes %lu: the names with their NULs, the value",
 		     (unsigned long)v.bytes);
@@ -185,13 +185,13 @@ Test(bxcheck, a_value_that_substitutes_itself_is_refused)
 	put_le16(c + size_at, (uint16_t)(b.at - value));
 	uint32_t size = end_record(&b, EH_CHUNK_HEADER_SIZE);
 	struct eh_bx_verdict v;
-	cr_assert_not(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, false, &v));
+	cr_assert_not(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, false, NULL, &v));
 	cr_assert(strstr(v.reason, "depth") != NULL, "%s", v.reason);
 	cr_assert(v.over_limit);
 
 	/* with a dependency id, libfwevt misreads the element and gives up */
 	c[value] = EH_TOK_END_OF_STREAM;
-	cr_assert(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, false, &v), "%s", v.reason);
+	cr_assert(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, false, NULL, &v), "%s", v.reason);
 	free(c);
 }
 
@@ -223,11 +223,11 @@ Test(bxcheck, exponential_template_expansion_is_refused)
 	uint8_t *c = new_chunk();
 	struct eh_bx_verdict v;
 	uint32_t size = nested_instances(c, 30, 1); /* 30^2 substitutions: fine */
-	cr_assert(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, true, &v), "%s", v.reason);
+	cr_assert(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, true, NULL, &v), "%s", v.reason);
 	cr_assert_gt(v.nodes, 30 * 30);
 	memset(c + EH_CHUNK_HEADER_SIZE, 0, EH_CHUNK_SIZE - EH_CHUNK_HEADER_SIZE);
 	size = nested_instances(c, 30, 4); /* 30^5 */
-	cr_assert_not(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, true, &v));
+	cr_assert_not(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, true, NULL, &v));
 	cr_assert(strstr(v.reason, "node limit") != NULL, "%s", v.reason);
 	cr_assert_leq(v.nodes, eh_bx_default_limits.nodes + 1000, "the walk stops at the limit");
 	free(c);
@@ -265,7 +265,7 @@ Test(bxcheck, nested_array_repetition_is_refused)
 	b.at += 2000; /* 1,000 empty UTF-16 strings */
 	uint32_t size = end_record(&b, EH_CHUNK_HEADER_SIZE);
 	struct eh_bx_verdict v;
-	cr_assert_not(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, false, &v));
+	cr_assert_not(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, false, NULL, &v));
 	cr_assert(strstr(v.reason, "array") != NULL || strstr(v.reason, "limit") != NULL, "%s", v.reason);
 
 	/* three strings, "a", "bc", "": three reads of each level, 27 in all */
@@ -274,7 +274,7 @@ Test(bxcheck, nested_array_repetition_is_refused)
 	memset(c + value, 0, 2000);
 	put_le16(c + value, 'a');
 	put_le16(c + value + 4, 'b'), put_le16(c + value + 6, 'c');
-	cr_assert(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, false, &v), "%s", v.reason);
+	cr_assert(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, false, NULL, &v), "%s", v.reason);
 	/* A: 3 x (A, sub, B: 3 x (B, sub, C: 3 x (C, sub))) + the value */
 	cr_assert_eq(v.nodes, 1 + 3 * (2 + 3 * (2 + 3 * 2)), "nodes %lu", (unsigned long)v.nodes);
 	free(c);
@@ -301,7 +301,7 @@ Test(bxcheck, many_references_to_a_long_name_are_refused)
 	close_element(&b, outer);
 	uint32_t size = end_record(&b, EH_CHUNK_HEADER_SIZE);
 	struct eh_bx_verdict v;
-	cr_assert_not(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, false, &v));
+	cr_assert_not(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, false, NULL, &v));
 	cr_assert(strstr(v.reason, "byte limit") != NULL, "%s", v.reason);
 	free(c);
 }
@@ -318,7 +318,7 @@ Test(bxcheck, stops_where_libfwevt_gives_up)
 	close_element(&b, e);
 	uint32_t size = end_record(&b, EH_CHUNK_HEADER_SIZE);
 	struct eh_bx_verdict v;
-	cr_assert(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, false, &v));
+	cr_assert(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, false, NULL, &v));
 	cr_assert_leq(v.nodes, 2);
 	free(c);
 }
