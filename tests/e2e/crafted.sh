@@ -14,7 +14,10 @@
 command -v python3 >/dev/null 2>&1 || skip "python3 absent: crafted.py cannot write the logs"
 crafted=$TESTDATA/../tests/fixtures/crafted.py
 
-VLIMIT_KB=1048576
+# 1 GiB, and 32 MiB more per core past two (a worker thread's stack and
+# heap reserve address space, not memory)
+cores=$(nproc 2>/dev/null || echo 2)
+VLIMIT_KB=$((1048576 + (cores > 2 ? cores - 2 : 0) * 32768))
 MAX_RSS_KB=262144
 MAX_SECONDS=2
 asan=no
