@@ -5,8 +5,9 @@
  * once with the prefilter and once without; then the renderer on every
  * record place, since the scan only reaches it where libevtx gives up.
  *
- * Built by configure --enable-fuzzing (see README, Testing); replayed on
- * every kept crasher by make check (tests/fuzz/replay.c). */
+ * Built by configure --enable-fuzzing (see README, Testing), with the
+ * structure-aware mutator of mutate_chunk.c; replayed on every kept
+ * crasher by make check (tests/fuzz/replay.c). */
 #include "config.h"
 
 #include <stdlib.h>
@@ -17,6 +18,10 @@
 #include "evtxhunt/chunkscan.h"
 #include "evtxhunt/fieldmap.h"
 #include "evtxhunt/prefilter.h"
+
+#ifdef EH_STRUCTURE_MUTATOR
+#include "mutate_chunk.c" /* libFuzzer's custom mutator: the fuzzing build only */
+#endif
 
 /* Rules that reach the matcher's other paths: regex, fieldref, numbers,
  * windash, a 4688 mapping. */

@@ -20,5 +20,20 @@ done
 # hits as evtxhunt writes them, three lines a seed
 (cd "$out/merge" && split -l 3 "$top/testdata/golden/hunt.jsonl" hunt-)
 cp "$top"/tests/fuzz/crashers/chunk/* "$out/chunk/" 2>/dev/null || true
+# issue 17's structures (tests/fixtures/crafted.py), small enough to parse:
+# templates nested through values, string arrays, shared names, slack
+if command -v python3 >/dev/null 2>&1; then
+	while read -r name args; do
+		# shellcheck disable=SC2086 # the arguments are words
+		python3 "$top/tests/fixtures/crafted.py" $args --chunk-only "$out/chunk/crafted-$name" >/dev/null
+	done <<'CRAFTED'
+expand-2-1 expand 2 1
+expand-3-2 expand 3 2
+mutual-templates-2-2 mutual-templates 2 2
+array-3-2 array 3 2
+array-2-3-slack array 2 3 --slack
+long-names-4-40 long-names 4 40
+CRAFTED
+fi
 cp "$top"/tests/fuzz/crashers/rule/* "$out/rule/" 2>/dev/null || true
 echo "$(ls "$out/chunk" | wc -l) chunk, $(ls "$out/rule" | wc -l) rule and $(ls "$out/merge" | wc -l) merge seeds in $out"
