@@ -263,6 +263,7 @@ static void make_value(struct sigma_value *v, struct tokens *tk, unsigned mods)
 			v->lit[i] = (char)tk->t[i];
 		v->lit[tk->n] = '\0';
 		v->len = tk->n;
+		v->has_nul = memchr(v->lit, '\0', v->len) != NULL;
 		return;
 	}
 	v->kind = SV_GLOB;

@@ -41,6 +41,7 @@ struct sigma_value {
 	bool exists;
 	char *lit; /* SV_EQ..SV_ENDSWITH: folded (eh_utf8_fold) unless cased */
 	size_t len;
+	bool has_nul; /* LIT holds a NUL (a keyword then searches field by field) */
 	uint16_t *glob; /* SV_GLOB */
 	size_t glen;
 	pcre2_code *re;             /* SV_RE */
@@ -150,6 +151,8 @@ struct sigma_view {
 	const int32_t *slot;       /* field id -> first index in fields, or -1 */
 	const int32_t *next;       /* index -> next index of the same name, or -1 */
 	const char *const *folded; /* index in fields -> folded value */
+	const char *folded_all;    /* every folded value, each ended by a NUL */
+	size_t folded_all_len;
 };
 
 /* The interned id of NAME, or -1 when no rule uses it. */

@@ -723,3 +723,14 @@ Test(bounds, plain_lists_load_and_the_rule_set_is_bounded_in_all)
 	eh_ruleset_free(rs);
 	buf_free(&yaml);
 }
+
+/* Keywords are searched in all folded values at once: never across two
+ * values, and a keyword holding a NUL still field by field. */
+Test(values, keywords_never_match_across_two_values)
+{
+	const char *d = "  keywords:\n    - 'ab'\n  condition: keywords\n";
+	cr_assert_not(holds(d, "A", "xa", "B", "by", NULL), "a in one value, b in the next");
+	cr_assert(holds(d, "A", "xa", "B", "zAB", NULL));
+	const char *nul = "  keywords:\n    - \"a\\0b\"\n  condition: keywords\n";
+	cr_assert_not(holds(nul, "A", "xa", "B", "by", NULL), "the NUL between two values is no NUL of the event");
+}
