@@ -16,35 +16,129 @@
 
 /* ---- literal sets ------------------------------------------------------ */
 
+/* A literal: LEN bytes of UTF-8, NULs included (rule values may hold
+ * them: lengths, never strlen). */
+struct lit {
+	char *text;
+	size_t len;
+};
+
 /* A necessary condition: one of LIT occurs. ANY: no condition is known.
- * Neither ANY nor any literal (n == 0): the condition can never hold. */
+ * Neither ANY nor any literal (n == 0): the condition can never hold.
+ * Distinct literals only, found by a hash table of indexes into LIT once
+ * the set is not small (IOC lists hold 100,000s of values: comparing each
+ * with every earlier one was quadratic). */
 struct litset {
 	bool any;
-	char **lit;
-	size_t n;
+	struct lit *lit;
+	size_t n, cap;
+	uint32_t *slot;  /* index + 1 into LIT, 0 empty; NULL while small */
+	size_t nslot;    /* a power of two */
+	size_t minlen;   /* the shortest literal's length */
 };
+
+#define LITSET_SMALL 8 /* up to this many, a linear search is cheaper */
+/* The prefilter needs a literal to occur, not all of it: a value's first
+ * 64 bytes are as necessary as the value and keep every pattern short (a
+ * 16 MiB value made a 128 MB Hyperscan pattern). */
+#define MAX_LITERAL_BYTES 64
 
 static struct litset prefilter_any(void)
 {
 	return (struct litset){ .any = true };
 }
 
+static struct litset prefilter_never(void)
+{
+	return (struct litset){ .any = false };
+}
+
 static void ls_free(struct litset *s)
 {
 	for (size_t i = 0; i < s->n; i++)
-		free(s->lit[i]);
+		free(s->lit[i].text);
 	free(s->lit);
-	s->lit = NULL;
-	s->n = 0;
+	free(s->slot);
+	*s = prefilter_never();
 }
 
-static void ls_add(struct litset *s, const char *lit, size_t len)
+/* FNV-1a, its bits mixed (murmur3's finalizer): the table takes the low
+ * ones, which FNV leaves alike for keys alike (ioc000001, ioc000002). */
+static uint64_t lit_hash(const char *text, size_t len)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (strlen(s->lit[i]) == len && memcmp(s->lit[i], lit, len) == 0)
-			return;
-	s->lit = xreallocarray(s->lit, s->n + 1, sizeof *s->lit);
-	s->lit[s->n++] = xstrndup(lit, len);
+	uint64_t h = eh_hash64(text, len, UINT64_C(0x9e3779b97f4a7c15));
+	h ^= h >> 33;
+	h *= UINT64_C(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64_C(0xc4ceb9fe1a85ec53);
+	return h ^ (h >> 33);
+}
+
+static bool lit_equal(const struct lit *l, const char *text, size_t len)
+{
+	return l->len == len && memcmp(l->text, text, len) == 0;
+}
+
+/* The slot where TEXT is, or the empty one where it would go. */
+static size_t ls_slot(const struct litset *s, const char *text, size_t len)
+{
+	size_t mask = s->nslot - 1, i = (size_t)lit_hash(text, len) & mask;
+	while (s->slot[i] && !lit_equal(&s->lit[s->slot[i] - 1], text, len))
+		i = (i + 1) & mask;
+	return i;
+}
+
+static void ls_rehash(struct litset *s, size_t nslot)
+{
+	free(s->slot);
+	s->nslot = nslot;
+	s->slot = xcalloc(nslot, sizeof *s->slot);
+	for (size_t k = 0; k < s->n; k++)
+		s->slot[ls_slot(s, s->lit[k].text, s->lit[k].len)] = (uint32_t)(k + 1);
+}
+
+/* The index of TEXT in S, or SIZE_MAX. */
+static size_t ls_find(const struct litset *s, const char *text, size_t len)
+{
+	if (s->slot == NULL) {
+		for (size_t i = 0; i < s->n; i++)
+			if (lit_equal(&s->lit[i], text, len))
+				return i;
+		return SIZE_MAX;
+	}
+	uint32_t at = s->slot[ls_slot(s, text, len)];
+	return at ? at - 1 : SIZE_MAX;
+}
+
+/* Adds LEN bytes of LIT unless S has them; returns their index. An empty
+ * literal occurs everywhere: S then knows nothing (ANY). */
+static size_t ls_add(struct litset *s, const char *lit, size_t len)
+{
+	if (s->any)
+		return SIZE_MAX;
+	if (len == 0) {
+		ls_free(s);
+		*s = prefilter_any();
+		return SIZE_MAX;
+	}
+	size_t at = ls_find(s, lit, len);
+	if (at != SIZE_MAX)
+		return at;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 4;
+		s->lit = xreallocarray(s->lit, s->cap, sizeof *s->lit);
+	}
+	char *copy = xmalloc(len + 1);
+	memcpy(copy, lit, len);
+	copy[len] = '\0';
+	s->lit[s->n] = (struct lit){ copy, len };
+	s->minlen = s->n == 0 || len < s->minlen ? len : s->minlen;
+	s->n++;
+	if (s->n > LITSET_SMALL && 2 * s->n > s->nslot)
+		ls_rehash(s, s->nslot ? 2 * s->nslot : 4 * LITSET_SMALL);
+	else if (s->slot)
+		s->slot[ls_slot(s, copy, len)] = (uint32_t)s->n;
+	return s->n - 1;
 }
 
 /* OR: any of both; nothing known if either side knows nothing. */
@@ -55,8 +149,13 @@ static struct litset ls_union(struct litset a, struct litset b)
 		ls_free(&b);
 		return prefilter_any();
 	}
+	if (b.n > a.n) { /* the smaller into the larger: linear in all */
+		struct litset t = a;
+		a = b;
+		b = t;
+	}
 	for (size_t i = 0; i < b.n; i++)
-		ls_add(&a, b.lit[i], strlen(b.lit[i]));
+		ls_add(&a, b.lit[i].text, b.lit[i].len);
 	ls_free(&b);
 	return a;
 }
@@ -64,13 +163,7 @@ static struct litset ls_union(struct litset a, struct litset b)
 /* How selective a set is: its shortest literal (longer is rarer). */
 static size_t ls_score(const struct litset *s)
 {
-	if (s->any || s->n == 0)
-		return 0;
-	size_t min = SIZE_MAX;
-	for (size_t i = 0; i < s->n; i++)
-		if (strlen(s->lit[i]) < min)
-			min = strlen(s->lit[i]);
-	return min;
+	return s->any || s->n == 0 ? 0 : s->minlen;
 }
 
 static bool ls_never(const struct litset *s)
@@ -84,7 +177,7 @@ static struct litset ls_best(struct litset a, struct litset b)
 	if (ls_never(&a) || ls_never(&b)) { /* one side never holds: nor does AND */
 		ls_free(&a);
 		ls_free(&b);
-		return (struct litset){ false, NULL, 0 };
+		return prefilter_never();
 	}
 	if (a.any) {
 		ls_free(&a);
@@ -117,10 +210,21 @@ static bool valid_utf8(const char *s, size_t len)
 	return true;
 }
 
+/* How much of valid UTF-8 S (LEN bytes) to keep for at most MAX bytes:
+ * whole characters only. */
+static size_t utf8_prefix(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--; /* S[MAX] continues a character: cut before it */
+	return max;
+}
+
 /* A value's literal: the text every matching field value contains. */
 static struct litset value_literals(const struct sigma_value *v)
 {
-	struct litset s = { false, NULL, 0 };
+	struct litset s = prefilter_never();
 	switch (v->kind) {
 	case SV_EQ:
 	case SV_CONTAINS:
@@ -128,7 +232,7 @@ static struct litset value_literals(const struct sigma_value *v)
 	case SV_ENDSWITH:
 		if (v->len == 0 || !valid_utf8(v->lit, v->len))
 			return prefilter_any();
-		ls_add(&s, v->lit, v->len);
+		ls_add(&s, v->lit, utf8_prefix(v->lit, v->len, MAX_LITERAL_BYTES));
 		return s;
 	case SV_GLOB: {
 		/* the longest run between wildcards */
@@ -150,7 +254,7 @@ static struct litset value_literals(const struct sigma_value *v)
 		for (size_t i = 0; i < best; i++)
 			lit[i] = (char)v->glob[best_at + i];
 		if (valid_utf8(lit, best))
-			ls_add(&s, lit, best);
+			ls_add(&s, lit, utf8_prefix(lit, best, MAX_LITERAL_BYTES));
 		else
 			s = prefilter_any();
 		free(lit);
@@ -168,7 +272,7 @@ static struct litset test_literals(const struct sigma_test *t, int row)
 		for (size_t i = 0; i < t->nvalues; i++)
 			if (t->values[i].kind == SV_NULL || (t->values[i].kind == SV_EXISTS && !t->values[i].exists))
 				return prefilter_any();
-		return (struct litset){ false, NULL, 0 };
+		return prefilter_never();
 	}
 	/* keywords search every field, binary ones included; and only fields
 	 * stored as text in the record can give literals */
@@ -227,7 +331,7 @@ static struct litset cond_literals(const struct sigma_rule_body *b, const struct
 /* A rule's condition over every log source it applies to. */
 static struct litset rule_literals(const struct eh_rule *r)
 {
-	struct litset s = { false, NULL, 0 };
+	struct litset s = prefilter_never();
 	bool first = true;
 	for (size_t row = 0; row < eh_logsource_rows; row++) {
 		if (!eh_rowset_has(r->sources, row))
@@ -247,6 +351,7 @@ static struct litset rule_literals(const struct eh_rule *r)
 
 struct literal {
 	char *text;     /* UTF-8, as the rule has it: folded unless cased */
+	size_t len;     /* its bytes: NULs may be among them */
 	uint8_t *utf16; /* what is searched: the folded text as UTF-16LE */
 	uint8_t *lowered16; /* portable engine: UTF16's bytes ASCII lowered */
 	size_t len16;
@@ -261,12 +366,14 @@ struct eh_prefilter {
 	size_t nlit;
 	uint64_t *always; /* rules without literals */
 	size_t nalways;
-	char ***rule_lits; /* per rule, for tests */
+	struct eh_prefilter_literal **rule_lits; /* per rule, for tests */
+	size_t *nrule_lits;
 	bool *rule_always;
 	enum eh_pf_engine engine; /* HYPERSCAN or PORTABLE: the one in use */
 	bool beyond_ascii;        /* some literal has a lit->beyond_ascii */
 #ifdef HAVE_HYPERSCAN
-	hs_database_t *db;
+	hs_database_t *db;         /* literals of ASCII-caseless units */
+	hs_database_t *db_classes; /* the others, as patterns */
 #endif
 };
 
@@ -310,7 +417,7 @@ static size_t unit_preimages(uint16_t u, uint16_t *out)
  * the same characters the same way, so the search is sound. */
 static void encode_literal(struct literal *l)
 {
-	size_t n = strlen(l->text);
+	size_t n = l->len;
 	char *folded = xmalloc(n + 1);
 	eh_utf8_fold(l->text, n, folded);
 	struct buf b;
@@ -366,14 +473,131 @@ static char *unit_pattern(const struct literal *l)
 }
 #endif
 
-static int cmp_str(const void *a, const void *b)
+#ifdef HAVE_HYPERSCAN
+/* The literals with (BEYOND) or without a unit that a non-ASCII unit
+ * folds to, as one database, or NULL when there are none. Without (most
+ * literals): hs_compile_lit_multi with Hyperscan's ASCII caseless flag on
+ * the UTF-16LE bytes, which finds every unit that folds to a literal's
+ * (and a few more: a byte 0x41-0x5A inside another unit; sound), and
+ * compiles faster than patterns (start-up with SigmaHQ's 3,006 Windows
+ * rules: 0.22 s of CPU instead of 0.32 s). With: patterns of unit classes
+ * (unit_pattern). Sets *FAILED when Hyperscan refuses them. */
+static hs_database_t *compile_literals(const struct eh_prefilter *pf, bool beyond, bool *failed)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	size_t n = 0;
+	for (size_t i = 0; i < pf->nlit; i++)
+		n += pf->lit[i].beyond_ascii == beyond;
+	if (n == 0)
+		return NULL;
+	char **exprs = xcalloc(n, sizeof *exprs);
+	size_t *lens = xcalloc(n, sizeof *lens);
+	unsigned *flags = xcalloc(n, sizeof *flags), *ids = xcalloc(n, sizeof *ids);
+	for (size_t i = 0, k = 0; i < pf->nlit; i++) {
+		const struct literal *l = &pf->lit[i];
+		if (l->beyond_ascii != beyond)
+			continue;
+		ids[k] = (unsigned)i;
+		exprs[k] = beyond ? unit_pattern(l) : (char *)l->utf16;
+		lens[k] = l->len16;
+		flags[k] = beyond ? 0 : HS_FLAG_CASELESS;
+		k++;
+	}
+	hs_database_t *db = NULL;
+	hs_compile_error_t *err = NULL;
+	hs_error_t rc = beyond ? hs_compile_multi((const char *const *)exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK,
+						  NULL, &db, &err)
+			       : hs_compile_lit_multi((const char *const *)exprs, flags, ids, lens, (unsigned)n,
+						      HS_MODE_BLOCK, NULL, &db, &err);
+	if (rc != HS_SUCCESS) {
+		hs_free_compile_error(err);
+		db = NULL;
+		*failed = true;
+	}
+	for (size_t k = 0; beyond && k < n; k++)
+		free(exprs[k]);
+	free(exprs);
+	free(lens);
+	free(flags);
+	free(ids);
+	return db;
 }
+#endif
 
 struct eh_prefilter *eh_prefilter_build(const struct eh_ruleset *rs)
 {
 	return eh_prefilter_build_with(rs, EH_PF_DEFAULT);
+}
+
+/* Hyperscan's compile time grows with the literals (an IOC list of
+ * 200,000 took 5 s); past this many distinct ones, every literal is cut
+ * to the longest length that keeps them within it: a literal's start
+ * occurs wherever it does, so the prefilter stays sound, only less
+ * selective. SigmaHQ's Windows rules give 9,008. */
+#define MAX_LITERALS 50000
+
+/* S with each literal cut to its first CUT bytes (whole characters). */
+static struct litset cut_literals(const struct litset *s, size_t cut)
+{
+	struct litset c = s->any ? prefilter_any() : prefilter_never();
+	for (size_t k = 0; k < s->n; k++)
+		ls_add(&c, s->lit[k].text, utf8_prefix(s->lit[k].text, s->lit[k].len, cut));
+	return c;
+}
+
+/* How many distinct literals the N SETS hold, each cut to CUT bytes. */
+static size_t distinct_literals(const struct litset *sets, size_t n, size_t cut)
+{
+	struct litset all = prefilter_never();
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < sets[i].n; k++)
+			ls_add(&all, sets[i].lit[k].text, utf8_prefix(sets[i].lit[k].text, sets[i].lit[k].len, cut));
+	size_t count = all.n;
+	ls_free(&all);
+	return count;
+}
+
+/* The longest cut (at most MAX_LITERAL_BYTES) that leaves the N SETS at
+ * most MAX_LITERALS distinct literals (1 if none does). */
+static size_t literal_cut(const struct litset *sets, size_t n)
+{
+	if (distinct_literals(sets, n, MAX_LITERAL_BYTES) <= MAX_LITERALS)
+		return MAX_LITERAL_BYTES;
+	size_t lo = 1, hi = MAX_LITERAL_BYTES - 1; /* the answer is in [lo, hi] */
+	while (lo < hi) {
+		size_t mid = (lo + hi + 1) / 2;
+		if (distinct_literals(sets, n, mid) <= MAX_LITERALS)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+/* Rule I (of literals S) in PF: an always-candidate, or its literals
+ * added to ALL (each distinct literal once) with I among their rules. */
+static void add_rule(struct eh_prefilter *pf, size_t i, struct litset *s, struct litset *all)
+{
+	if (s->any) {
+		pf->always[i / 64] |= UINT64_C(1) << (i % 64);
+		pf->rule_always[i] = true;
+		pf->nalways++;
+		return;
+	}
+	pf->rule_lits[i] = xcalloc(s->n + 1, sizeof *pf->rule_lits[i]);
+	pf->nrule_lits[i] = s->n;
+	for (size_t k = 0; k < s->n; k++) {
+		size_t id = ls_add(all, s->lit[k].text, s->lit[k].len);
+		if (id >= pf->nlit) { /* a new one */
+			pf->lit = xreallocarray(pf->lit, all->cap, sizeof *pf->lit);
+			memset(&pf->lit[id], 0, sizeof pf->lit[id]);
+			pf->nlit = id + 1;
+		}
+		struct literal *l = &pf->lit[id];
+		if ((l->nrules & (l->nrules - 1)) == 0) /* 0, 1, 2, 4...: double */
+			l->rules = xreallocarray(l->rules, l->nrules ? 2 * l->nrules : 1, sizeof *l->rules);
+		l->rules[l->nrules++] = i;
+		pf->rule_lits[i][k] = (struct eh_prefilter_literal){ all->lit[id].text, all->lit[id].len };
+	}
 }
 
 struct eh_prefilter *eh_prefilter_build_with(const struct eh_ruleset *rs, enum eh_pf_engine engine)
@@ -384,75 +608,44 @@ struct eh_prefilter *eh_prefilter_build_with(const struct eh_ruleset *rs, enum e
 	pf->words = (pf->nrules + 63) / 64 + 1;
 	pf->always = xcalloc(pf->words, sizeof *pf->always);
 	pf->rule_lits = xcalloc(pf->nrules + 1, sizeof *pf->rule_lits);
+	pf->nrule_lits = xcalloc(pf->nrules + 1, sizeof *pf->nrule_lits);
 	pf->rule_always = xcalloc(pf->nrules + 1, sizeof *pf->rule_always);
-	/* every distinct literal once, with the rules that need it */
-	char **all = NULL;
-	size_t nall = 0;
+	struct litset *sets = xcalloc(pf->nrules + 1, sizeof *sets);
+	for (size_t i = 0; i < pf->nrules; i++) /* unmapped: never fires */
+		sets[i] = eh_rowset_empty(eh_ruleset_rule(rs, i)->sources) ? prefilter_never()
+									 : rule_literals(eh_ruleset_rule(rs, i));
+	size_t cut = literal_cut(sets, pf->nrules);
+	/* every distinct literal once (ALL's index is its id), with the
+	 * rules that need it */
+	struct litset all = prefilter_never();
 	for (size_t i = 0; i < pf->nrules; i++) {
-		const struct eh_rule *r = eh_ruleset_rule(rs, i);
-		if (eh_rowset_empty(r->sources)) /* unmapped: never fires */
-			continue;
-		struct litset s = rule_literals(r);
-		if (ls_never(&s)) /* cannot fire on any log source it names */
-			continue;
-		if (s.any) {
-			pf->always[i / 64] |= UINT64_C(1) << (i % 64);
-			pf->rule_always[i] = true;
-			pf->nalways++;
-			ls_free(&s);
-			continue;
-		}
-		pf->rule_lits[i] = xcalloc(s.n + 1, sizeof(char *));
-		for (size_t k = 0; k < s.n; k++) {
-			pf->rule_lits[i][k] = xstrdup(s.lit[k]);
-			all = xreallocarray(all, nall + 1, sizeof *all);
-			all[nall++] = s.lit[k];
-		}
-		free(s.lit);
+		struct litset s = cut_literals(&sets[i], cut);
+		if (!ls_never(&s)) /* else it cannot fire on any log source it names */
+			add_rule(pf, i, &s, &all);
+		ls_free(&s);
+		ls_free(&sets[i]);
 	}
-	if (nall > 0) /* qsort(NULL, 0) is undefined (UBSan, fuzz_rule) */
-		qsort(all, nall, sizeof *all, cmp_str);
-	for (size_t i = 0; i < nall; i++) {
-		if (pf->nlit && strcmp(pf->lit[pf->nlit - 1].text, all[i]) == 0) {
-			free(all[i]);
-			continue;
-		}
-		pf->lit = xreallocarray(pf->lit, pf->nlit + 1, sizeof *pf->lit);
-		struct literal *l = &pf->lit[pf->nlit++];
-		memset(l, 0, sizeof *l);
-		l->text = all[i];
+	free(sets);
+	for (size_t i = 0; i < pf->nlit; i++) {
+		struct literal *l = &pf->lit[i];
+		l->text = all.lit[i].text; /* taken over from ALL */
+		l->len = all.lit[i].len;
 		encode_literal(l);
 		pf->beyond_ascii = pf->beyond_ascii || l->beyond_ascii;
 	}
-	free(all);
-	for (size_t i = 0; i < pf->nrules; i++)
-		for (char **p = pf->rule_lits[i]; p && *p; p++) {
-			char *key = *p;
-			struct literal *l = bsearch(&key, pf->lit, pf->nlit, sizeof *pf->lit, cmp_str);
-			l->rules = xreallocarray(l->rules, l->nrules + 1, sizeof *l->rules);
-			l->rules[l->nrules++] = i;
-		}
+	free(all.lit);
+	free(all.slot);
 #ifdef HAVE_HYPERSCAN
 	if (pf->engine == EH_PF_HYPERSCAN && pf->nlit) {
-		char **exprs = xcalloc(pf->nlit, sizeof *exprs);
-		unsigned *flags = xcalloc(pf->nlit, sizeof *flags), *ids = xcalloc(pf->nlit, sizeof *ids);
-		for (size_t i = 0; i < pf->nlit; i++) {
-			exprs[i] = unit_pattern(&pf->lit[i]);
-			ids[i] = (unsigned)i;
-		}
-		hs_compile_error_t *err = NULL;
-		if (hs_compile_multi((const char *const *)exprs, flags, ids, (unsigned)pf->nlit, HS_MODE_BLOCK, NULL,
-				     &pf->db, &err) != HS_SUCCESS) {
-			/* the portable engine takes over */
-			hs_free_compile_error(err);
-			pf->db = NULL;
+		bool failed = false;
+		pf->db = compile_literals(pf, false, &failed);
+		pf->db_classes = compile_literals(pf, true, &failed);
+		if (failed) { /* the portable engine takes over */
+			hs_free_database(pf->db);
+			hs_free_database(pf->db_classes);
+			pf->db = pf->db_classes = NULL;
 			pf->engine = EH_PF_PORTABLE;
 		}
-		for (size_t i = 0; i < pf->nlit; i++)
-			free(exprs[i]);
-		free(exprs);
-		free(flags);
-		free(ids);
 	}
 #endif
 	return pf;
@@ -469,16 +662,15 @@ void eh_prefilter_free(struct eh_prefilter *pf)
 		free(pf->lit[i].rules);
 	}
 	free(pf->lit);
-	for (size_t i = 0; i < pf->nrules; i++) {
-		for (char **p = pf->rule_lits[i]; p && *p; p++)
-			free(*p);
-		free(pf->rule_lits[i]);
-	}
+	for (size_t i = 0; i < pf->nrules; i++)
+		free(pf->rule_lits[i]); /* their text is the literals' */
 	free(pf->rule_lits);
+	free(pf->nrule_lits);
 	free(pf->rule_always);
 	free(pf->always);
 #ifdef HAVE_HYPERSCAN
 	hs_free_database(pf->db);
+	hs_free_database(pf->db_classes);
 #endif
 	free(pf);
 }
@@ -493,10 +685,12 @@ size_t eh_prefilter_rules_without_literals(const struct eh_prefilter *pf)
 	return pf->nalways;
 }
 
-const char *const *eh_prefilter_rule_literals(const struct eh_prefilter *pf, size_t i, bool *always)
+const struct eh_prefilter_literal *eh_prefilter_rule_literals(const struct eh_prefilter *pf, size_t i, size_t *n,
+								bool *always)
 {
 	*always = pf->rule_always[i];
-	return (const char *const *)pf->rule_lits[i];
+	*n = pf->nrule_lits[i];
+	return pf->rule_lits[i];
 }
 
 bool eh_prefilter_have_hyperscan(void)
@@ -522,7 +716,9 @@ struct eh_prefilter_scan *eh_prefilter_scan_new(const struct eh_prefilter *pf)
 	sc->record_set = xcalloc(pf->words, sizeof *sc->record_set);
 	sc->chunk_set = xcalloc(pf->words, sizeof *sc->chunk_set);
 #ifdef HAVE_HYPERSCAN
-	if (pf->db && hs_alloc_scratch(pf->db, &sc->scratch) != HS_SUCCESS)
+	/* one scratch for both: the second call grows it to fit */
+	if ((pf->db && hs_alloc_scratch(pf->db, &sc->scratch) != HS_SUCCESS) ||
+	    (pf->db_classes && hs_alloc_scratch(pf->db_classes, &sc->scratch) != HS_SUCCESS))
 		abort(); /* only fails for want of memory */
 #endif
 	return sc;
@@ -641,9 +837,12 @@ bool eh_prefilter_scan_chunk(struct eh_prefilter_scan *sc, const uint8_t *data, 
 {
 	sc->n = 0;
 #ifdef HAVE_HYPERSCAN
-	if (sc->pf->db)
-		hs_scan(sc->pf->db, (const char *)data, (unsigned)len, 0, sc->scratch, on_match, sc);
-	else
+	if (sc->pf->engine == EH_PF_HYPERSCAN) {
+		if (sc->pf->db)
+			hs_scan(sc->pf->db, (const char *)data, (unsigned)len, 0, sc->scratch, on_match, sc);
+		if (sc->pf->db_classes)
+			hs_scan(sc->pf->db_classes, (const char *)data, (unsigned)len, 0, sc->scratch, on_match, sc);
+	} else
 #endif
 		scan_portable(sc, data, len);
 	if (sc->n > 1)

@@ -15,11 +15,16 @@
 #include "evtxhunt/utf.h"
 #include "evtxhunt/util.h"
 
-/* The compile context: where errors point. */
+/* The compile context: where errors point, and what the rule has made
+ * so far against its bounds. */
 struct cc {
 	const char *file;
 	struct eh_rule_error *err;
 	bool failed;
+	const struct sigma_budget *set_left; /* what the rule set has left */
+	size_t written;                      /* values as written in the YAML */
+	size_t values;                       /* values after modifier expansion */
+	size_t bytes;                        /* their text */
 };
 
 static void sigma_compile_fail(struct cc *cc, const struct ynode *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -185,9 +190,55 @@ static void sigma_compile_fold(struct tokens *tk)
 	free(text);
 }
 
+/* ---- bounds on what one rule expands into --------------------------- */
+
+/* windash makes up to 5^4 = 625 values of one, base64offset 3 (each of
+ * them up to 2.7 times as long with wide), expand one per combination of
+ * placeholder values: a few kilobytes of YAML became gigabytes and
+ * minutes of Hyperscan compilation. Every value costs the matcher and the
+ * prefilter (at most one literal of at most 64 bytes each: literals and
+ * pattern size follow from the values), so a rule's values are bounded,
+ * and what modifiers add beyond the values written more tightly.
+ * Measured over SigmaHQ's rules/windows, rules-threat-hunting/windows and
+ * rules-emerging-threats (3,006 rules, 42,419 values in all): at most
+ * 4,432 values (driver_load_win_vuln_drivers.yml, a hash list), 219,165
+ * bytes of them, and 156 added by modifiers in one rule (psexec flags,
+ * windash). The limits leave a margin of over 100x (320x for what
+ * modifiers add) and admit IOC lists of 100,000s of values. */
+#define MAX_RULE_VALUES 500000
+#define MAX_RULE_EXPANDED 50000
+#define MAX_RULE_BYTES (64u << 20)
+
+/* Whether COUNT more values of BYTES in all fit the rule and the rule
+ * set; if not, the rule fails at N, naming the limit. */
+static bool values_fit(struct cc *cc, const struct ynode *n, size_t count, size_t bytes)
+{
+	size_t values = cc->values + count, expanded = values > cc->written ? values - cc->written : 0;
+	if (cc->failed)
+		return false;
+	if (expanded > MAX_RULE_EXPANDED)
+		sigma_compile_fail(cc, n, "windash, base64offset and expand make more than %d values of the %zu written "
+				   "(the limit for one rule)", MAX_RULE_EXPANDED, cc->written);
+	else if (values > MAX_RULE_VALUES)
+		sigma_compile_fail(cc, n, "more than %d values after modifiers (the limit for one rule)", MAX_RULE_VALUES);
+	else if (cc->bytes + bytes > MAX_RULE_BYTES)
+		sigma_compile_fail(cc, n, "more than %u bytes of values after modifiers (the limit for one rule)",
+				   MAX_RULE_BYTES);
+	else if (cc->set_left && (values > cc->set_left->values || cc->bytes + bytes > cc->set_left->bytes))
+		sigma_compile_fail(cc, n, "the rules loaded take more than %d values or %u bytes of values after modifiers "
+				   "(the limit for all rules together, which bounds the time to compile them)",
+				   SIGMA_SET_MAX_VALUES, SIGMA_SET_MAX_BYTES);
+	if (cc->failed)
+		return false;
+	cc->values = values;
+	cc->bytes += bytes;
+	return true;
+}
+
 static struct sigma_value *new_value(struct sigma_test *t)
 {
-	t->values = xreallocarray(t->values, t->nvalues + 1, sizeof *t->values);
+	if ((t->nvalues & (t->nvalues - 1)) == 0) /* 0, 1, 2, 4...: double */
+		t->values = xreallocarray(t->values, t->nvalues ? 2 * t->nvalues : 1, sizeof *t->values);
 	struct sigma_value *v = &t->values[t->nvalues++];
 	memset(v, 0, sizeof *v);
 	return v;
@@ -212,6 +263,7 @@ static void make_value(struct sigma_value *v, struct tokens *tk, unsigned mods)
 			v->lit[i] = (char)tk->t[i];
 		v->lit[tk->n] = '\0';
 		v->len = tk->n;
+		v->has_nul = memchr(v->lit, '\0', v->len) != NULL;
 		return;
 	}
 	v->kind = SV_GLOB;
@@ -225,14 +277,17 @@ static void make_value(struct sigma_value *v, struct tokens *tk, unsigned mods)
 		v->glob[v->glen++] = GLOB_STAR;
 }
 
-/* Expands windash alternatives of one value: 5^k for k dash places. */
-static void push_windash(struct sigma_test *t, const struct tokens *src, unsigned mods)
+/* Expands windash alternatives of one value (N): 5^k for k dash places. */
+static void push_windash(struct cc *cc, struct sigma_test *t, const struct ynode *n, const struct tokens *src,
+			 unsigned mods)
 {
 	size_t places[MAX_WINDASH_PLACES];
 	size_t k = windash_places(src, places);
 	size_t combos = 1;
 	for (size_t i = 0; i < k; i++)
 		combos *= NWINDASH;
+	if (!values_fit(cc, n, combos, combos * (src->n + 2 * k))) /* a dash is up to 3 bytes */
+		return;
 	for (size_t c = 0; c < combos; c++) {
 		struct tokens tk = { 0 };
 		size_t code = c, p = 0;
@@ -287,8 +342,14 @@ static void push_literal(struct sigma_test *t, const char *s, size_t len, unsign
 /* base64 / base64offset, after the optional UTF-16 encoding. base64offset
  * gives the three encodings of the value at byte offsets 0, 1 and 2 of the
  * encoded stream, without the characters that depend on its neighbours. */
-static void push_base64(struct sigma_test *t, const char *s, size_t len, unsigned mods)
+static void push_base64(struct cc *cc, struct sigma_test *t, const struct ynode *n, unsigned mods)
 {
+	const char *s = n->text;
+	size_t len = n->len;
+	/* base64 of UTF-16 is at most 4/3 x 2 x 2 bytes a byte (+ padding) */
+	size_t each = ((mods & MOD_ENCODING) ? 4 * len + 2 : len) / 3 * 4 + 4;
+	if (!values_fit(cc, n, mods & MOD_BASE64 ? 1 : 3, (mods & MOD_BASE64 ? 1 : 3) * each))
+		return;
 	struct buf raw, enc;
 	buf_init(&raw);
 	buf_init(&enc);
@@ -517,6 +578,8 @@ static void compile_scalar(struct cc *cc, struct sigma_test *t, const struct yno
 			sigma_compile_fail(cc, n, "'exists' takes true or false");
 			return;
 		}
+		if (!values_fit(cc, n, 1, 0))
+			return;
 		struct sigma_value *v = new_value(t);
 		v->kind = SV_EXISTS;
 		v->exists = yes;
@@ -527,13 +590,16 @@ static void compile_scalar(struct cc *cc, struct sigma_test *t, const struct yno
 			sigma_compile_fail(cc, n, "null cannot take modifiers");
 			return;
 		}
-		new_value(t)->kind = SV_NULL;
+		if (values_fit(cc, n, 1, 0))
+			new_value(t)->kind = SV_NULL;
 		return;
 	}
+	if ((mods & (MOD_RE | MOD_CIDR | MOD_FIELDREF | MOD_COMPARE)) && !values_fit(cc, n, 1, n->len))
+		return; /* a regex, network, reference or number: one value */
 	if (mods & MOD_RE) {
 		compile_re(cc, t, n, mods);
 	} else if (mods & MOD_BASE64_ANY) {
-		push_base64(t, n->text, n->len, mods);
+		push_base64(cc, t, n, mods);
 	} else if (mods & MOD_CIDR) {
 		struct sigma_value *v = new_value(t);
 		v->kind = SV_CIDR;
@@ -561,11 +627,18 @@ static void compile_scalar(struct cc *cc, struct sigma_test *t, const struct yno
 		struct tokens tk = { 0 };
 		tokenize(n->text, n->len, &tk);
 		if (mods & MOD_WINDASH)
-			push_windash(t, &tk, mods);
-		else
+			push_windash(cc, t, n, &tk, mods);
+		else if (values_fit(cc, n, 1, tk.n))
 			make_value(new_value(t), &tk, mods);
 		free(tk.t);
 	}
+}
+
+/* A value as the YAML has it (before modifiers make more of it). */
+static void compile_written(struct cc *cc, struct sigma_test *t, const struct ynode *n, unsigned mods)
+{
+	cc->written++;
+	compile_scalar(cc, t, n, mods);
 }
 
 /* "Field|mod|mod" to a test with its field and modifier flags. */
@@ -639,9 +712,9 @@ static void compile_test(struct cc *cc, struct sigma_test *t, const struct ynode
 			return;
 		}
 		for (size_t i = 0; i < val->n && !cc->failed; i++)
-			compile_scalar(cc, t, val->items[i], mods);
+			compile_written(cc, t, val->items[i], mods);
 	} else {
-		compile_scalar(cc, t, val, mods);
+		compile_written(cc, t, val, mods);
 	}
 }
 
@@ -660,9 +733,9 @@ static void compile_keywords(struct cc *cc, struct sigma_map *m, const struct yn
 	m->tests = xcalloc(1, sizeof *m->tests);
 	if (list->type == Y_SEQ)
 		for (size_t i = 0; i < list->n && !cc->failed; i++)
-			compile_scalar(cc, &m->tests[0], list->items[i], MOD_CONTAINS);
+			compile_written(cc, &m->tests[0], list->items[i], MOD_CONTAINS);
 	else
-		compile_scalar(cc, &m->tests[0], list, MOD_CONTAINS);
+		compile_written(cc, &m->tests[0], list, MOD_CONTAINS);
 }
 
 static void compile_selection(struct cc *cc, struct sigma_selection *sel, const struct ynode *key,
@@ -1051,9 +1124,10 @@ void eh_rule_free(struct eh_rule *r)
 	free(r);
 }
 
-int sigma_compile(const struct ynode *doc, const char *file, struct eh_rule **out, struct eh_rule_error *err)
+int sigma_compile(const struct ynode *doc, const char *file, const struct sigma_budget *left, struct eh_rule **out,
+		  struct eh_rule_error *err, struct sigma_budget *used)
 {
-	struct cc cc = { file, err, false };
+	struct cc cc = { .file = file, .err = err, .set_left = left };
 	struct eh_rule *r = xcalloc(1, sizeof *r);
 	*out = NULL;
 	memset(err, 0, sizeof *err);
@@ -1124,6 +1198,8 @@ int sigma_compile(const struct ynode *doc, const char *file, struct eh_rule **ou
 	if (r->body->cond == NULL)
 		goto fail;
 	*out = r;
+	if (used)
+		*used = (struct sigma_budget){ cc.values, cc.bytes };
 	return 0;
 fail:
 	eh_rule_free(r);

@@ -18,6 +18,7 @@ struct eh_ruleset *eh_ruleset_new(void)
 {
 	struct eh_ruleset *rs = xcalloc(1, sizeof(struct eh_ruleset));
 	rs->wanted = xcalloc(eh_logsource_words(), sizeof *rs->wanted);
+	rs->left = (struct sigma_budget){ SIGMA_SET_MAX_VALUES, SIGMA_SET_MAX_BYTES };
 	return rs;
 }
 
@@ -86,10 +87,13 @@ size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char 
 		}
 		struct eh_rule *rule;
 		struct eh_rule_error err;
-		if (sigma_compile(doc, name, &rule, &err) != 0) {
+		struct sigma_budget used;
+		if (sigma_compile(doc, name, &rs->left, &rule, &err, &used) != 0) {
 			sigma_load_error(rs, name, err.line, err.column, err.reason);
 			continue;
 		}
+		rs->left.values -= used.values;
+		rs->left.bytes -= used.bytes;
 		rule->content_hash = eh_hash64(text, len, UINT64_C(0x9e3779b97f4a7c15) * (i + 1));
 		sigma_intern_rule(rs, rule);
 		rs->rules = xreallocarray(rs->rules, rs->nrules + 1, sizeof *rs->rules);

@@ -191,6 +191,12 @@ static bool value_match(const struct sigma_value *v, const struct sigma_view *vi
 static bool value_holds(const struct sigma_test *t, const struct sigma_value *v, const struct sigma_view *view)
 {
 	if (t->field == NULL) {
+		/* one search over all folded values instead of one per field
+		 * (a list of 50,000 keywords took 17 s over a few thousand
+		 * events): each value ends in a NUL, so a literal without one is
+		 * found in the buffer only where one value contains it */
+		if (v->kind == SV_CONTAINS && !v->cased && v->len > 0 && !v->has_nul)
+			return memmem(view->folded_all, view->folded_all_len, v->lit, v->len) != NULL;
 		for (size_t i = 0; i < view->nfields; i++)
 			if (value_match(v, view, (int32_t)i))
 				return true;
@@ -451,6 +457,8 @@ void sigma_view_prepare(struct eh_matcher *m, const struct eh_event *ev, struct 
 	view->slot = m->slot;
 	view->next = m->next;
 	view->folded = m->folded_at;
+	view->folded_all = m->folded.data ? m->folded.data : "";
+	view->folded_all_len = m->folded.len;
 }
 
 void sigma_view_done(struct sigma_view *view)

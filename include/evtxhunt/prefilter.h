@@ -32,8 +32,14 @@ void eh_prefilter_free(struct eh_prefilter *pf);
 /* Literals in the scan, and rules that have none (always candidates). */
 size_t eh_prefilter_literals(const struct eh_prefilter *pf);
 size_t eh_prefilter_rules_without_literals(const struct eh_prefilter *pf);
-/* The literals of rule I (UTF-8, folded), for tests; NULL-terminated. */
-const char *const *eh_prefilter_rule_literals(const struct eh_prefilter *pf, size_t i, bool *always);
+/* A literal: LEN bytes of UTF-8 (folded), NULs among them possibly. */
+struct eh_prefilter_literal {
+	const char *text;
+	size_t len;
+};
+/* The *N literals of rule I, for tests; valid while PF is. */
+const struct eh_prefilter_literal *eh_prefilter_rule_literals(const struct eh_prefilter *pf, size_t i, size_t *n,
+								bool *always);
 /* Which multi-literal search PF uses ("hyperscan" or "portable"). */
 const char *eh_prefilter_engine(const struct eh_prefilter *pf);
 /* Whether this build has Hyperscan. */

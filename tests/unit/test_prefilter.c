@@ -51,21 +51,32 @@ static int cmp(const void *a, const void *b)
 }
 
 /* The literals of the first rule of RS as a set: sorted and joined with
- * '|' (their order is the prefilter's business); "ANY" when it has none
- * (always a candidate), "" when it can never fire. */
+ * '|' (their order is the prefilter's business), a NUL in them shown as
+ * \0; "ANY" when it has none (always a candidate), "" when it can never
+ * fire. */
 static const char *literal_set(const struct eh_ruleset *rs, enum eh_pf_engine engine)
 {
 	static char out[1024];
 	struct eh_prefilter *pf = build(rs, engine);
 	bool always;
-	const char *const *l = eh_prefilter_rule_literals(pf, 0, &always);
+	size_t n;
+	const struct eh_prefilter_literal *l = eh_prefilter_rule_literals(pf, 0, &n, &always);
 	out[0] = '\0';
 	if (always)
 		strcpy(out, "ANY");
+	char shown[64][80];
 	const char *sorted[64];
-	size_t n = 0;
-	for (; l && *l && n < 64; l++)
-		sorted[n++] = *l;
+	for (size_t i = 0; i < n && i < 64; i++) {
+		size_t k = 0;
+		for (size_t j = 0; j < l[i].len && k + 3 < sizeof shown[i]; j++)
+			if (l[i].text[j] == '\0')
+				shown[i][k++] = '\\', shown[i][k++] = '0';
+			else
+				shown[i][k++] = l[i].text[j];
+		shown[i][k] = '\0';
+		sorted[i] = shown[i];
+	}
+	n = n < 64 ? n : 64;
 	qsort(sorted, n, sizeof *sorted, cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (out[0])
@@ -118,13 +129,15 @@ ENGINE_TEST(literals, only_text_fields_and_literal_modifiers)
 			 " -e | /e | \xe2\x80\x93" "e | \xe2\x80\x94" "e | \xe2\x80\x95" "e ");
 }
 
-/* A chunk holding one record with TEXT (UTF-8, BMP) as UTF-16LE, SHIFT
- * bytes into it (strings in binary XML need not be aligned). */
-static void chunk_with_at(uint8_t *c, const char *text, size_t shift)
+/* A chunk holding one record with LEN bytes of TEXT (UTF-8, BMP; NULs
+ * too) as UTF-16LE, SHIFT bytes into it (strings in binary XML need not
+ * be aligned). */
+static void chunk_with_bytes(uint8_t *c, const char *text, size_t len, size_t shift)
 {
 	uint16_t units[1024];
 	size_t n = 0;
-	for (const unsigned char *p = (const unsigned char *)text; *p && n < 1024; n++) {
+	const unsigned char *end = (const unsigned char *)text + len;
+	for (const unsigned char *p = (const unsigned char *)text; p < end && n < 1024; n++) {
 		if (p[0] < 0x80)
 			units[n] = *p++;
 		else if (p[0] < 0xe0)
@@ -144,6 +157,11 @@ static void chunk_with_at(uint8_t *c, const char *text, size_t shift)
 	}
 	put_le32(c + pos + size - 4, size);
 	put_le32(c + 48, pos + size);
+}
+
+static void chunk_with_at(uint8_t *c, const char *text, size_t shift)
+{
+	chunk_with_bytes(c, text, strlen(text), shift);
 }
 
 static void chunk_with(uint8_t *c, const char *text)
@@ -302,4 +320,103 @@ ENGINE_TEST(scan, every_folding_letter_both_ways)
 		eh_ruleset_free(rs);
 		buf_free(&yaml);
 	}
+}
+
+/* A rule value may hold a NUL ("\0" in YAML): literals are bytes with a
+ * length, never C strings. Cut at the NUL, "\0" beside another literal
+ * became an empty literal that crashed Hyperscan at start-up. */
+ENGINE_TEST(literals, a_nul_is_part_of_the_literal)
+{
+	cr_assert_str_eq(literals(engine, "  a:\n    Image|endswith: '\\\\x.exe'\n  b:\n    CommandLine|contains: \"\\0\"\n"
+				  "  condition: 1 of a*\n"),
+			 "\\x.exe");
+	cr_assert_str_eq(literals(engine, "  a:\n    Image|endswith: '\\\\x.exe'\n  b:\n    CommandLine|contains: \"\\0\"\n"
+				  "  condition: a or b\n"),
+			 "\\0|\\x.exe");
+	cr_assert_str_eq(literals(engine, "  a:\n    CommandLine|contains: \"x\\0yz\"\n  condition: a\n"), "x\\0yz");
+}
+
+/* Duplicates go, and only duplicates: two values alike up to a NUL are
+ * two literals (strlen made them one, "a"). */
+ENGINE_TEST(literals, dedupe_keeps_literals_that_differ_after_a_nul)
+{
+	cr_assert_str_eq(literals(engine, "  a:\n    CommandLine|contains:\n      - \"a\\0b\"\n      - \"a\\0c\"\n"
+				  "      - \"a\\0b\"\n      - 'A'\n  condition: a\n"),
+			 "a|a\\0b|a\\0c");
+}
+
+/* Many values, many duplicates: each distinct literal once, over rules. */
+ENGINE_TEST(literals, dedupe_of_a_long_list)
+{
+	struct buf yaml;
+	buf_init(&yaml);
+	for (int rule = 0; rule < 2; rule++) {
+		buf_addf(&yaml, "%s" HEAD "  a:\n    CommandLine|contains:\n", rule ? "---\n" : "");
+		for (int i = 0; i < 30000; i++)
+			buf_addf(&yaml, "      - 'ioc%d'\n", i % 20000);
+		buf_adds(&yaml, "  condition: a\n");
+	}
+	struct eh_ruleset *rs = load(yaml.data);
+	struct eh_prefilter *pf = build(rs, engine);
+	cr_assert_eq(eh_prefilter_literals(pf), 20000);
+	bool always;
+	size_t n;
+	eh_prefilter_rule_literals(pf, 1, &n, &always);
+	cr_assert_eq(n, 20000);
+	eh_prefilter_free(pf);
+	eh_ruleset_free(rs);
+	buf_free(&yaml);
+}
+
+/* A record holding the NUL-bearing value is kept, one without it not. */
+ENGINE_TEST(scan, finds_a_literal_with_a_nul)
+{
+	struct eh_ruleset *rs = load(HEAD "  a:\n    CommandLine|contains: \"a\\0b\"\n  condition: a\n");
+	struct eh_prefilter *pf = build(rs, engine);
+	struct eh_prefilter_scan *sc = eh_prefilter_scan_new(pf);
+	static uint8_t c[EH_CHUNK_SIZE];
+	chunk_with_bytes(c, "xxA\0By", 7, 0);
+	cr_assert(eh_prefilter_scan_chunk(sc, c, EH_CHUNK_SIZE), "a, NUL, b: kept");
+	chunk_with_bytes(c, "xxab y", 6, 0);
+	cr_assert_not(eh_prefilter_scan_chunk(sc, c, EH_CHUNK_SIZE), "a, b without the NUL: not kept");
+	eh_prefilter_scan_free(sc);
+	eh_prefilter_free(pf);
+	eh_ruleset_free(rs);
+}
+
+/* The prefilter looks for a value's first 64 bytes: as necessary as the
+ * value, and the pattern stays short. */
+ENGINE_TEST(literals, long_values_give_their_first_64_bytes)
+{
+	char det[512];
+	snprintf(det, sizeof det, "  a:\n    CommandLine|contains: '%0100d'\n  condition: a\n", 7);
+	char want[65];
+	snprintf(want, sizeof want, "%064d", 0);
+	cr_assert_str_eq(literals(engine, det), want);
+}
+
+/* Past 50,000 distinct literals every literal is cut to the longest
+ * length that keeps them within it (Hyperscan took 5 s for 200,000):
+ * still sound, every value's record kept. */
+ENGINE_TEST(literals, past_50000_literals_they_are_cut_and_still_found)
+{
+	struct buf yaml;
+	buf_init(&yaml);
+	buf_adds(&yaml, HEAD "  a:\n    CommandLine|contains:\n");
+	for (int i = 0; i < 60000; i++)
+		buf_addf(&yaml, "      - 'ioc%06d'\n", i);
+	buf_adds(&yaml, "  condition: a\n");
+	struct eh_ruleset *rs = load(yaml.data);
+	struct eh_prefilter *pf = build(rs, engine);
+	cr_assert_eq(eh_prefilter_literals(pf), 6000, "ioc00000 to ioc05999: cut to 8 bytes");
+	struct eh_prefilter_scan *sc = eh_prefilter_scan_new(pf);
+	static uint8_t c[EH_CHUNK_SIZE];
+	chunk_with(c, "x IOC059999 y");
+	cr_assert(eh_prefilter_scan_chunk(sc, c, EH_CHUNK_SIZE), "the last value's record kept");
+	chunk_with(c, "x ioc1 y");
+	cr_assert_not(eh_prefilter_scan_chunk(sc, c, EH_CHUNK_SIZE), "a record without any value's start: not kept");
+	eh_prefilter_scan_free(sc);
+	eh_prefilter_free(pf);
+	eh_ruleset_free(rs);
+	buf_free(&yaml);
 }

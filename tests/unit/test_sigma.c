@@ -681,3 +681,56 @@ Test(expand, a_bad_placeholders_file_is_refused)
 	free(cause);
 	unlink(path);
 }
+
+/* What one rule expands into is bounded: the value that takes it past a
+ * limit is where the error points, and the error names the limit. */
+Test(bounds, windash_past_the_limit_of_one_rule_is_refused_where_it_is)
+{
+	struct buf yaml;
+	buf_init(&yaml);
+	buf_adds(&yaml, HEAD "  sel:\n    CommandLine|windash|contains:\n");
+	for (int i = 0; i < 200; i++) /* 4 dash places: 625 values of each */
+		buf_addf(&yaml, "      - ' -a%d -b -c -d'\n", i);
+	buf_adds(&yaml, "  condition: sel\n");
+	struct eh_ruleset *rs;
+	const struct eh_rule_error *e = rejection(&rs, yaml.data);
+	cr_assert_eq(e->line, 9 + 80, "the 81st value (line 9 is the first)");
+	cr_assert_eq(e->column, 9);
+	cr_assert_str_eq(e->reason, "windash, base64offset and expand make more than 50000 values of the 81 written "
+				    "(the limit for one rule)");
+	eh_ruleset_free(rs);
+	buf_free(&yaml);
+}
+
+Test(bounds, plain_lists_load_and_the_rule_set_is_bounded_in_all)
+{
+	struct buf yaml;
+	buf_init(&yaml);
+	for (int rule = 0; rule < 3; rule++) {
+		buf_addf(&yaml, "%s" HEAD "  sel:\n    CommandLine|contains:\n", rule ? "---\n" : "");
+		for (int i = 0; i < 200000; i++)
+			buf_addf(&yaml, "      - 'ioc%d'\n", i);
+		buf_adds(&yaml, "  condition: sel\n");
+	}
+	struct eh_ruleset *rs = eh_ruleset_new();
+	eh_ruleset_load_text(rs, "set.yml", yaml.data, yaml.len);
+	cr_assert_eq(eh_ruleset_count(rs), 2, "two lists of 200,000 fit the set's 500,000 values");
+	cr_assert_eq(eh_ruleset_error_count(rs), 1);
+	const struct eh_rule_error *e = eh_ruleset_error(rs, 0);
+	cr_assert_eq(e->line, 2 * 200010 + 9 + 100000, "the 100,001st value of the third rule");
+	cr_assert_str_eq(e->reason, "the rules loaded take more than 500000 values or 268435456 bytes of values after "
+				    "modifiers (the limit for all rules together, which bounds the time to compile them)");
+	eh_ruleset_free(rs);
+	buf_free(&yaml);
+}
+
+/* Keywords are searched in all folded values at once: never across two
+ * values, and a keyword holding a NUL still field by field. */
+Test(values, keywords_never_match_across_two_values)
+{
+	const char *d = "  keywords:\n    - 'ab'\n  condition: keywords\n";
+	cr_assert_not(holds(d, "A", "xa", "B", "by", NULL), "a in one value, b in the next");
+	cr_assert(holds(d, "A", "xa", "B", "zAB", NULL));
+	const char *nul = "  keywords:\n    - \"a\\0b\"\n  condition: keywords\n";
+	cr_assert_not(holds(nul, "A", "xa", "B", "by", NULL), "the NUL between two values is no NUL of the event");
+}
