@@ -109,11 +109,14 @@ static void refuse_over_limit(struct walk *w, const char *reason, uint32_t at)
 	refuse(w, reason, at);
 }
 
-/* N bytes at chunk offset AT are there. */
-static bool have(const struct walk *w, uint64_t at, uint64_t n)
+/* N bytes at chunk offset AT are there (and are read). */
+static bool have(struct walk *w, uint64_t at, uint64_t n)
 {
-	(void)w;
-	return at <= EH_CHUNK_SIZE && n <= EH_CHUNK_SIZE - at;
+	if (at > EH_CHUNK_SIZE || n > EH_CHUNK_SIZE - at)
+		return false;
+	if (at + n > w->v->reach)
+		w->v->reach = (uint32_t)(at + n);
+	return true;
 }
 
 static bool is_token(uint8_t t)
@@ -192,7 +195,7 @@ static uint32_t walk_name(struct walk *w, uint32_t name_at, uint64_t cur)
 		return 0;
 	}
 	uint32_t size = (le16(w->chunk + name_at + EH_NAME_LENGTH) + 1u) * 2u;
-	if (size > EH_CHUNK_SIZE - name_at - EH_NAME_CHARS) {
+	if (!have(w, (uint64_t)name_at + EH_NAME_CHARS, size)) {
 		stop(w);
 		return 0;
 	}
@@ -627,6 +630,7 @@ static uint32_t walk_instance(struct walk *w, uint32_t at, unsigned flags, uint6
 		refuse(w, "its template lies outside the chunk", at);
 		goto out;
 	}
+	have(w, def, EH_TD_HEADER_SIZE); /* in the chunk: checked above */
 	if (w->check_ids && le32(w->chunk + def + EH_TD_GUID) != le32(w->chunk + at + EH_TI_TEMPLATE_ID)) {
 		refuse(w, "its template instance names another template", at);
 		goto out;
@@ -748,6 +752,7 @@ bool eh_bx_check_record(const uint8_t *chunk, uint32_t pos, uint32_t size, const
 	w->cache = cache;
 	w->rec.active = false;
 	w->slots_used = 0;
+	v->reach = pos + size; /* a record's bytes are all read */
 	walk_document(w, pos + EH_REC_BINXML);
 	return !v->refused;
 }

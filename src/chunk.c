@@ -384,20 +384,48 @@ bool eh_chunk_record_templates_intact(const uint8_t *chunk, uint64_t record_id)
 	return !found;
 }
 
-/* One pass of eh_chunk_defuse; returns how many records it defused. */
-static size_t defuse_pass(uint8_t *chunk, size_t *live, size_t *slack, struct eh_defused *out, size_t max,
-			  size_t *n, struct eh_bx_cache *cache)
+/* What one pass of eh_chunk_defuse has seen: the records let through
+ * and all walked read nothing at or above these offsets. */
+struct defuse_pass {
+	uint32_t passed_reach, walked_reach;
+	bool again; /* a zero was written below what a passed record read */
+};
+
+static bool defuse_check(uint8_t *chunk, uint32_t pos, uint32_t size, struct eh_bx_cache *cache,
+			 struct defuse_pass *p, struct eh_bx_verdict *v)
+{
+	bool ok = eh_bx_check_record(chunk, pos, size, &eh_bx_default_limits, false, cache, v);
+	if (v->reach > p->walked_reach)
+		p->walked_reach = v->reach;
+	if (ok && v->reach > p->passed_reach)
+		p->passed_reach = v->reach;
+	return ok;
+}
+
+/* Zeros are about to be written at AT: a record let through that read
+ * them must be checked again, and costs learnt from them forgotten. */
+static void defuse_write(struct defuse_pass *p, struct eh_bx_cache *cache, uint32_t at)
+{
+	if (at < p->passed_reach)
+		p->again = true;
+	if (at < p->walked_reach)
+		eh_bx_cache_reset(cache);
+}
+
+/* One pass of eh_chunk_defuse: true when it must be run again. */
+static bool defuse_pass(uint8_t *chunk, size_t *live, size_t *slack, struct eh_defused *out, size_t max,
+			size_t *n, struct eh_bx_cache *cache)
 {
 	uint32_t end = eh_chunk_free_space(chunk), pos = EH_CHUNK_HEADER_SIZE;
 	if (end > EH_CHUNK_SIZE)
 		end = EH_CHUNK_SIZE;
-	size_t before = *live + *slack;
+	struct defuse_pass p = { 0, 0, false };
 	struct eh_bx_verdict v;
 	/* live records: along the chain, exactly where libevtx reads them */
 	while (record_intact(chunk, pos, end)) {
 		uint32_t size = eh_record_size(chunk, pos);
-		if (chunk[pos + EH_REC_BINXML] != EH_TOK_END_OF_STREAM &&
-		    !eh_bx_check_record(chunk, pos, size, &eh_bx_default_limits, false, cache, &v)) {
+		if (chunk[pos + EH_REC_BINXML] != EH_TOK_END_OF_STREAM && !defuse_check(chunk, pos, size, cache, &p, &v)) {
+			defuse_write(&p, cache, pos + EH_REC_BINXML);
 			chunk[pos + EH_REC_BINXML] = EH_TOK_END_OF_STREAM; /* nothing to read */
 			if (*n < max)
 				out[(*n)++] = (struct eh_defused){ pos, false, v };
@@ -417,15 +445,15 @@ static size_t defuse_pass(uint8_t *chunk, size_t *live, size_t *slack, struct eh
 		if (pos + EH_RECORD_MIN_SIZE > EH_CHUNK_SIZE)
 			break;
 		uint32_t size = eh_record_size(chunk, pos);
-		if (size >= EH_RECORD_MIN_SIZE && size <= EH_CHUNK_SIZE - pos &&
-		    !eh_bx_check_record(chunk, pos, size, &eh_bx_default_limits, false, cache, &v)) {
+		if (size >= EH_RECORD_MIN_SIZE && size <= EH_CHUNK_SIZE - pos && !defuse_check(chunk, pos, size, cache, &p, &v)) {
+			defuse_write(&p, cache, pos);
 			put_le32(chunk + pos + EH_REC_SIGNATURE, 0);
 			if (*n < max)
 				out[(*n)++] = (struct eh_defused){ pos, true, v };
 			(*slack)++;
 		}
 	}
-	return *live + *slack - before;
+	return p.again;
 }
 
 void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, struct eh_defused *out, size_t max)
@@ -433,11 +461,12 @@ void eh_chunk_defuse(uint8_t *chunk, size_t *live, size_t *slack, struct eh_defu
 	static _Thread_local struct eh_bx_cache cache;
 	size_t n = 0;
 	*live = *slack = 0;
-	/* Defusing writes zeros into the chunk, which may lie inside a
-	 * template another record uses (a crafted chunk can point anywhere):
-	 * everything is checked again until a pass changes nothing. Each pass
-	 * that goes on has zeroed a signature or a token, so this ends. */
+	/* Defusing writes zeros into the chunk, where a record already let
+	 * through may have read (a crafted chunk can point a template
+	 * anywhere): then everything is checked again, until a pass writes
+	 * nothing below what its passed records read. Each pass that goes on
+	 * has zeroed a signature or a token, so this ends. */
 	do
 		eh_bx_cache_reset(&cache);
-	while (defuse_pass(chunk, live, slack, out, max, &n, &cache) > 0);
+	while (defuse_pass(chunk, live, slack, out, max, &n, &cache));
 }

@@ -36,6 +36,7 @@ struct eh_bx_verdict {
 	uint32_t at;        /* chunk offset the reason is about */
 	uint64_t nodes, bytes; /* counted (up to where the walk stopped) */
 	uint32_t depth;        /* deepest nesting met */
+	uint32_t reach;        /* the chunk offset below which all it read lies */
 };
 
 /* What the walk learnt about the templates of one chunk: most records of

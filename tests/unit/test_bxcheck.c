@@ -356,3 +356,51 @@ Test(bxcheck, defuse_keeps_it_from_libevtx_live_and_in_slack)
 	free(copy);
 	free(c);
 }
+
+/* Defusing writes zeros: a carving candidate's signature inside another
+ * record's template turns "substitute value 0x2a2a" (past the values:
+ * libfwevt gives up) into "substitute value 0", here a value that
+ * substitutes itself. The record let through before the write must be
+ * checked again. */
+Test(bxcheck, a_zero_written_by_defusing_is_checked_again)
+{
+	uint8_t *c = new_chunk();
+	struct bb b = start_record(c);
+	uint32_t def = b.at + EH_TI_SIZE;
+	instance_header(&b, def);
+	u32(&b, 0), u32(&b, 0x1234), u32(&b, 0), u32(&b, 0), u32(&b, 0);
+	uint32_t data_size_at = b.at;
+	u32(&b, 0);
+	uint32_t body = b.at;
+	fragment_header(&b);
+	uint32_t ev = open_element(&b, "Event", 0, true);
+	u8(&b, EH_TOK_NORMAL_SUBSTITUTION);
+	uint32_t sig = b.at; /* "**\0\0": index 0x2a2a, type 0, and a 0 */
+	u8(&b, 0x2a), u8(&b, 0x2a), u8(&b, 0), u8(&b, 0);
+	u32(&b, 64); /* the candidate's size */
+	b.at = sig + EH_REC_BINXML;
+	fragment_header(&b); /* its template lies outside the chunk */
+	u8(&b, EH_TOK_TEMPLATE_INSTANCE), u8(&b, 1), u32(&b, 0x1234), u32(&b, 0xfffffff0u);
+	b.at = sig + 60;
+	u32(&b, 64);
+	close_element(&b, ev);
+	u8(&b, EH_TOK_END_OF_STREAM);
+	put_le32(c + data_size_at, b.at - body);
+	uint32_t size_at = one_value(&b, EH_VALUE_BINXML);
+	uint32_t value = b.at;
+	uint32_t x = open_element(&b, "X", 0, false);
+	substitution(&b, 0, EH_VALUE_BINXML);
+	close_element(&b, x);
+	put_le16(c + size_at, (uint16_t)(b.at - value));
+	end_record(&b, EH_CHUNK_HEADER_SIZE);
+	/* all of it slack: carving candidates */
+	eh_chunk_set_free_space(c, EH_CHUNK_HEADER_SIZE);
+	size_t live, slack;
+	struct eh_defused where[4];
+	eh_chunk_defuse(c, &live, &slack, where, 4);
+	cr_assert_eq(slack, 2, "the candidate, then the record its zeros made a bomb (%zu)", slack);
+	cr_assert_eq(where[0].offset, sig);
+	cr_assert_eq(where[1].offset, EH_CHUNK_HEADER_SIZE);
+	cr_assert(strstr(where[1].why.reason, "depth") != NULL, "%s", where[1].why.reason);
+	free(c);
+}
