@@ -6,7 +6,9 @@
  *   segv      writes through a null pointer
  *   overflow  recurses until the stack overflows
  *   spin      loops for ever
- *   alloc     allocates (and touches) memory without bound
+ *   alloc     allocates (and touches) memory without bound (up to 1.5 GB,
+ *             then it spins: a test of a broken watchdog must not take the
+ *             machine's memory)
  * It cannot tell one log from another (libevtx sees one chunk in memory):
  * the tests choose an id that only the misbehaving log holds. */
 #define _GNU_SOURCE
@@ -38,12 +40,14 @@ static void misbehave(const char *how)
 		for (;;)
 			sink++;
 	} else if (strcmp(how, "alloc") == 0) {
-		for (;;) {
+		for (int mb = 0; mb < 1536; mb++) {
 			char *p = malloc(1 << 20);
 			if (p)
 				memset(p, 1, 1 << 20);
 			sink += p != NULL;
 		}
+		for (;;)
+			sink++;
 	}
 }
 

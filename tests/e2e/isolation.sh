@@ -19,7 +19,7 @@ hunt() { # WANT HOW RECORD OPTIONS...: the sweep with libevtx misbehaving
 	shift 3
 	expect_status "$want" env CRASH_HOW="$how" CRASH_RECORD="$record" LD_PRELOAD="$CRASH_PRELOAD" \
 		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-		timeout 120 "$EVTXHUNT" --no-prefilter "$@" "$share"
+		timeout 60 "$EVTXHUNT" --no-prefilter "$@" "$share"
 }
 no_duplicates() { # FILE WHAT
 	expect_eq "$(sort "$1" | uniq -d | wc -l | tr -d ' ')" 0 "$2: no line twice"
