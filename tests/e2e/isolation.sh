@@ -73,6 +73,26 @@ for how in segv overflow spin alloc; do
 	expect_empty "$tmp/out" "$how: -o FILE: nothing on stdout"
 done
 
+# the real thing, when ../shared is there: records crafted to overflow
+# libfwevt's stack (live, and in slack, where libevtx lists it among the
+# chunk's live records) and to expand templates without bound
+findings=${SHARED:-}/findings
+if [ -f "$findings/self-substitution/self_nodep.evtx" ] && [ -f "$findings/template-expansion/k30d4L.evtx" ]; then
+	mkdir "$tmp/real"
+	cp "$findings/self-substitution/self_nodep.evtx" "$findings/self-substitution/self_nodep_slack.evtx" \
+		"$findings/template-expansion/k30d4L.evtx" "$TESTDATA/logs/sysmon_seed_rule.evtx" "$tmp/real/"
+	expect_status 1 timeout 120 "$EVTXHUNT" --memory-limit 400 --record-timeout 60 -f jsonl \
+		--stats-json "$tmp/stats.json" "$tmp/real"
+	expect_count 12 "$tmp/out" '' "crafted records: the seed log's 12 hits"
+	expect_contains "$tmp/err" 'self_nodep.evtx: chunk 0: record 1 (index 0 in the chunk): libevtx crashed on it (SIGSEGV) in an earlier attempt; skipped' \
+		"self-substitution, live: named"
+	expect_contains "$tmp/err" 'self_nodep_slack.evtx: chunk 0: record at index 0 in the chunk: libevtx crashed on it (SIGSEGV) in an earlier attempt; skipped' \
+		"self-substitution, in slack: named"
+	expect_contains "$tmp/err" 'k30d4L.evtx: chunk 0: record 1 (index 0 in the chunk): the hunt passed 400 MB of memory while libevtx was on it in an earlier attempt; skipped' \
+		"template expansion: named"
+	expect_stats "$tmp/stats.json" "crafted records" records_unreadable=3 hits=12 errors=0
+fi
+
 # a libevtx that fails on every record: restarts are bounded, then an error
 hunt 2 segv all -j1 -f jsonl
 expect_contains "$tmp/err" 'libevtx crashed on it (SIGSEGV); too many restarts, no report written' \
