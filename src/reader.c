@@ -100,12 +100,16 @@ void eh_reader_free(struct eh_reader *r)
 
 void eh_reader_close_chunk(struct eh_reader *r)
 {
+	/* freeing walks what parsing built: a crash here is the chunk's */
+	if (r->record || r->file)
+		eh_watch_enter(r->watch, EH_WATCH_OPEN, -1, false);
 	if (r->record)
 		libevtx_record_free(&r->record, NULL);
 	if (r->file) {
 		libevtx_file_close(r->file, NULL);
 		libevtx_file_free(&r->file, NULL);
 	}
+	eh_watch_leave(r->watch);
 	if (r->io)
 		libbfio_handle_free(&r->io, NULL);
 	r->live = r->recovered = 0;
