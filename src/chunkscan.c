@@ -23,6 +23,7 @@ struct worker {
 	const struct chunkscan_shared *shared;
 	struct job *job; /* the job being scanned */
 	struct eh_reader *reader;
+	struct eh_watch_slot *slot; /* isolation: what the parent sees of this thread */
 	struct eh_fieldmap *fieldmap;
 	struct eh_event event;
 	struct eh_event normalized; /* the event under its log source's names */
@@ -42,6 +43,8 @@ struct worker *worker_new(const struct chunkscan_shared *shared)
 	struct worker *w = xcalloc(1, sizeof *w);
 	w->shared = shared;
 	w->reader = eh_reader_new();
+	w->slot = eh_watch_thread_join(shared->watch); /* on the worker's own thread */
+	eh_reader_set_watch(w->reader, w->slot);
 	w->fieldmap = eh_fieldmap_new();
 	if (w->fieldmap == NULL) {
 		fprintf(stderr, "evtxhunt: cannot create an XML parser\n");
@@ -67,6 +70,7 @@ void worker_free(struct worker *w)
 	if (w == NULL)
 		return;
 	eh_reader_free(w->reader);
+	eh_watch_thread_leave(w->slot);
 	eh_fieldmap_free(w->fieldmap);
 	eh_event_release(&w->event);
 	eh_event_release(&w->normalized);
@@ -300,12 +304,14 @@ static bool same_as_live(struct worker *w, int r, int l)
 	if (eh_reader_xml(w->reader, &xml, &len, &cause) == 0) {
 		buf_reset(&w->scratch);
 		buf_add(&w->scratch, xml, len);
+		eh_watch_hint(w->slot, w->live_ids[l], 0);
 		if (eh_reader_load(w->reader, l, false, &rec, &cause) == 0 &&
 		    eh_reader_xml(w->reader, &xml, &len, &cause) == 0)
 			same = len == w->scratch.len && memcmp(xml, w->scratch.data, len) == 0;
 	}
 	free(cause);
 	cause = NULL;
+	eh_watch_hint(w->slot, 0, 0);
 	if (eh_reader_load(w->reader, r, true, &rec, &cause) != 0)
 		free(cause);
 	return same;
@@ -376,11 +382,32 @@ static bool some_record_in_range(const uint8_t *chunk, const struct eh_record_pl
 	return n == 0;
 }
 
+/* Isolation: the quarantined record INDEX of the job's chunk (-1: the
+ * chunk itself), kept from libevtx after it failed there in an earlier
+ * attempt; NULL when none. */
+static const struct eh_quarantined *quarantined(const struct worker *w, int index, bool recovered)
+{
+	return eh_quarantine_find(w->shared->quarantine, w->job->file, w->job->info.index, index, recovered);
+}
+
+/* Tells the watch which record goes to libevtx next: live record I as the
+ * chain walked says, when libevtx lists that chain. */
+static void watch_live(struct worker *w, int i, size_t nplaces)
+{
+	if (w->slot == NULL)
+		return;
+	if ((size_t)eh_reader_live_count(w->reader) == nplaces)
+		eh_watch_hint(w->slot, w->places[i].id, w->places[i].offset);
+	else
+		eh_watch_hint(w->slot, eh_chunk_record_id(w->job->chunk, i), 0);
+}
+
 void worker_scan(struct worker *w, struct job *job)
 {
 	struct eh_chunk_info *info = &job->info;
 	bool carve = job->carve;
 	w->job = job;
+	eh_watch_set_chunk(w->slot, job->file, info->index);
 	char *cause = NULL;
 	if (info->signature_restored)
 		chunkscan_report(w, "warning", job->file,
@@ -441,6 +468,14 @@ void worker_scan(struct worker *w, struct job *job)
 	job->stats.recovered_unparsable += defused_slack;
 	report_defused(w, info, defused_live + defused_slack);
 	size_t next_defused = 0; /* defused records are met in chain order */
+	const struct eh_quarantined *kept = quarantined(w, -1, false);
+	if (kept) {
+		job->stats.chunks_skipped++;
+		chunkscan_report(w, "warning", job->file, "chunk %" PRIu64 " (offset %" PRIu64 "): %s; skipped", info->index,
+			info->offset, kept->reason);
+		return;
+	}
+	eh_watch_hint(w->slot, 0, 0);
 	if (eh_reader_open_chunk(w->reader, job->chunk, &cause) != 0) {
 		job->stats.chunks_skipped++;
 		chunkscan_report(w, "warning", job->file, "chunk %" PRIu64 " (offset %" PRIu64 "): %s; skipped", info->index,
@@ -491,6 +526,11 @@ void worker_scan(struct worker *w, struct job *job)
 				continue;
 			}
 		}
+		if ((kept = quarantined(w, i, false)) != NULL) {
+			record_problem(w, &run, &p, eh_chunk_record_id(job->chunk, i), xstrdup(kept->reason));
+			continue;
+		}
+		watch_live(w, i, nplaces);
 		if (eh_reader_load(w->reader, i, false, &rec, &cause) != 0) {
 			if (!carve && (size_t)live == nplaces &&
 			    chunkscan_fallback(w, &w->places[i], candidates)) {
@@ -515,6 +555,11 @@ void worker_scan(struct worker *w, struct job *job)
 		struct place p = { info->index, i, true };
 		/* Carving candidates from slack space often fail to parse: that is
 		 * expected of slack, so they are not counted as unreadable. */
+		if ((kept = quarantined(w, i, true)) != NULL) {
+			record_problem(w, &run, &p, kept->record_id, xstrdup(kept->reason));
+			continue;
+		}
+		eh_watch_hint(w->slot, 0, 0);
 		if (eh_reader_load(w->reader, i, true, &rec, &cause) != 0) {
 			free(cause);
 			job->stats.recovered_unparsable++;

@@ -24,16 +24,21 @@
 #include "evtxhunt/scan.h"
 #include "evtxhunt/sigma.h"
 #include "evtxhunt/state.h"
+#include "evtxhunt/supervise.h"
 #include "evtxhunt/timeline.h"
 #include "evtxhunt/util.h"
 
 /* Exit status, as virus scanners use it in sweeps. */
 enum exit_status { EXIT_NO_HITS = 0, EXIT_HITS = 1, EXIT_ERROR = 2 };
 
+/* Isolation: records quarantined in one run at most; a run that needs more
+ * is given up as an error (a log made of such records, or a bug of ours). */
+enum { MAX_RESTARTS = 16 };
+
 enum long_only {
 	OPT_CHECK_RULES = 256, OPT_FORCE, OPT_NO_PREFILTER, OPT_STATS_JSON, OPT_WIDE, OPT_MIN_LEVEL, OPT_STATUS,
 	OPT_FROM, OPT_TO, OPT_COMPUTER, OPT_SHARD, OPT_MERGE, OPT_STATE, OPT_STATE_REPORT,
-	OPT_LIST_LOGSOURCES,
+	OPT_LIST_LOGSOURCES, OPT_NO_ISOLATION, OPT_RECORD_TIMEOUT, OPT_MEMORY_LIMIT,
 };
 enum { OPT_PLACEHOLDERS = 512 }; /* apart, so the options above can grow */
 
@@ -58,6 +63,9 @@ static const struct option long_options[] = {
 	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ "state", required_argument, NULL, OPT_STATE },
 	{ "state-report", required_argument, NULL, OPT_STATE_REPORT },
+	{ "no-isolation", no_argument, NULL, OPT_NO_ISOLATION },
+	{ "record-timeout", required_argument, NULL, OPT_RECORD_TIMEOUT },
+	{ "memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -101,6 +109,13 @@ static void main_usage(FILE *out)
 	      "                         path: N runs given the same PATHs share them out\n"
 	      "      --merge FILE...    read JSON Lines of earlier runs (the shards' -f jsonl\n"
 	      "                         outputs) and write them as one timeline, in any format\n"
+	      "      --record-timeout SECONDS  a record libevtx works on longer is counted\n"
+	      "                         unreadable and the hunt run again without it (default 5;\n"
+	      "                         0: no limit)\n"
+	      "      --memory-limit MB  the same for a record libevtx is on when the hunt's memory\n"
+	      "                         passes MB (default 2048; 0: no limit)\n"
+	      "      --no-isolation     hunt in this process: no restart after a record that\n"
+	      "                         crashes libevtx (for debuggers)\n"
 	      "  -q, --quiet            no summary on stderr\n"
 	      "  -h, --help             this help\n"
 	      "  -V, --version          version and library versions\n"
@@ -188,6 +203,10 @@ struct opts {
 	struct eh_scan_options scan;
 	struct eh_filter filter;
 	struct env env;
+	bool no_isolation;
+	double record_timeout; /* seconds */
+	uint64_t memory_limit; /* bytes */
+	struct eh_isolated iso; /* what the supervising parent gave the hunt's process */
 	char **paths; /* the operands: logs, or JSON Lines files with --merge */
 	int npaths;
 };
@@ -297,6 +316,29 @@ static int main_parse(int argc, char **argv, struct opts *o)
 			/* a mode of its own, taken at once: what follows is not read */
 			o->state_report = optarg;
 			return -1;
+		case OPT_NO_ISOLATION:
+			o->no_isolation = true;
+			break;
+		case OPT_RECORD_TIMEOUT: {
+			char *end;
+			double t = strtod(optarg, &end);
+			if (*optarg == '\0' || *end != '\0' || !(t >= 0) || t > 86400) {
+				fprintf(stderr, "evtxhunt: --record-timeout takes seconds from 0 (no limit) to 86400\n");
+				return EXIT_ERROR;
+			}
+			o->record_timeout = t;
+			break;
+		}
+		case OPT_MEMORY_LIMIT: {
+			char *end;
+			unsigned long long mb = strtoull(optarg, &end, 10);
+			if (*optarg == '\0' || *optarg == '-' || *end != '\0' || mb > (UINT64_C(1) << 30)) {
+				fprintf(stderr, "evtxhunt: --memory-limit takes megabytes (0: no limit)\n");
+				return EXIT_ERROR;
+			}
+			o->memory_limit = (uint64_t)mb * 1024 * 1024;
+			break;
+		}
 		case 'q':
 			o->quiet = true;
 			break;
@@ -509,6 +551,14 @@ static int cmd_hunt(struct opts *o)
 		goto out;
 	}
 	scan->progress = !o->quiet && isatty(STDERR_FILENO);
+	FILE *terminal = NULL; /* isolated: stderr is held by the parent, the progress line is not */
+	if (!o->quiet && o->iso.terminal_fd >= 0 && (terminal = fdopen(o->iso.terminal_fd, "w")) != NULL) {
+		setvbuf(terminal, NULL, _IONBF, 0);
+		scan->progress = true;
+		scan->progress_out = terminal;
+	}
+	scan->watch = o->iso.watch;
+	scan->quarantine = o->iso.quarantine;
 	if (scan->state && eh_filter_active(&o->filter))
 		eh_state_partial(scan->state);
 	/* hits an interrupted run found but never reported go in this report */
@@ -550,10 +600,29 @@ static int cmd_hunt(struct opts *o)
 		status = EXIT_HITS;
 out:
 	eh_scanner_free(scanner);
+	if (o->scan.progress_out)
+		fclose(o->scan.progress_out);
 	eh_timeline_release(&tl);
 	eh_merger_free(carry.merger);
 	eh_ruleset_free(rules);
 	return status;
+}
+
+/* The hunt in a child process the parent supervises: a record that makes
+ * libevtx crash, hang or run away costs that record, not the run. */
+static int cmd_hunt_isolated(struct opts *o)
+{
+	if (o->no_isolation)
+		return cmd_hunt(o);
+	struct eh_supervise_options so = {
+		.record_timeout = o->record_timeout,
+		.memory_limit = o->memory_limit,
+		.max_restarts = MAX_RESTARTS,
+		.threads = o->scan.threads,
+		.tmpdir = o->env.tmpdir,
+	};
+	int status = eh_supervise(&so, &o->iso);
+	return status >= 0 ? status : cmd_hunt(o);
 }
 
 /* ---- dispatch ------------------------------------------------------------------ */
@@ -563,7 +632,7 @@ static const struct mode {
 	const char *name;
 	int (*run)(struct opts *o);
 } mode_table[] = {
-	{ "hunt", cmd_hunt },
+	{ "hunt", cmd_hunt_isolated },
 	{ "check-rules", cmd_check_rules },
 	{ "merge", cmd_merge },
 	{ "state-report", cmd_state_report },
@@ -589,6 +658,9 @@ int main(int argc, char **argv)
 		.min_level = -1,
 		.out = { EH_FORMAT_TABLE, false, 80 },
 		.scan = { .diag = stderr },
+		.record_timeout = 5,
+		.memory_limit = UINT64_C(2048) * 1024 * 1024,
+		.iso = { .terminal_fd = -1 },
 	};
 	eh_filter_init(&o.filter);
 	read_env(&o.env);

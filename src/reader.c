@@ -9,6 +9,7 @@
 
 #include "evtxhunt/chunk.h"
 #include "evtxhunt/reader.h"
+#include "evtxhunt/supervise.h"
 #include "evtxhunt/util.h"
 
 struct eh_reader {
@@ -18,6 +19,9 @@ struct eh_reader {
 	libevtx_file_t *file;
 	libevtx_record_t *record;
 	int live, recovered;
+	int loaded_index; /* of the record loaded, for the watch */
+	bool loaded_recovered;
+	struct eh_watch_slot *watch; /* isolation: what this thread has in libevtx; NULL: none */
 	char provider[256];
 	struct buf xml;
 };
@@ -96,15 +100,24 @@ void eh_reader_free(struct eh_reader *r)
 
 void eh_reader_close_chunk(struct eh_reader *r)
 {
+	/* freeing walks what parsing built: a crash here is the chunk's */
+	if (r->record || r->file)
+		eh_watch_enter(r->watch, EH_WATCH_OPEN, -1, false);
 	if (r->record)
 		libevtx_record_free(&r->record, NULL);
 	if (r->file) {
 		libevtx_file_close(r->file, NULL);
 		libevtx_file_free(&r->file, NULL);
 	}
+	eh_watch_leave(r->watch);
 	if (r->io)
 		libbfio_handle_free(&r->io, NULL);
 	r->live = r->recovered = 0;
+}
+
+void eh_reader_set_watch(struct eh_reader *r, struct eh_watch_slot *slot)
+{
+	r->watch = slot;
 }
 
 int eh_reader_open_chunk(struct eh_reader *r, const uint8_t *chunk, char **cause)
@@ -122,7 +135,10 @@ int eh_reader_open_chunk(struct eh_reader *r, const uint8_t *chunk, char **cause
 		*cause = xstrdup("cannot initialise libevtx");
 		goto fail;
 	}
+	/* opening reads the chunk's records and scans its slack */
+	eh_watch_enter(r->watch, EH_WATCH_OPEN, -1, false);
 	if (libevtx_file_open_file_io_handle(r->file, r->io, LIBEVTX_OPEN_READ, &error) != 1) {
+		eh_watch_leave(r->watch);
 		*cause = reader_cause(error, "libevtx cannot open the chunk");
 		libevtx_file_free(&r->file, NULL);
 		goto fail;
@@ -131,6 +147,7 @@ int eh_reader_open_chunk(struct eh_reader *r, const uint8_t *chunk, char **cause
 		r->live = 0;
 	if (libevtx_file_get_number_of_recovered_records(r->file, &r->recovered, NULL) != 1)
 		r->recovered = 0;
+	eh_watch_leave(r->watch);
 	return 0;
 fail:
 	eh_reader_close_chunk(r);
@@ -151,6 +168,10 @@ int eh_reader_load(struct eh_reader *r, int index, bool recovered, struct eh_rec
 {
 	libevtx_error_t *error = NULL;
 	int ok;
+	/* the record's binary XML is parsed here and, lazily, by the getters below */
+	eh_watch_enter(r->watch, EH_WATCH_PARSE, index, recovered);
+	r->loaded_index = index;
+	r->loaded_recovered = recovered;
 	if (r->record)
 		libevtx_record_free(&r->record, NULL);
 	if (recovered)
@@ -158,6 +179,7 @@ int eh_reader_load(struct eh_reader *r, int index, bool recovered, struct eh_rec
 	else
 		ok = libevtx_file_get_record_by_index(r->file, index, &r->record, &error);
 	if (ok != 1) {
+		eh_watch_leave(r->watch);
 		r->record = NULL;
 		*cause = reader_cause(error, "libevtx cannot parse it");
 		return -1;
@@ -171,25 +193,35 @@ int eh_reader_load(struct eh_reader *r, int index, bool recovered, struct eh_rec
 	if (libevtx_record_get_utf8_source_name(r->record, (uint8_t *)r->provider, sizeof r->provider, NULL) != 1)
 		r->provider[0] = '\0';
 	rec->provider = r->provider;
+	if (r->watch) /* now known for sure, also of a carved record */
+		r->watch->record_id = rec->record_id;
+	eh_watch_leave(r->watch);
 	return 0;
+}
+
+/* The loaded record's XML into the reusable buffer: straight in, asking
+ * for the size only when it is too small, because the size call renders
+ * the string again. Returns 0, or -1 with *error. */
+static int reader_render(struct eh_reader *r, libevtx_error_t **error)
+{
+	if (libevtx_record_get_utf8_xml_string(r->record, (uint8_t *)r->xml.data, r->xml.cap, NULL) == 1)
+		return 0;
+	size_t size = 0;
+	if (libevtx_record_get_utf8_xml_string_size(r->record, &size, error) != 1 || size == 0)
+		return -1;
+	buf_reserve(&r->xml, size);
+	return libevtx_record_get_utf8_xml_string(r->record, (uint8_t *)r->xml.data, r->xml.cap, error) == 1 ? 0 : -1;
 }
 
 int eh_reader_xml(struct eh_reader *r, const char **xml, size_t *len, char **cause)
 {
 	libevtx_error_t *error = NULL;
-	/* Render straight into the reusable buffer; ask for the size only when
-	 * it is too small, because the reader_size call renders the string again. */
-	if (libevtx_record_get_utf8_xml_string(r->record, (uint8_t *)r->xml.data, r->xml.cap, NULL) != 1) {
-		size_t size = 0;
-		if (libevtx_record_get_utf8_xml_string_size(r->record, &size, &error) != 1 || size == 0) {
-			*cause = reader_cause(error, "libevtx cannot render the record as XML");
-			return -1;
-		}
-		buf_reserve(&r->xml, size);
-		if (libevtx_record_get_utf8_xml_string(r->record, (uint8_t *)r->xml.data, r->xml.cap, &error) != 1) {
-			*cause = reader_cause(error, "libevtx cannot render the record as XML");
-			return -1;
-		}
+	eh_watch_enter(r->watch, EH_WATCH_RENDER, r->loaded_index, r->loaded_recovered);
+	int ok = reader_render(r, &error);
+	eh_watch_leave(r->watch);
+	if (ok != 0) {
+		*cause = reader_cause(error, "libevtx cannot render the record as XML");
+		return -1;
 	}
 	r->xml.data[r->xml.cap - 1] = '\0';
 	r->xml.len = strlen(r->xml.data);

@@ -214,7 +214,7 @@ struct eh_scanner *eh_scanner_new(const struct eh_ruleset *rules, const struct e
 {
 	struct eh_scanner *s = xcalloc(1, sizeof *s);
 	s->opt = *opt;
-	eh_progress_init(&s->progress, opt->progress ? opt->diag : NULL);
+	eh_progress_init(&s->progress, !opt->progress ? NULL : opt->progress_out ? opt->progress_out : opt->diag);
 	s->tl = tl;
 	/* every record must be read when every event is asked for */
 	if (!opt->no_prefilter && opt->every_event == NULL)
@@ -225,6 +225,8 @@ struct eh_scanner *eh_scanner_new(const struct eh_ruleset *rules, const struct e
 	s->shared.every_event = opt->every_event;
 	s->shared.filter = opt->filter && eh_filter_active(opt->filter) ? opt->filter : NULL;
 	s->shared.user = opt->user;
+	s->shared.watch = opt->watch;
+	s->shared.quarantine = opt->quarantine;
 	int threads = opt->threads > 0 ? opt->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	/* the every-event callback runs on the calling thread, in order */
 	if (threads < 1 || opt->every_event)

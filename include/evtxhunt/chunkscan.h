@@ -13,6 +13,7 @@
 #include "evtxhunt/prefilter.h"
 #include "evtxhunt/scan.h"
 #include "evtxhunt/sigma.h"
+#include "evtxhunt/supervise.h"
 #include "evtxhunt/util.h"
 
 struct job_hit {
@@ -45,6 +46,8 @@ struct chunkscan_shared {
 	bool diag;                            /* keep messages */
 	eh_event_fn every_event;
 	void *user;
+	struct eh_watch *watch;                   /* isolation: a slot per worker; NULL: none */
+	const struct eh_quarantine *quarantine;   /* records and chunks kept from libevtx */
 };
 
 struct worker;

@@ -22,6 +22,11 @@ struct eh_record {
 struct eh_reader *eh_reader_new(void);
 void eh_reader_free(struct eh_reader *r);
 
+/* Isolation: the reader marks SLOT around each libevtx call that parses,
+ * so the supervising parent knows what libevtx was on (supervise.h). */
+struct eh_watch_slot;
+void eh_reader_set_watch(struct eh_reader *r, struct eh_watch_slot *slot);
+
 /* Opens CHUNK (EH_CHUNK_SIZE bytes, caller keeps it alive until
  * eh_reader_close_chunk). Returns 0, or -1 with *cause set. */
 int eh_reader_open_chunk(struct eh_reader *r, const uint8_t *chunk, char **cause);

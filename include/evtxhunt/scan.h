@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "evtxhunt/state.h"
+#include "evtxhunt/supervise.h"
 #include <stdio.h>
 
 #include "evtxhunt/sigma.h"
@@ -57,6 +58,9 @@ struct eh_scan_options {
 	bool progress;                  /* a progress line on DIAG (a terminal) */
 	unsigned shard, shards;         /* read only input logs of shard SHARD (0-based) of
 					 * SHARDS, split by path; shards <= 1: all */
+	FILE *progress_out;             /* where the progress line goes; NULL: DIAG */
+	struct eh_watch *watch;         /* isolation: the slots the parent watches; NULL: none */
+	const struct eh_quarantine *quarantine; /* isolation: records kept from libevtx */
 	void *user;
 };
 

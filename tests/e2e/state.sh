@@ -123,17 +123,30 @@ if [ -f "${RESIZE_PRELOAD:-}" ]; then
 		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
 		"$EVTXHUNT" -q -j1 -f jsonl --state "$state" "$tmp/busy.evtx" >"$tmp/first" 2>&1 &
 	first=$!
-	# the run and, when EVTXHUNT is a wrapper script (make check-break), its
-	# children: the one the shim stops may be one of those
+	# the run and all its descendants: the hunt's process under the
+	# supervising one (isolation), under a wrapper script when make
+	# check-break runs; the one the shim stops is one of those
 	# (read from /proc: ps is not on every machine, and without it a
 	# stopped child would never be continued)
 	family() {
+		known=" $first "
 		echo "$first"
-		for procstat in /proc/[0-9]*/stat; do
-			# the fields after "(comm) ": state, then the parent's pid
-			[ "$(sed -n 's/.*) [A-Za-z] \([0-9]*\) .*/\1/p' "$procstat" 2>/dev/null)" = "$first" ] || continue
-			procstat=${procstat#/proc/}
-			echo "${procstat%/stat}"
+		grew=yes
+		while [ "$grew" = yes ]; do
+			grew=no
+			for procstat in /proc/[0-9]*/stat; do
+				pid=${procstat#/proc/}
+				pid=${pid%/stat}
+				# the fields after "(comm) ": state, then the parent's pid
+				ppid=$(sed -n 's/.*) [A-Za-z] \([0-9]*\) .*/\1/p' "$procstat" 2>/dev/null || true)
+				case $known in *" $pid "*) continue ;; esac
+				case $known in *" ${ppid:-none} "*)
+					known="$known$pid "
+					echo "$pid"
+					grew=yes
+					;;
+				esac
+			done
 		done
 	}
 	# wait (up to 30 s; not a timing assumption) until the shim has stopped it
