@@ -161,6 +161,8 @@ static void m_fix(struct m_chunk *m)
 	}
 	if (free_space > m->size)
 		free_space = (uint32_t)m->size;
+	if (free_space < EH_CHUNK_HEADER_SIZE) /* the checksum below must not wrap */
+		free_space = EH_CHUNK_HEADER_SIZE;
 	eh_chunk_set_free_space(m->c, free_space);
 	m_put32(m, EH_CH_DATA_CRC, eh_crc32(0, m->c + EH_CHUNK_HEADER_SIZE, free_space - EH_CHUNK_HEADER_SIZE));
 	uint32_t crc = eh_crc32(0, m->c, EH_CH_CRC_GAP);
