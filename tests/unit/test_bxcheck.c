@@ -71,16 +71,24 @@ static void fragment_header(struct bb *b)
 	u8(b, EH_TOK_FRAGMENT_HEADER), u8(b, 1), u8(b, 1), u8(b, 0);
 }
 
+/* A template definition's header (GUID starting with the template id
+ * 0x1234); returns where its data size goes. */
+static uint32_t definition_header(struct bb *b)
+{
+	u32(b, 0);      /* next */
+	u32(b, 0x1234); /* GUID, first 32 bits: the template id */
+	u32(b, 0), u32(b, 0), u32(b, 0);
+	uint32_t data_size_at = b->at;
+	u32(b, 0);
+	return data_size_at;
+}
+
 /* An inline template definition whose body is <Event> holding CHILDREN
  * elements <D> each substituting value 0 (of TYPE). Returns its offset. */
 static uint32_t inline_template(struct bb *b, int children, uint8_t type)
 {
 	uint32_t def = b->at;
-	u32(b, 0);                          /* next */
-	u32(b, 0x1234);                     /* GUID, first 32 bits: the template id */
-	u32(b, 0), u32(b, 0), u32(b, 0);
-	uint32_t data_size_at = b->at;
-	u32(b, 0);
+	uint32_t data_size_at = definition_header(b);
 	uint32_t body = b->at;
 	fragment_header(b);
 	uint32_t ev = open_element(b, "Event", 0, true);
@@ -146,6 +154,31 @@ static struct bb start_record(uint8_t *c)
 	return b;
 }
 
+/* One value of binary XML: an element (no dependency id, as in a value)
+ * holding substitution 0, which is the value itself. Returns its offset. */
+static uint32_t self_value(struct bb *b)
+{
+	uint32_t size_at = one_value(b, EH_VALUE_BINXML);
+	uint32_t value = b->at;
+	uint32_t x = open_element(b, "X", 0, false);
+	substitution(b, 0, EH_VALUE_BINXML);
+	close_element(b, x);
+	put_le16(b->c + size_at, (uint16_t)(b->at - value));
+	return value;
+}
+
+/* A record at the chunk's first record offset: <Event><D>%0</D></Event>
+ * with %0 the self-substituting value (*VALUE gets its offset). Returns
+ * the record's size. */
+static uint32_t self_substituting_record(uint8_t *c, uint32_t *value)
+{
+	struct bb b = start_record(c);
+	instance_header(&b, b.at + EH_TI_SIZE);
+	inline_template(&b, 1, EH_VALUE_BINXML);
+	*value = self_value(&b);
+	return end_record(&b, EH_CHUNK_HEADER_SIZE);
+}
+
 /* <Event><D>%0</D></Event>, %0 a string: the nodes libfwevt makes are
  * counted one by one (a value object, two elements, a substitution). */
 Test(bxcheck, an_ordinary_record_is_counted_exactly)
@@ -173,17 +206,8 @@ Test(bxcheck, an_ordinary_record_is_counted_exactly)
 Test(bxcheck, a_value_that_substitutes_itself_is_refused)
 {
 	uint8_t *c = new_chunk();
-	struct bb b = start_record(&c[0]);
-	uint32_t def = b.at + EH_TI_SIZE;
-	instance_header(&b, def);
-	inline_template(&b, 1, EH_VALUE_BINXML);
-	uint32_t size_at = one_value(&b, EH_VALUE_BINXML);
-	uint32_t value = b.at;
-	uint32_t x = open_element(&b, "X", 0, false); /* no dependency id in a value */
-	substitution(&b, 0, EH_VALUE_BINXML);
-	close_element(&b, x);
-	put_le16(c + size_at, (uint16_t)(b.at - value));
-	uint32_t size = end_record(&b, EH_CHUNK_HEADER_SIZE);
+	uint32_t value;
+	uint32_t size = self_substituting_record(c, &value);
 	struct eh_bx_verdict v;
 	cr_assert_not(eh_bx_check_record(c, EH_CHUNK_HEADER_SIZE, size, &eh_bx_default_limits, false, NULL, &v));
 	cr_assert(strstr(v.reason, "depth") != NULL, "%s", v.reason);
@@ -243,9 +267,7 @@ Test(bxcheck, nested_array_repetition_is_refused)
 	uint32_t def = b.at + EH_TI_SIZE;
 	instance_header(&b, def);
 	uint32_t def_at = b.at;
-	u32(&b, 0), u32(&b, 0x1234), u32(&b, 0), u32(&b, 0), u32(&b, 0);
-	uint32_t data_size_at = b.at;
-	u32(&b, 0);
+	uint32_t data_size_at = definition_header(&b);
 	uint32_t body = b.at;
 	fragment_header(&b);
 	uint32_t e1 = open_element(&b, "A", 0, true);
@@ -327,17 +349,8 @@ Test(bxcheck, stops_where_libfwevt_gives_up)
 Test(bxcheck, defuse_keeps_it_from_libevtx_live_and_in_slack)
 {
 	uint8_t *c = new_chunk();
-	struct bb b = start_record(c);
-	uint32_t def = b.at + EH_TI_SIZE;
-	instance_header(&b, def);
-	inline_template(&b, 1, EH_VALUE_BINXML);
-	uint32_t size_at = one_value(&b, EH_VALUE_BINXML);
-	uint32_t value = b.at;
-	uint32_t x = open_element(&b, "X", 0, false);
-	substitution(&b, 0, EH_VALUE_BINXML);
-	close_element(&b, x);
-	put_le16(c + size_at, (uint16_t)(b.at - value));
-	uint32_t size = end_record(&b, EH_CHUNK_HEADER_SIZE);
+	uint32_t value;
+	uint32_t size = self_substituting_record(c, &value);
 	uint8_t *copy = malloc(EH_CHUNK_SIZE);
 	memcpy(copy, c, EH_CHUNK_SIZE);
 	eh_chunk_set_free_space(c, EH_CHUNK_HEADER_SIZE + size);
@@ -368,9 +381,7 @@ Test(bxcheck, a_zero_written_by_defusing_is_checked_again)
 	struct bb b = start_record(c);
 	uint32_t def = b.at + EH_TI_SIZE;
 	instance_header(&b, def);
-	u32(&b, 0), u32(&b, 0x1234), u32(&b, 0), u32(&b, 0), u32(&b, 0);
-	uint32_t data_size_at = b.at;
-	u32(&b, 0);
+	uint32_t data_size_at = definition_header(&b);
 	uint32_t body = b.at;
 	fragment_header(&b);
 	uint32_t ev = open_element(&b, "Event", 0, true);
@@ -386,12 +397,7 @@ Test(bxcheck, a_zero_written_by_defusing_is_checked_again)
 	close_element(&b, ev);
 	u8(&b, EH_TOK_END_OF_STREAM);
 	put_le32(c + data_size_at, b.at - body);
-	uint32_t size_at = one_value(&b, EH_VALUE_BINXML);
-	uint32_t value = b.at;
-	uint32_t x = open_element(&b, "X", 0, false);
-	substitution(&b, 0, EH_VALUE_BINXML);
-	close_element(&b, x);
-	put_le16(c + size_at, (uint16_t)(b.at - value));
+	self_value(&b);
 	end_record(&b, EH_CHUNK_HEADER_SIZE);
 	/* all of it slack: carving candidates */
 	eh_chunk_set_free_space(c, EH_CHUNK_HEADER_SIZE);
