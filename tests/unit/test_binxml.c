@@ -38,6 +38,20 @@ static void text(const char *s)
 		u16((unsigned char)*s);
 }
 
+/* An empty chunk with a record header at the first record offset and a
+ * fragment header: the record's binary XML goes on at POS. Returns the
+ * record's offset. */
+static uint32_t begin_record(void)
+{
+	memset(chunk, 0, sizeof chunk);
+	uint32_t start = pos = EH_CHUNK_HEADER_SIZE;
+	u32(0x00002a2a);
+	u32(0); /* size, when the record ends */
+	u32(1), u32(0), u32(0), u32(0);
+	u8(0x0f), u8(1), u8(1), u8(0);
+	return start;
+}
+
 static void open_element(const char *n, bool attrs)
 {
 	u8(attrs ? 0x41 : 0x01);
@@ -51,12 +65,7 @@ static void open_element(const char *n, bool attrs)
  * <EventData><Data Name="A">x&amp;y&#65;</Data></EventData></Event> */
 static uint32_t build(void)
 {
-	memset(chunk, 0, sizeof chunk);
-	uint32_t start = pos = EH_CHUNK_HEADER_SIZE;
-	u32(0x00002a2a);
-	u32(0); /* size, below */
-	u32(1), u32(0), u32(0), u32(0);
-	u8(0x0f), u8(1), u8(1), u8(0);
+	uint32_t start = begin_record();
 	open_element("Event", false);
 	u8(0x02);
 	open_element("System", false);
@@ -147,12 +156,7 @@ static void leaf(const char *n, const char *value)
  * with two unnamed Data when UNNAMED. */
 static uint32_t build_payload(bool unnamed)
 {
-	memset(chunk, 0, sizeof chunk);
-	uint32_t start = pos = EH_CHUNK_HEADER_SIZE;
-	u32(0x00002a2a);
-	u32(0);
-	u32(1), u32(0), u32(0), u32(0);
-	u8(0x0f), u8(1), u8(1), u8(0);
+	uint32_t start = begin_record();
 	open_element("Event", false);
 	u8(0x02);
 	open_element("System", false);
@@ -227,12 +231,7 @@ Test(binxml, rendered_records_have_every_field)
  * byte limit that bounds libevtx too (bxcheck.h). */
 Test(binxml, names_repeated_by_offset_are_bounded)
 {
-	memset(chunk, 0, sizeof chunk);
-	uint32_t start = pos = EH_CHUNK_HEADER_SIZE;
-	u32(0x00002a2a);
-	u32(0);
-	u32(1), u32(0), u32(0), u32(0);
-	u8(0x0f), u8(1), u8(1), u8(0);
+	uint32_t start = begin_record();
 	open_element("Event", false);
 	u8(0x02);
 	u8(0x01);
