@@ -18,48 +18,12 @@
 #define PUA_LEAD2 0x9C
 #define PUA_BASE 0x80
 
-enum capture {
-	CAP_NONE,
-	CAP_EVENT_ID,
-	CAP_RECORD_ID,
-	CAP_SYSTEM,   /* a System element's text into a slot (cap_slot) */
-	CAP_DATA,     /* EventData/Data: field named by its Name attribute */
-	CAP_USERDATA, /* UserData leaf: field named by the element */
-};
-
 struct eh_fieldmap {
 	xmlSAXHandler sax; /* per parser: workers create theirs concurrently */
 	xmlParserCtxtPtr ctxt;
-	struct eh_event *ev;
-	int depth;
-	bool in_system, in_eventdata, in_userdata;
-	int userdata_depth;
-	enum capture cap;
-	enum eh_system_slot cap_slot;
-	int cap_depth;
-	struct buf name, text, clean;
-	bool substituted; /* control characters were swapped in this record */
-	int64_t time;
+	struct eh_evbuild build;
+	struct buf clean;
 };
-
-static bool fieldmap_is(const xmlChar *a, const char *b)
-{
-	return strcmp((const char *)a, b) == 0;
-}
-
-/* The value of attribute NAME from SAX2's (localname, prefix, URI, value,
- * end) quintuples, or NULL. */
-static const xmlChar *attr(const xmlChar **attrs, int n, const char *name, size_t *len)
-{
-	for (int i = 0; i < n; i++) {
-		const xmlChar **a = attrs + 5 * i;
-		if (fieldmap_is(a[0], name)) {
-			*len = (size_t)(a[4] - a[3]);
-			return a[3];
-		}
-	}
-	return NULL;
-}
 
 /* Undo the control-character substitution in place; returns the new length. */
 static size_t restore_controls(char *s, size_t len)
@@ -97,102 +61,133 @@ static size_t unpad_hex(char *s, size_t len)
 	return len - (first - 2);
 }
 
-static void fieldmap_start(void *user, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri, int nns,
-		   const xmlChar **ns, int nattrs, int ndefaulted, const xmlChar **attrs)
+static const struct eh_xattr *find_attr(const struct eh_xattr *attrs, size_t n, const char *name)
 {
-	(void)prefix, (void)uri, (void)nns, (void)ns, (void)ndefaulted;
-	struct eh_fieldmap *fm = user;
-	struct eh_event *ev = fm->ev;
-	const xmlChar *v;
-	size_t len;
-	fm->depth++;
-	if (fm->cap == CAP_USERDATA) {
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(attrs[i].name, name) == 0)
+			return &attrs[i];
+	return NULL;
+}
+
+/* The System elements whose text is a System field. */
+static const struct {
+	const char *element;
+	enum eh_system_slot slot;
+} system_text_slots[] = {
+	{ "Channel", EH_SYS_CHANNEL }, { "Computer", EH_SYS_COMPUTER }, { "Level", EH_SYS_LEVEL },
+	{ "Task", EH_SYS_TASK },       { "Opcode", EH_SYS_OPCODE },     { "Keywords", EH_SYS_KEYWORDS },
+	{ "Version", EH_SYS_VERSION },
+};
+
+void eh_evbuild_init(struct eh_evbuild *b)
+{
+	memset(b, 0, sizeof *b);
+	buf_init(&b->name);
+	buf_init(&b->text);
+}
+
+void eh_evbuild_release(struct eh_evbuild *b)
+{
+	buf_free(&b->name);
+	buf_free(&b->text);
+}
+
+void eh_evbuild_begin(struct eh_evbuild *b, struct eh_event *ev)
+{
+	eh_event_reset(ev);
+	b->ev = ev;
+	b->depth = 0;
+	b->in_system = b->in_eventdata = b->in_userdata = false;
+	b->cap = CAP_NONE;
+	b->time = -1;
+	b->restore_controls = false;
+}
+
+bool eh_evbuild_capturing(const struct eh_evbuild *b)
+{
+	return b->cap != CAP_NONE && b->cap != CAP_USERDATA;
+}
+
+void eh_evbuild_start(struct eh_evbuild *b, const char *local, const struct eh_xattr *attrs, size_t nattrs)
+{
+	struct eh_event *ev = b->ev;
+	const struct eh_xattr *a;
+	b->depth++;
+	if (b->cap == CAP_USERDATA) {
 		/* not a leaf: its leaves are the fields */
-		fm->cap = CAP_NONE;
-	} else if (fm->cap != CAP_NONE) {
+		b->cap = CAP_NONE;
+	} else if (b->cap != CAP_NONE) {
 		/* Nested markup inside a value: keep collecting its text. */
 		return;
 	}
-	if (fm->depth == 2) {
-		fm->in_system = fieldmap_is(local, "System");
-		fm->in_eventdata = fieldmap_is(local, "EventData");
-		fm->in_userdata = fieldmap_is(local, "UserData");
+	if (b->depth == 2) {
+		b->in_system = strcmp(local, "System") == 0;
+		b->in_eventdata = strcmp(local, "EventData") == 0;
+		b->in_userdata = strcmp(local, "UserData") == 0;
 		return;
 	}
-	if (fm->in_system && fm->depth == 3) {
-		if (fieldmap_is(local, "Provider") && (v = attr(attrs, nattrs, "Name", &len)))
-			eh_event_set_system(ev, EH_SYS_PROVIDER, (const char *)v, len);
-		else if (fieldmap_is(local, "TimeCreated") && (v = attr(attrs, nattrs, "SystemTime", &len))) {
+	if (b->in_system && b->depth == 3) {
+		if (strcmp(local, "Provider") == 0 && (a = find_attr(attrs, nattrs, "Name")))
+			eh_event_set_system(ev, EH_SYS_PROVIDER, a->value, a->len);
+		else if (strcmp(local, "TimeCreated") == 0 && (a = find_attr(attrs, nattrs, "SystemTime"))) {
 			char tmp[64];
-			len = len < sizeof tmp - 1 ? len : sizeof tmp - 1;
-			memcpy(tmp, v, len);
+			size_t len = a->len < sizeof tmp - 1 ? a->len : sizeof tmp - 1;
+			memcpy(tmp, a->value, len);
 			tmp[len] = '\0';
-			fm->time = eh_time_parse(tmp);
-		} else if (fieldmap_is(local, "Security") && (v = attr(attrs, nattrs, "UserID", &len)))
-			eh_event_set_system(ev, EH_SYS_USER_SID, (const char *)v, len);
-		else if (fieldmap_is(local, "EventID"))
-			fm->cap = CAP_EVENT_ID;
-		else if (fieldmap_is(local, "EventRecordID"))
-			fm->cap = CAP_RECORD_ID;
-		else {
-			static const struct {
-				const char *element;
-				enum eh_system_slot slot;
-			} text_slots[] = {
-				{ "Channel", EH_SYS_CHANNEL }, { "Computer", EH_SYS_COMPUTER }, { "Level", EH_SYS_LEVEL },
-				{ "Task", EH_SYS_TASK },       { "Opcode", EH_SYS_OPCODE },     { "Keywords", EH_SYS_KEYWORDS },
-				{ "Version", EH_SYS_VERSION },
-			};
-			for (size_t i = 0; i < sizeof text_slots / sizeof text_slots[0]; i++)
-				if (fieldmap_is(local, text_slots[i].element)) {
-					fm->cap = CAP_SYSTEM;
-					fm->cap_slot = text_slots[i].slot;
-				}
-		}
-	} else if (fm->in_eventdata && fm->depth == 3) {
-		buf_reset(&fm->name);
-		if ((v = attr(attrs, nattrs, "Name", &len)))
-			buf_add(&fm->name, v, len);
+			b->time = eh_time_parse(tmp);
+		} else if (strcmp(local, "Security") == 0 && (a = find_attr(attrs, nattrs, "UserID")))
+			eh_event_set_system(ev, EH_SYS_USER_SID, a->value, a->len);
+		else if (strcmp(local, "EventID") == 0)
+			b->cap = CAP_EVENT_ID;
+		else if (strcmp(local, "EventRecordID") == 0)
+			b->cap = CAP_RECORD_ID;
 		else
-			buf_adds(&fm->name, (const char *)local); /* unnamed Data, Binary */
-		fm->cap = CAP_DATA;
-	} else if (fm->in_userdata && fm->depth >= 4) {
-		buf_reset(&fm->name);
-		buf_adds(&fm->name, (const char *)local);
-		fm->cap = CAP_USERDATA;
+			for (size_t i = 0; i < sizeof system_text_slots / sizeof system_text_slots[0]; i++)
+				if (strcmp(local, system_text_slots[i].element) == 0) {
+					b->cap = CAP_SYSTEM;
+					b->cap_slot = system_text_slots[i].slot;
+				}
+	} else if (b->in_eventdata && b->depth == 3) {
+		buf_reset(&b->name);
+		if ((a = find_attr(attrs, nattrs, "Name")))
+			buf_add(&b->name, a->value, a->len);
+		else
+			buf_adds(&b->name, local); /* unnamed Data, Binary */
+		b->cap = CAP_DATA;
+	} else if (b->in_userdata && b->depth >= 4) {
+		buf_reset(&b->name);
+		buf_adds(&b->name, local);
+		b->cap = CAP_USERDATA;
 	}
-	if (fm->cap != CAP_NONE) {
-		fm->cap_depth = fm->depth;
-		buf_reset(&fm->text);
+	if (b->cap != CAP_NONE) {
+		b->cap_depth = b->depth;
+		buf_reset(&b->text);
 	}
 }
 
-static void chars(void *user, const xmlChar *ch, int len)
+void eh_evbuild_text(struct eh_evbuild *b, const char *s, size_t len)
 {
-	struct eh_fieldmap *fm = user;
-	if (fm->cap != CAP_NONE)
-		buf_add(&fm->text, ch, (size_t)len);
+	if (b->cap != CAP_NONE)
+		buf_add(&b->text, s, len);
 }
 
-static void fieldmap_end(void *user, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri)
+void eh_evbuild_end(struct eh_evbuild *b)
 {
-	(void)local, (void)prefix, (void)uri;
-	struct eh_fieldmap *fm = user;
-	struct eh_event *ev = fm->ev;
-	if (fm->cap != CAP_NONE && fm->depth == fm->cap_depth) {
-		size_t len = fm->text.len;
-		if (len == 0 && fm->text.data == NULL)
-			buf_reserve(&fm->text, 1);
-		if (fm->substituted)
-			len = restore_controls(fm->text.data, len);
-		switch (fm->cap) {
+	struct eh_event *ev = b->ev;
+	if (b->cap != CAP_NONE && b->depth == b->cap_depth) {
+		size_t len = b->text.len;
+		if (len == 0 && b->text.data == NULL)
+			buf_reserve(&b->text, 1);
+		if (b->restore_controls)
+			len = restore_controls(b->text.data, len);
+		switch (b->cap) {
 		case CAP_EVENT_ID: {
 			/* libevtx gives it too; records it cannot parse have only this */
 			char *end;
-			unsigned long id = strtoul(fm->text.data, &end, 10);
-			if (end != fm->text.data && *end == '\0') {
+			unsigned long id = strtoul(b->text.data, &end, 10);
+			if (end != b->text.data && *end == '\0') {
 				ev->event_id = (uint32_t)id;
-				eh_event_set_system(ev, EH_SYS_EVENT_ID, fm->text.data, len);
+				eh_event_set_system(ev, EH_SYS_EVENT_ID, b->text.data, len);
 			}
 			break;
 		}
@@ -200,29 +195,64 @@ static void fieldmap_end(void *user, const xmlChar *local, const xmlChar *prefix
 			/* the EventRecordID analysts know, which can differ from the
 			 * record header's number in carved or rebuilt logs */
 			char *end;
-			unsigned long long id = strtoull(fm->text.data, &end, 10);
-			if (end != fm->text.data && *end == '\0')
+			unsigned long long id = strtoull(b->text.data, &end, 10);
+			if (end != b->text.data && *end == '\0')
 				ev->record_id = id;
 			break;
 		}
 		case CAP_SYSTEM:
-			if (fm->cap_slot == EH_SYS_KEYWORDS)
-				len = unpad_hex(fm->text.data, len);
-			eh_event_set_system(ev, fm->cap_slot, fm->text.data, len);
+			if (b->cap_slot == EH_SYS_KEYWORDS)
+				len = unpad_hex(b->text.data, len);
+			eh_event_set_system(ev, b->cap_slot, b->text.data, len);
 			break;
 		case CAP_DATA:
 		case CAP_USERDATA:
-			len = unpad_hex(fm->text.data, len);
-			eh_event_add_field(ev, fm->name.data, fm->name.len, fm->text.data, len);
+			len = unpad_hex(b->text.data, len);
+			eh_event_add_field(ev, b->name.data, b->name.len, b->text.data, len);
 			break;
 		case CAP_NONE:
 			break;
 		}
-		fm->cap = CAP_NONE;
+		b->cap = CAP_NONE;
 	}
-	if (fm->depth == 2)
-		fm->in_system = fm->in_eventdata = fm->in_userdata = false;
-	fm->depth--;
+	if (b->depth == 2)
+		b->in_system = b->in_eventdata = b->in_userdata = false;
+	b->depth--;
+}
+
+void eh_evbuild_finish(struct eh_evbuild *b)
+{
+	eh_event_finish(b->ev);
+	b->ev->time = b->time;
+}
+
+/* libxml2's SAX2 callbacks feed the builder. */
+static void fieldmap_start(void *user, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri, int nns,
+		   const xmlChar **ns, int nattrs, int ndefaulted, const xmlChar **attrs)
+{
+	(void)prefix, (void)uri, (void)nns, (void)ns, (void)ndefaulted;
+	struct eh_fieldmap *fm = user;
+	/* SAX2 gives (localname, prefix, URI, value, end) quintuples */
+	struct eh_xattr a[64];
+	size_t n = 0;
+	for (int i = 0; i < nattrs && n < sizeof a / sizeof a[0]; i++) {
+		const xmlChar **q = attrs + 5 * i;
+		a[n++] = (struct eh_xattr){ (const char *)q[0], (const char *)q[3], (size_t)(q[4] - q[3]) };
+	}
+	eh_evbuild_start(&fm->build, (const char *)local, a, n);
+}
+
+static void chars(void *user, const xmlChar *ch, int len)
+{
+	struct eh_fieldmap *fm = user;
+	eh_evbuild_text(&fm->build, (const char *)ch, (size_t)len);
+}
+
+static void fieldmap_end(void *user, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri)
+{
+	(void)local, (void)prefix, (void)uri;
+	struct eh_fieldmap *fm = user;
+	eh_evbuild_end(&fm->build);
 }
 
 static void fieldmap_quiet(void *user, xmlErrorPtr err)
@@ -250,8 +280,7 @@ struct eh_fieldmap *eh_fieldmap_new(void)
 	}
 	xmlCtxtUseOptions(fm->ctxt, XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_HUGE |
 					    XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	buf_init(&fm->name);
-	buf_init(&fm->text);
+	eh_evbuild_init(&fm->build);
 	buf_init(&fm->clean);
 	return fm;
 }
@@ -261,8 +290,7 @@ void eh_fieldmap_free(struct eh_fieldmap *fm)
 	if (fm == NULL)
 		return;
 	xmlFreeParserCtxt(fm->ctxt);
-	buf_free(&fm->name);
-	buf_free(&fm->text);
+	eh_evbuild_release(&fm->build);
 	buf_free(&fm->clean);
 	free(fm);
 }
@@ -277,8 +305,8 @@ static const char *swap_controls(struct eh_fieldmap *fm, const char *xml, size_t
 		if (c < 0x20 && c != '\t' && c != '\n')
 			break;
 	}
-	fm->substituted = i < n;
-	if (!fm->substituted)
+	fm->build.restore_controls = i < n;
+	if (!fm->build.restore_controls)
 		return xml;
 	buf_reset(&fm->clean);
 	buf_add(&fm->clean, xml, i);
@@ -297,12 +325,7 @@ static const char *swap_controls(struct eh_fieldmap *fm, const char *xml, size_t
 
 int eh_fieldmap_parse(struct eh_fieldmap *fm, const char *xml, size_t len, struct eh_event *ev, char **cause)
 {
-	eh_event_reset(ev);
-	fm->ev = ev;
-	fm->depth = 0;
-	fm->in_system = fm->in_eventdata = fm->in_userdata = false;
-	fm->cap = CAP_NONE;
-	fm->time = -1;
+	eh_evbuild_begin(&fm->build, ev);
 	xml = swap_controls(fm, xml, &len);
 	if (len > INT32_MAX) {
 		*cause = xstrdup("record XML too large");
@@ -312,8 +335,7 @@ int eh_fieldmap_parse(struct eh_fieldmap *fm, const char *xml, size_t len, struc
 	xmlCtxtUseOptions(fm->ctxt, XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_HUGE | XML_PARSE_NOERROR |
 					    XML_PARSE_NOWARNING);
 	xmlParseChunk(fm->ctxt, xml, (int)len, 1);
-	eh_event_finish(ev);
-	ev->time = fm->time;
+	eh_evbuild_finish(&fm->build);
 	if (!fm->ctxt->wellFormed && ev->nfields == 0 && ev->provider[0] == '\0') {
 		*cause = xstrdup("record XML is not well-formed and holds no fields");
 		return -1;
