@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "evtxhunt/binxml.h"
+#include "evtxhunt/bxdecode.h"
 #include "evtxhunt/chunkscan.h"
 #include "evtxhunt/fieldmap.h"
 #include "evtxhunt/logsource.h"
@@ -25,6 +26,7 @@ struct worker {
 	struct eh_reader *reader;
 	struct eh_watch_slot *slot; /* isolation: what the parent sees of this thread */
 	struct eh_fieldmap *fieldmap;
+	struct eh_bxdecode *decoder; /* NULL: every record goes to libevtx */
 	struct eh_event event;
 	struct eh_event normalized; /* the event under its log source's names */
 	struct eh_prefilter_scan *pscan;
@@ -50,6 +52,8 @@ struct worker *worker_new(const struct chunkscan_shared *shared)
 		fprintf(stderr, "evtxhunt: cannot create an XML parser\n");
 		abort();
 	}
+	if (!shared->no_decode)
+		w->decoder = eh_bxdecode_new();
 	eh_event_init(&w->event);
 	eh_event_init(&w->normalized);
 	w->places = xcalloc(MAX_RECORDS_PER_CHUNK, sizeof *w->places);
@@ -72,6 +76,7 @@ void worker_free(struct worker *w)
 	eh_reader_free(w->reader);
 	eh_watch_thread_leave(w->slot);
 	eh_fieldmap_free(w->fieldmap);
+	eh_bxdecode_free(w->decoder);
 	eh_event_release(&w->event);
 	eh_event_release(&w->normalized);
 	eh_prefilter_scan_free(w->pscan);
@@ -223,21 +228,10 @@ static bool chunkscan_match_event(struct worker *w, const uint64_t *candidates)
 	return true;
 }
 
-/* Renders, maps and matches the loaded record when a rule wants it. */
-static void match_record(struct worker *w, const struct eh_record *rec, const struct place *p,
-			  struct failure_run *run, const uint64_t *candidates)
+/* Completes the event built from record REC (its header's id and time
+ * where the XML has none), filters it and matches it when a rule wants it. */
+static void match_built(struct worker *w, const struct eh_record *rec, const uint64_t *candidates)
 {
-	if (w->shared->every_event == NULL && !eh_ruleset_wants(w->shared->rules, rec->provider, rec->event_id))
-		return;
-	const char *xml;
-	size_t len;
-	char *cause = NULL;
-	if (eh_reader_xml(w->reader, &xml, &len, &cause) != 0 ||
-	    eh_fieldmap_parse(w->fieldmap, xml, len, &w->event, &cause) != 0) {
-		record_problem(w, run, p, rec->record_id, cause);
-		return;
-	}
-	flush_failures(w, run);
 	if (w->event.record_id == 0) /* no EventRecordID in the XML */
 		w->event.record_id = rec->record_id;
 	w->event.event_id = rec->event_id;
@@ -253,6 +247,46 @@ static void match_record(struct worker *w, const struct eh_record *rec, const st
 	if (!eh_ruleset_wants(w->shared->rules, rec->provider, rec->event_id))
 		return;
 	chunkscan_match_event(w, candidates);
+}
+
+/* Renders, maps and matches the loaded record when a rule wants it. */
+static void match_record(struct worker *w, const struct eh_record *rec, const struct place *p,
+			  struct failure_run *run, const uint64_t *candidates)
+{
+	if (w->shared->every_event == NULL && !eh_ruleset_wants(w->shared->rules, rec->provider, rec->event_id))
+		return;
+	const char *xml;
+	size_t len;
+	char *cause = NULL;
+	if (eh_reader_xml(w->reader, &xml, &len, &cause) != 0 ||
+	    eh_fieldmap_parse(w->fieldmap, xml, len, &w->event, &cause) != 0) {
+		record_problem(w, run, p, rec->record_id, cause);
+		return;
+	}
+	flush_failures(w, run);
+	match_built(w, rec, candidates);
+}
+
+/* Live record I read straight from its binary XML, without libevtx.
+ * Returns false when the decoder leaves it to libevtx. */
+static bool decode_live(struct worker *w, int i, struct failure_run *run, const uint64_t *candidates)
+{
+	const struct eh_record_place *place = &w->places[i];
+	const char *why;
+	if (eh_bxdecode_record(w->decoder, w->job->chunk, place->offset, place->size, &w->event, &why) != 0) {
+		w->job->stats.records_left_to_libevtx++;
+		return false;
+	}
+	flush_failures(w, run);
+	w->job->stats.records++;
+	w->job->stats.records_decoded++;
+	w->live_ids[w->nlive++] = place->id;
+	struct eh_record rec = { .record_id = place->id,
+				 .event_id = w->event.event_id,
+				 .written_time = eh_record_written_time(w->job->chunk, place->offset),
+				 .provider = w->event.provider };
+	match_built(w, &rec, candidates);
+	return true;
 }
 
 /* A live record libevtx cannot parse may be binary XML without a template,
@@ -530,6 +564,8 @@ void worker_scan(struct worker *w, struct job *job)
 			record_problem(w, &run, &p, eh_chunk_record_id(job->chunk, i), xstrdup(kept->reason));
 			continue;
 		}
+		if (w->decoder && !carve && (size_t)live == nplaces && decode_live(w, i, &run, candidates))
+			continue;
 		watch_live(w, i, nplaces);
 		if (eh_reader_load(w->reader, i, false, &rec, &cause) != 0) {
 			if (!carve && (size_t)live == nplaces &&

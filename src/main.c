@@ -36,7 +36,7 @@ enum exit_status { EXIT_NO_HITS = 0, EXIT_HITS = 1, EXIT_ERROR = 2 };
 enum { MAX_RESTARTS = 16 };
 
 enum long_only {
-	OPT_CHECK_RULES = 256, OPT_FORCE, OPT_NO_PREFILTER, OPT_STATS_JSON, OPT_WIDE, OPT_MIN_LEVEL, OPT_STATUS,
+	OPT_CHECK_RULES = 256, OPT_FORCE, OPT_NO_PREFILTER, OPT_NO_DECODE, OPT_STATS_JSON, OPT_WIDE, OPT_MIN_LEVEL, OPT_STATUS,
 	OPT_FROM, OPT_TO, OPT_COMPUTER, OPT_SHARD, OPT_MERGE, OPT_STATE, OPT_STATE_REPORT,
 	OPT_LIST_LOGSOURCES, OPT_NO_ISOLATION, OPT_RECORD_TIMEOUT, OPT_MEMORY_LIMIT,
 };
@@ -52,6 +52,7 @@ static const struct option long_options[] = {
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "threads", required_argument, NULL, 'j' },
 	{ "no-prefilter", no_argument, NULL, OPT_NO_PREFILTER },
+	{ "no-decode", no_argument, NULL, OPT_NO_DECODE },
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "wide", no_argument, NULL, OPT_WIDE },
 	{ "min-level", required_argument, NULL, OPT_MIN_LEVEL },
@@ -100,6 +101,8 @@ static void main_usage(FILE *out)
 	      "                         same for any N\n"
 	      "      --no-prefilter     parse every record, also those holding none of the rules'\n"
 	      "                         literals (slower; reports damage everywhere)\n"
+	      "      --no-decode        read every record with libevtx and libxml2, none straight\n"
+	      "                         from its binary XML (slower; the same hits)\n"
 	      "      --stats-json FILE  write the run's counters to FILE as one JSON object\n"
 	      "      --state FILE       remember in FILE (SQLite) what was scanned and reported:\n"
 	      "                         a rerun scans only new or changed chunks and reports only\n"
@@ -265,6 +268,9 @@ static int main_parse(int argc, char **argv, struct opts *o)
 		}
 		case OPT_NO_PREFILTER:
 			o->scan.no_prefilter = true;
+			break;
+		case OPT_NO_DECODE:
+			o->scan.no_decode = true;
 			break;
 		case OPT_STATS_JSON:
 			o->stats_json = optarg;

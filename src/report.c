@@ -141,7 +141,7 @@ static const struct {
 #define F(x) { #x, offsetof(struct eh_stats, x) }
 	F(files), F(files_failed), F(files_other_shards), F(files_unchanged), F(chunks_unchanged), F(hits_known), F(bytes), F(chunks), F(chunks_skipped), F(chunks_empty),
 	F(chunks_checksum_bad), F(chunks_truncated), F(record_headers_repaired), F(chunks_prefiltered),
-	F(records_prefiltered), F(chunks_filtered), F(records_filtered), F(records), F(records_unreadable), F(records_rendered_by_evtxhunt),
+	F(records_prefiltered), F(chunks_filtered), F(records_filtered), F(records), F(records_unreadable), F(records_rendered_by_evtxhunt), F(records_decoded), F(records_left_to_libevtx),
 	F(records_recovered), F(recovered_duplicates), F(recovered_unparsable), F(events_matched), F(hits),
 	F(regex_limit_hits),
 #undef F

@@ -223,6 +223,7 @@ struct eh_scanner *eh_scanner_new(const struct eh_ruleset *rules, const struct e
 	s->shared.prefilter = s->prefilter;
 	s->shared.diag = opt->diag != NULL;
 	s->shared.every_event = opt->every_event;
+	s->shared.no_decode = opt->no_decode;
 	s->shared.filter = opt->filter && eh_filter_active(opt->filter) ? opt->filter : NULL;
 	s->shared.user = opt->user;
 	s->shared.watch = opt->watch;

@@ -45,6 +45,7 @@ struct chunkscan_shared {
 	const struct eh_filter *filter;       /* NULL: every event */
 	bool diag;                            /* keep messages */
 	eh_event_fn every_event;
+	bool no_decode; /* every record through libevtx (bxdecode.h) */
 	void *user;
 	struct eh_watch *watch;                   /* isolation: a slot per worker; NULL: none */
 	const struct eh_quarantine *quarantine;   /* records and chunks kept from libevtx */

@@ -35,6 +35,8 @@ struct eh_stats {
 	uint64_t records;
 	uint64_t records_unreadable;
 	uint64_t records_rendered_by_evtxhunt; /* template-less: libevtx cannot */
+	uint64_t records_decoded;         /* live records read straight from binary XML */
+	uint64_t records_left_to_libevtx; /* live records the decoder left to libevtx */
 	uint64_t records_recovered;
 	uint64_t recovered_duplicates;
 	uint64_t recovered_unparsable; /* carving candidates libevtx cannot parse */
@@ -53,6 +55,7 @@ struct eh_scan_options {
 	bool no_prefilter;
 	int threads;
 	eh_event_fn every_event; /* NULL: only events rules want are mapped */
+	bool no_decode;          /* every record through libevtx, none decoded by evtxhunt */
 	const struct eh_filter *filter; /* NULL: every event */
 	struct eh_state *state;         /* --state; NULL: none */
 	bool progress;                  /* a progress line on DIAG (a terminal) */

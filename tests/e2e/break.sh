@@ -7,7 +7,7 @@
 #
 # The binary broken is the one the script tests: tests/e2e/fixtures.sh
 # tests evtxgen (EVTXGEN), tests/e2e/readers.sh evtxhunt's reader
-# (READBACK), tests/fuzz/replay.sh the replayers (REPLAY_*); every other
+# (READBACK), tests/e2e/decode.sh the reader and evtxhunt, tests/fuzz/replay.sh the replayers (REPLAY_*); every other
 # script evtxhunt (EVTXHUNT). The others stay real, so a script fails for
 # its own checks, not because its set-up broke. The broken kinds:
 #   silent  prints nothing, exits 0
@@ -42,6 +42,7 @@ targets() {
 	case $1 in
 	*/fixtures.sh) echo EVTXGEN ;;
 	*/readers.sh) echo READBACK ;;
+	*/decode.sh) echo READBACK EVTXHUNT ;;
 	*/replay.sh) echo REPLAY_CHUNK REPLAY_RULE REPLAY_MERGE ;;
 	*) echo EVTXHUNT ;;
 	esac
