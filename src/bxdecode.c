@@ -24,6 +24,7 @@ enum { WITH_DEPENDENCY_IDS = 1 };
 #define MAX_DEPTH 64
 #define MAX_ATTRS 32
 #define VALUE_SLOTS (EH_CHUNK_SIZE / EH_TV_DESCRIPTOR_SIZE)
+#define NAME_CACHE 512 /* a power of two */
 
 /* Value types of the substitution array (libfwevt's LIBFWEVT_VALUE_TYPE_*). */
 enum {
@@ -50,6 +51,13 @@ struct eh_bxdecode {
 	int in_value;     /* binary-XML values being read */
 	struct buf text;  /* one piece of an element's text */
 	struct buf attrs; /* an element's name, attribute names and values */
+	/* names of the current chunk already read: chunk offset -> UTF-8 in
+	 * names (names repeat in every record of a template) */
+	struct {
+		uint32_t at; /* 0: empty */
+		uint32_t off, len;
+	} name_cache[NAME_CACHE];
+	struct buf names;
 	uint32_t slots_used;
 	uint32_t slots[VALUE_SLOTS];
 };
@@ -60,6 +68,7 @@ struct eh_bxdecode *eh_bxdecode_new(void)
 	eh_evbuild_init(&d->build);
 	buf_init(&d->text);
 	buf_init(&d->attrs);
+	buf_init(&d->names);
 	return d;
 }
 
@@ -70,7 +79,14 @@ void eh_bxdecode_free(struct eh_bxdecode *d)
 	eh_evbuild_release(&d->build);
 	buf_free(&d->text);
 	buf_free(&d->attrs);
+	buf_free(&d->names);
 	free(d);
+}
+
+void eh_bxdecode_new_chunk(struct eh_bxdecode *d)
+{
+	memset(d->name_cache, 0, sizeof d->name_cache);
+	buf_reset(&d->names);
 }
 
 static bool ok(const struct eh_bxdecode *d)
@@ -102,17 +118,29 @@ enum text_mode {
 
 /* UNITS UTF-16LE code units at P, appended to OUT as UTF-8. A NUL ends
  * the string when only NULs follow it (a terminator); anything libxml2
- * would not give back as it is makes the decoder give up. */
+ * would not give back as it is makes the decoder give up. Written
+ * straight into OUT's storage: this is the decoder's inner loop. */
 static bool utf16(struct eh_bxdecode *d, const uint8_t *p, size_t units, enum text_mode mode, struct buf *out)
 {
+	buf_reserve(out, 3 * units); /* a unit takes at most 3 bytes (a pair 4 for 2) */
+	unsigned char *o = (unsigned char *)out->data + out->len;
 	for (size_t i = 0; i < units; i++) {
-		uint32_t c = le16(p + 2 * i);
+		uint32_t c = (uint32_t)p[2 * i] | (uint32_t)p[2 * i + 1] << 8;
+		if (c >= 0x20 && c < 0x80 && c != '"') { /* the usual case */
+			if (mode == IN_NAME && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+						 (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' || c == ':'))
+				break;
+			*o++ = (unsigned char)c;
+			continue;
+		}
 		if (c == 0) {
 			for (size_t j = i + 1; j < units; j++)
 				if (le16(p + 2 * j) != 0)
 					return give_up(d, "a NUL inside a string");
-			return true;
+			break;
 		}
+		if (mode == IN_NAME)
+			break;
 		if (c >= 0xd800 && c < 0xdc00 && i + 1 < units) {
 			uint32_t lo = le16(p + 2 * i + 2);
 			if (lo >= 0xdc00 && lo < 0xe000) {
@@ -126,15 +154,62 @@ static bool utf16(struct eh_bxdecode *d, const uint8_t *p, size_t units, enum te
 			return give_up(d, "a private-use character the field mapper reserves");
 		if (mode != IN_CONTENT && (c < 0x20 || c == '"'))
 			return give_up(d, "a control character or quote in an attribute or name");
-		if (mode == IN_NAME && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-					 c == '_' || c == '-' || c == '.' || c == ':'))
-			return give_up(d, "a name that is not plain ASCII");
-		if (c < 0x80)
-			buf_addc(out, (char)c);
-		else
-			buf_add_utf8(out, c);
+		if (c < 0x80) {
+			*o++ = (unsigned char)c;
+		} else if (c < 0x800) {
+			*o++ = (unsigned char)(0xc0 | c >> 6);
+			*o++ = (unsigned char)(0x80 | (c & 0x3f));
+		} else if (c < 0x10000) {
+			*o++ = (unsigned char)(0xe0 | c >> 12);
+			*o++ = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
+			*o++ = (unsigned char)(0x80 | (c & 0x3f));
+		} else {
+			*o++ = (unsigned char)(0xf0 | c >> 18);
+			*o++ = (unsigned char)(0x80 | ((c >> 12) & 0x3f));
+			*o++ = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
+			*o++ = (unsigned char)(0x80 | (c & 0x3f));
+		}
 	}
+	size_t written = (size_t)(o - (unsigned char *)out->data) - out->len;
+	out->len += written;
+	out->data[out->len] = '\0';
+	if (mode == IN_NAME && written < units && le16(p + 2 * written) != 0)
+		return give_up(d, "a name that is not plain ASCII");
 	return true;
+}
+
+/* An unsigned number in decimal, as libfvalue writes it (and printf). */
+static void add_decimal(struct buf *out, uint64_t v, bool negative)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	buf_reserve(out, (size_t)n + 1);
+	if (negative)
+		out->data[out->len++] = '-';
+	while (n)
+		out->data[out->len++] = tmp[--n];
+	out->data[out->len] = '\0';
+}
+
+static void add_signed(struct buf *out, int64_t v)
+{
+	add_decimal(out, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0);
+}
+
+/* "0x" and BITS/4 lower-case digits, as libfvalue pads hex integers. */
+static void add_hex(struct buf *out, uint64_t v, int bits)
+{
+	static const char digits[] = "0123456789abcdef";
+	buf_reserve(out, 2 + (size_t)bits / 4);
+	out->data[out->len++] = '0';
+	out->data[out->len++] = 'x';
+	for (int shift = bits - 4; shift >= 0; shift -= 4)
+		out->data[out->len++] = digits[(v >> shift) & 15];
+	out->data[out->len] = '\0';
 }
 
 /* libfwevt_xml_document_read_name: the name at NAME_AT as UTF-8 in OUT;
@@ -150,11 +225,28 @@ static uint32_t read_name(struct eh_bxdecode *d, uint32_t name_at, uint64_t cur,
 	uint32_t units = le16(d->chunk + name_at + EH_NAME_LENGTH);
 	if (!have(d, (uint64_t)name_at + EH_NAME_CHARS, 2u * units + 2u))
 		return 0;
-	if (units == 0)
+	uint32_t size = name_at == cur ? EH_NAME_CHARS + 2u * units + 2u : 0;
+	if (units == 0) {
 		give_up(d, "an empty name");
-	else
-		utf16(d, d->chunk + name_at + EH_NAME_CHARS, units, IN_NAME, out);
-	return name_at == cur ? EH_NAME_CHARS + 2u * units + 2u : 0;
+		return size;
+	}
+	uint32_t h = (name_at * 2654435761u) >> 23 & (NAME_CACHE - 1);
+	for (uint32_t probe = 0; probe < NAME_CACHE; probe++, h = (h + 1) & (NAME_CACHE - 1)) {
+		if (d->name_cache[h].at == name_at) {
+			buf_add(out, d->names.data + d->name_cache[h].off, d->name_cache[h].len);
+			return size;
+		}
+		if (d->name_cache[h].at == 0)
+			break;
+	}
+	size_t start = out->len;
+	if (utf16(d, d->chunk + name_at + EH_NAME_CHARS, units, IN_NAME, out) && d->name_cache[h].at == 0) {
+		d->name_cache[h].at = name_at; /* a name offset is never 0: it lies past the chunk header */
+		d->name_cache[h].off = (uint32_t)d->names.len;
+		d->name_cache[h].len = (uint32_t)(out->len - start);
+		buf_add(&d->names, out->data + start, out->len - start);
+	}
+	return size;
 }
 
 static const char hex_upper[] = "0123456789ABCDEF";
@@ -243,23 +335,23 @@ static bool render_value(struct eh_bxdecode *d, uint8_t type, const uint8_t *p, 
 		 * -127); the one reading of a value is libevtx's */
 		if (p[0] & 0x80)
 			return give_up(d, "a negative 8-bit integer");
-		buf_addf(out, "%d", p[0]);
+		add_decimal(out, p[0], false);
 		return true;
-	case VT_UINT8: buf_addf(out, "%u", p[0]); return true;
-	case VT_INT16: buf_addf(out, "%d", (int16_t)le16(p)); return true;
-	case VT_UINT16: buf_addf(out, "%u", le16(p)); return true;
-	case VT_INT32: buf_addf(out, "%" PRId32, (int32_t)le32(p)); return true;
-	case VT_UINT32: buf_addf(out, "%" PRIu32, le32(p)); return true;
-	case VT_INT64: buf_addf(out, "%" PRId64, (int64_t)le64(p)); return true;
-	case VT_UINT64: buf_addf(out, "%" PRIu64, le64(p)); return true;
-	case VT_HEX32: buf_addf(out, "0x%08" PRIx32, le32(p)); return true;
-	case VT_HEX64: buf_addf(out, "0x%016" PRIx64, le64(p)); return true;
+	case VT_UINT8: add_decimal(out, p[0], false); return true;
+	case VT_INT16: add_signed(out, (int16_t)le16(p)); return true;
+	case VT_UINT16: add_decimal(out, le16(p), false); return true;
+	case VT_INT32: add_signed(out, (int32_t)le32(p)); return true;
+	case VT_UINT32: add_decimal(out, le32(p), false); return true;
+	case VT_INT64: add_signed(out, (int64_t)le64(p)); return true;
+	case VT_UINT64: add_decimal(out, le64(p), false); return true;
+	case VT_HEX32: add_hex(out, le32(p), 32); return true;
+	case VT_HEX64: add_hex(out, le64(p), 64); return true;
 	case VT_BOOL: buf_adds(out, le32(p) ? "true" : "false"); return true;
 	case VT_SIZE:
 		if (size == 4)
-			buf_addf(out, "%" PRIu32, le32(p));
+			add_decimal(out, le32(p), false);
 		else if (size == 8)
-			buf_addf(out, "%" PRIu64, le64(p));
+			add_decimal(out, le64(p), false);
 		else
 			return give_up(d, "a size value of neither 4 nor 8 bytes");
 		return true;

@@ -521,6 +521,8 @@ void worker_scan(struct worker *w, struct job *job)
 		job->stats.chunks_skipped++;
 	else
 		job->stats.chunks++;
+	if (w->decoder)
+		eh_bxdecode_new_chunk(w->decoder);
 	uint64_t carved_before = job->stats.records_recovered, unparsable_before = job->stats.recovered_unparsable;
 	struct eh_record rec;
 	struct failure_run run = { 0 };

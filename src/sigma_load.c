@@ -22,12 +22,38 @@ struct eh_ruleset *eh_ruleset_new(void)
 	return rs;
 }
 
-/* Adds R's rows to the wanted ones; counts it when it has none. */
-static void sigma_load_want(struct eh_ruleset *rs, const struct eh_rule *r)
+/* Adds rule INDEX (R) to the wanted rows and to the rules of each of its
+ * rows; counts it when it has none. */
+static void sigma_load_want(struct eh_ruleset *rs, const struct eh_rule *r, size_t index)
 {
 	for (size_t w = 0; r->sources && w < eh_logsource_words(); w++)
 		rs->wanted[w] |= r->sources[w];
 	rs->unmapped += eh_rowset_empty(r->sources);
+	if (rs->row_rules == NULL)
+		rs->row_rules = xcalloc(eh_logsource_rows, sizeof *rs->row_rules);
+	if (index / 64 + 2 > rs->row_rules_words) { /* eh_ruleset_words() of the rules to come */
+		size_t words = rs->row_rules_words ? rs->row_rules_words * 2 : 64;
+		while (index / 64 + 2 > words)
+			words *= 2;
+		for (size_t row = 0; row < eh_logsource_rows; row++) {
+			rs->row_rules[row] = xreallocarray(rs->row_rules[row], words, sizeof **rs->row_rules);
+			memset(rs->row_rules[row] + rs->row_rules_words, 0,
+			       (words - rs->row_rules_words) * sizeof **rs->row_rules);
+		}
+		rs->row_rules_words = words;
+	}
+	for (size_t row = 0; r->sources && row < eh_logsource_rows; row++)
+		if (eh_rowset_has(r->sources, row))
+			rs->row_rules[row][index / 64] |= UINT64_C(1) << (index % 64);
+}
+
+/* Forgets which rules select which rows (before they are added again). */
+static void sigma_load_unwant_all(struct eh_ruleset *rs)
+{
+	memset(rs->wanted, 0, eh_logsource_words() * sizeof *rs->wanted);
+	rs->unmapped = 0;
+	for (size_t row = 0; rs->row_rules && row < eh_logsource_rows; row++)
+		memset(rs->row_rules[row], 0, rs->row_rules_words * sizeof **rs->row_rules);
 }
 
 void eh_ruleset_free(struct eh_ruleset *rs)
@@ -38,6 +64,9 @@ void eh_ruleset_free(struct eh_ruleset *rs)
 		eh_rule_free(rs->rules[i]);
 	free(rs->rules);
 	free(rs->wanted);
+	for (size_t row = 0; rs->row_rules && row < eh_logsource_rows; row++)
+		free(rs->row_rules[row]);
+	free(rs->row_rules);
 	for (size_t i = 0; i < rs->nerrors; i++) {
 		free(rs->errors[i].file);
 		free(rs->errors[i].reason);
@@ -97,8 +126,8 @@ size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char 
 		rule->content_hash = eh_hash64(text, len, UINT64_C(0x9e3779b97f4a7c15) * (i + 1));
 		sigma_intern_rule(rs, rule);
 		rs->rules = xreallocarray(rs->rules, rs->nrules + 1, sizeof *rs->rules);
+		sigma_load_want(rs, rule, rs->nrules);
 		rs->rules[rs->nrules++] = rule;
-		sigma_load_want(rs, rule);
 		loaded++;
 	}
 out:
@@ -246,18 +275,23 @@ size_t eh_ruleset_words(const struct eh_ruleset *rs)
 size_t eh_ruleset_route(const struct eh_ruleset *rs, const uint64_t *rows, const uint64_t *prefilter, uint64_t *taken,
 			uint64_t *out)
 {
-	size_t n = 0;
-	memset(out, 0, eh_ruleset_words(rs) * sizeof *out);
-	for (size_t i = 0; i < rs->nrules; i++) {
-		uint64_t bit = UINT64_C(1) << (i % 64);
-		if ((taken && (taken[i / 64] & bit)) || !eh_rowset_meets(rs->rules[i]->sources, rows))
+	size_t n = 0, words = eh_ruleset_words(rs);
+	memset(out, 0, words * sizeof *out);
+	for (size_t row = 0; rs->row_rules && row < eh_logsource_rows; row++) {
+		if (!eh_rowset_has(rows, row))
 			continue;
-		if (taken)
-			taken[i / 64] |= bit;
-		if (prefilter == NULL || (prefilter[i / 64] & bit)) {
-			out[i / 64] |= bit;
-			n++;
+		const uint64_t *rules = rs->row_rules[row];
+		for (size_t w = 0; w < words; w++)
+			out[w] |= rules[w];
+	}
+	for (size_t w = 0; w < words; w++) {
+		if (taken) {
+			out[w] &= ~taken[w];
+			taken[w] |= out[w];
 		}
+		if (prefilter)
+			out[w] &= prefilter[w];
+		n += (size_t)__builtin_popcountll(out[w]);
 	}
 	return n;
 }
@@ -277,8 +311,7 @@ static bool in_list(const char *list, const char *word)
 size_t eh_ruleset_filter(struct eh_ruleset *rs, int min_level, const char *statuses)
 {
 	size_t kept = 0, removed = 0;
-	memset(rs->wanted, 0, eh_logsource_words() * sizeof *rs->wanted);
-	rs->unmapped = 0;
+	sigma_load_unwant_all(rs);
 	for (size_t i = 0; i < rs->nrules; i++) {
 		struct eh_rule *r = rs->rules[i];
 		/* a rule without a level cannot be shown to meet the minimum */
@@ -289,8 +322,8 @@ size_t eh_ruleset_filter(struct eh_ruleset *rs, int min_level, const char *statu
 			removed++;
 			continue;
 		}
+		sigma_load_want(rs, r, kept);
 		rs->rules[kept++] = r;
-		sigma_load_want(rs, r);
 	}
 	rs->nrules = kept;
 	return removed;

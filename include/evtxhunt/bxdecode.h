@@ -21,6 +21,10 @@ struct eh_bxdecode;
 struct eh_bxdecode *eh_bxdecode_new(void);
 void eh_bxdecode_free(struct eh_bxdecode *d);
 
+/* Forgets the names read from the last chunk: to be called before the
+ * records of each new chunk. */
+void eh_bxdecode_new_chunk(struct eh_bxdecode *d);
+
 /* Decodes the record at chunk offset POS (SIZE bytes, its header
  * included) into EV. Returns 0, or -1 with *WHY (a static string) when the
  * record is left to libevtx. EV's record_id is 0 and its time -1 where the

@@ -111,6 +111,10 @@ struct eh_ruleset {
 	size_t not_rules;
 	char **not_rule_files; /* where they were, to say so */
 	uint64_t *wanted; /* union of the rules' logsource rows (a row set) */
+	/* for each logsource row, the rules that select it (a rule set of
+	 * row_rules_words words): routing an event ORs the sets of its rows */
+	uint64_t **row_rules;
+	size_t row_rules_words;
 	struct sigma_budget left; /* what more rules may still take */
 	/* every field name the rules use, interned: id -> name, and a hash
 	 * table of ids (open addressing, -1 empty) */
