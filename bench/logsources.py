@@ -98,7 +98,10 @@ def main():
         res = {}
         for key, what, cmd in [('ee', 'evtxexport -f xml > /dev/null', ['evtxexport', '-f', 'xml']),
                                ('eh', 'evtxhunt, %s' % label, [EVTXHUNT, '-q'] + rules),
-                               ('j1', 'evtxhunt, %s, -j1' % label, [EVTXHUNT, '-q', '-j1'] + rules)]:
+                               ('j1', 'evtxhunt, %s, -j1' % label, [EVTXHUNT, '-q', '-j1'] + rules),
+                               # every record through libevtx, as before bxdecode.c
+                               ('nd', 'evtxhunt, %s, --no-decode' % label,
+                                [EVTXHUNT, '-q', '--no-decode'] + rules)]:
             wall, cpu, rss = measure(cmd + [path])
             res[key] = (wall, cpu, rss)
             print('%-15s %-38s %8.3f %7.3f %8.1f %10.0f %6.1f MB' % (name, what, wall, cpu, size / wall,
@@ -117,6 +120,8 @@ def main():
                   'met' if r >= target else 'NOT met', rss, 'met' if rss < 128 else 'NOT met'))
         print('    records parsed (events_matched) %d of %d, carved from slack %d, carving attempts failed %d' % (
             st['events_matched'], records, st['records_recovered'], st['recovered_unparsable']))
+        print('    live records decoded by evtxhunt %d, left to libevtx %d; --no-decode takes %.2fx the time' % (
+            st.get('records_decoded', 0), st.get('records_left_to_libevtx', 0), res['nd'][0] / res['eh'][0]))
 
 
 if __name__ == '__main__':

@@ -319,14 +319,18 @@ size_t eh_matcher_match(struct eh_matcher *m, const struct eh_event *ev, const u
 	size_t hits = 0;
 	struct sigma_view view;
 	sigma_view_prepare(m, ev, &view);
-	for (size_t i = 0; i < rs->nrules; i++) {
-		const struct eh_rule *r = rs->rules[i];
-		if (candidates && !(candidates[i / 64] & (UINT64_C(1) << (i % 64))))
-			continue;
-		if (sigma_rule_match(r, &view)) {
-			hits++;
-			if (on_hit)
-				on_hit(r, ev, user);
+	/* the candidates' set bits, in rule order: a few of thousands */
+	for (size_t w = 0; w * 64 < rs->nrules; w++) {
+		for (uint64_t bits = candidates[w]; bits; bits &= bits - 1) {
+			size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+			if (i >= rs->nrules)
+				break;
+			const struct eh_rule *r = rs->rules[i];
+			if (sigma_rule_match(r, &view)) {
+				hits++;
+				if (on_hit)
+					on_hit(r, ev, user);
+			}
 		}
 	}
 	sigma_view_done(&view);
