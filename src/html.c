@@ -198,6 +198,7 @@ static const char report_css[] =
 	".key span { padding: 0 .5em; margin-right: .5em; }\n"
 	".controls { margin: .5em 0; display: flex; gap: .5em; flex-wrap: wrap; } .controls input { width: 20em; }\n"
 	".finding td:first-child { font-weight: 600; } .none { color: #777; } pre { white-space: pre-wrap; font-size: 12px; }\n"
+	"summary { cursor: pointer; margin-bottom: .4em; }\n"
 	"svg text { font: 11px system-ui, sans-serif; fill: #333; }\n";
 
 static const char *const level_names[] = { "informational", "low", "medium", "high", "critical" };
@@ -691,6 +692,24 @@ static int64_t clampi(int64_t v, int64_t lo, int64_t hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* A lane's label: the computer's name, its first characters and an
+ * ellipsis when it would not fit left of the plot. */
+static void lane_label(struct buf *b, const char *name)
+{
+	enum { KEEP = 22 };
+	size_t len = strlen(name), chars = 0, i = 0;
+	if (len == 0) {
+		buf_adds(b, "(none)");
+		return;
+	}
+	for (; i < len; i++)
+		if (((unsigned char)name[i] & 0xc0) != 0x80 && chars++ == KEEP)
+			break;
+	html_text(b, name, i);
+	if (i < len)
+		buf_adds(b, "\xe2\x80\xa6");
+}
+
 /* The picture: a lane per computer (the first MAX_LANES - 1 by hits, the
  * rest in the last), each host's log coverage behind as pale stretches,
  * the hits per bucket stacked by level, scaled to the lane's fullest. */
@@ -789,7 +808,7 @@ static void section_picture(struct buf *b, const struct eh_html_run *run, const 
 		if (nc > MAX_LANES && l == nl - 1)
 			buf_addf(b, "%zu more computers", nc - (nl - 1));
 		else
-			html_s(b, *c->computers.s[order[l]] ? c->computers.s[order[l]] : "(none)");
+			lane_label(b, c->computers.s[order[l]]);
 		buf_addf(b, "</text><text x=\"%d\" y=\"%d\" text-anchor=\"end\">max %" PRIu64 "</text></g>\n", PLOT_X - 6,
 			 y + BAR_H / 2 + 13, max);
 	}
@@ -873,8 +892,21 @@ static void section_findings(struct buf *b, const struct eh_metrics *m)
 	buf_adds(b, "<h2>Integrity findings</h2>\n");
 	if (m->nfindings == 0)
 		buf_adds(b, "<p class=\"none\">None.</p>\n");
-	else
-		buf_adds(b, "<table id=\"findings\"><tr><th>finding</th><th>file</th><th>record</th><th>time</th><th>what</th></tr>\n");
+	else {
+		size_t per[EH_FINDING_KINDS] = { 0 };
+		for (size_t i = 0; i < m->nfindings; i++)
+			per[m->findings[i].kind]++;
+		buf_addf(b, "<p>%zu findings:", m->nfindings);
+		for (int k = 0, first = 1; k < EH_FINDING_KINDS; k++)
+			if (per[k]) {
+				buf_addf(b, "%s %zu %s", first ? "" : ",", per[k], eh_finding_kind_name((enum eh_finding_kind)k));
+				first = 0;
+			}
+		/* a long list stays folded, so that the picture is not far below */
+		buf_addf(b, ".</p>\n<details%s><summary>each finding, by file and record</summary>\n"
+			    "<table id=\"findings\"><tr><th>finding</th><th>file</th><th>record</th><th>time</th><th>what</th></tr>\n",
+			 m->nfindings <= 20 ? " open" : "");
+	}
 	for (size_t i = 0; i < m->nfindings; i++) {
 		const struct eh_finding *f = &m->findings[i];
 		buf_addf(b, "<tr class=\"finding\"><td>%s</td><td class=\"mono\">", eh_finding_kind_name(f->kind));
@@ -886,7 +918,7 @@ static void section_findings(struct buf *b, const struct eh_metrics *m)
 		buf_adds(b, "</td></tr>\n");
 	}
 	if (m->nfindings)
-		buf_adds(b, "</table>\n");
+		buf_adds(b, "</table>\n</details>\n");
 	if (m->partial)
 		buf_adds(b, "<p>--from, --to or --computer left records out: record-id gaps were not looked for.</p>\n");
 }

@@ -63,11 +63,11 @@ class P(html.parser.HTMLParser):
             assert not k.startswith('on'), (tag, k)
             assert 'javascript:' not in (v or '') and 'evil.test' not in (v or ''), (tag, k, v)
 p = P(); p.feed(page)
-allowed = set('html head meta title style body h1 h2 h3 h4 p table tr th td thead tbody div span pre select input button '
+allowed = set('html head meta title style body h1 h2 h3 h4 p table tr th td thead tbody div span pre select input button details summary '
               'script svg g rect text line'.split())
 assert p.tags <= allowed, p.tags - allowed
 assert p.attrs <= set('lang charset http-equiv content name class id type placeholder data-sort xmlns width height viewbox '
-                      'x y x1 y1 x2 y2 fill stroke text-anchor'.split()), p.attrs
+                      'x y x1 y1 x2 y2 fill stroke text-anchor open'.split()), p.attrs
 assert not re.search(r'url\(|@import', style[0]), 'the style fetches nothing'
 data = {m.group(1): json.loads(m.group(2)) for m in re.finditer(r'<script type="application/json" id="([^"]+)">(.*?)</script>', page, re.S)}
 hits, strings, meta = data['eh-hits'], data['eh-strings'], data['eh-meta']
@@ -150,11 +150,11 @@ class P(html.parser.HTMLParser):
         if tag == 'tr' and a.get('class') == 'open':
             self.opened += 1
 p = P(); p.feed(d)
-allowed = set('html head meta title style body h1 h2 h3 h4 p table tr th td thead tbody div span pre select option input '
+allowed = set('html head meta title style body h1 h2 h3 h4 p table tr th td thead tbody div span pre select option input details summary '
               'button script svg g rect text line dl dt dd'.split())
 assert p.tags <= allowed, p.tags - allowed
 assert p.attrs <= set('lang charset http-equiv content name class id type placeholder data-sort xmlns width height viewbox '
-                      'x y x1 y1 x2 y2 fill stroke text-anchor value colspan hidden data-ready-ms'.split()), p.attrs
+                      'x y x1 y1 x2 y2 fill stroke text-anchor value colspan hidden data-ready-ms open'.split()), p.attrs
 assert 'data-ready-ms=' in d, 'the script ran'
 assert '<title>evtxhunt report</title>' in d, 'the title as written'
 assert p.rows == int(sys.argv[2]), (p.rows, sys.argv[2])
