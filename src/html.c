@@ -11,12 +11,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "evtxhunt/builtin.h"
 #include "evtxhunt/html.h"
 #include "evtxhunt/keyfields.h"
 #include "evtxhunt/logsource.h"
 #include "evtxhunt/output.h"
 #include "evtxhunt/sha256.h"
 #include "evtxhunt/walk.h"
+#include "evtxhunt/yamltree.h"
 
 /* The page's own script and style; the Content-Security-Policy allows
  * these two by their SHA-256 and nothing else. */
@@ -147,6 +149,8 @@ static const char report_js[] =
 	"\tpair(rl, 'status', r.status);\n"
 	"\tpair(rl, 'description', r.description);\n"
 	"\tpair(rl, 'tags', r.tags.join(', '));\n"
+	"\tpair(rl, 'false positives', r.falsepositives.join('\\n'));\n"
+	"\tpair(rl, 'references', r.references.join('\\n'));\n"
 	"\tpair(rl, 'file', r.file);\n"
 	"\ttd.appendChild(el('h4', null, 'Rule'));\n"
 	"\ttd.appendChild(rl);\n"
@@ -982,6 +986,78 @@ static void section_metrics(struct buf *b, const struct eh_metrics *m)
 	buf_adds(b, "</table>\n");
 }
 
+/* The text of the YAML file RULE came from: a built-in rule's, or the file
+ * read again (at most 16 MiB); NULL when it cannot be read (a --merge of
+ * another machine's run). *OWNED says whether the caller frees it. */
+static char *rule_text(const struct eh_rule *r, size_t *len, bool *owned)
+{
+	*owned = false;
+	if (r->file == NULL)
+		return NULL;
+	for (unsigned i = 0; i < eh_builtin_rule_count; i++)
+		if (strcmp(eh_builtin_rules[i].name, r->file) == 0) {
+			*len = strlen(eh_builtin_rules[i].yaml);
+			return (char *)eh_builtin_rules[i].yaml;
+		}
+	FILE *f = fopen(r->file, "rb");
+	if (f == NULL)
+		return NULL;
+	struct buf b;
+	buf_init(&b);
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < 16 * 1024 * 1024)
+		buf_add(&b, chunk, n);
+	fclose(f);
+	*len = b.len;
+	*owned = true;
+	return b.data ? buf_steal(&b) : NULL;
+}
+
+/* "references" and "falsepositives" of RULE (a list of strings or one
+ * string each), from its YAML document (found by id, else by title), as
+ * JSON members. Not kept by the loader: read here for the rules that hit. */
+static void rule_notes(struct buf *b, const struct eh_rule *r)
+{
+	static const char *const keys[] = { "references", "falsepositives" };
+	size_t len = 0;
+	bool owned;
+	char *text = rule_text(r, &len, &owned), *cause = NULL;
+	struct ydoc_list docs = { NULL, 0 };
+	int line, column;
+	const struct ynode *doc = NULL;
+	bool parsed = text && ytree_parse(text, len, &docs, &line, &column, &cause) == 0;
+	if (parsed) {
+		for (size_t i = 0; i < docs.n && doc == NULL; i++) {
+			const struct ynode *id = ytree_get(docs.docs[i], "id"), *title = ytree_get(docs.docs[i], "title");
+			if ((r->id && id && id->type == Y_SCALAR && strcmp(id->text, r->id) == 0) ||
+			    (!r->id && title && title->type == Y_SCALAR && r->title && strcmp(title->text, r->title) == 0))
+				doc = docs.docs[i];
+		}
+	}
+	for (size_t k = 0; k < 2; k++) {
+		buf_addf(b, ",\"%s\":[", keys[k]);
+		const struct ynode *v = doc ? ytree_get(doc, keys[k]) : NULL;
+		if (v && v->type == Y_SCALAR && !ytree_is_null(v)) {
+			json_html(b, v->text, v->len);
+		} else if (v && v->type == Y_SEQ) {
+			for (size_t i = 0, first = 1; i < v->n; i++)
+				if (v->items[i]->type == Y_SCALAR) {
+					if (!first)
+						buf_addc(b, ',');
+					json_html(b, v->items[i]->text, v->items[i]->len);
+					first = 0;
+				}
+		}
+		buf_addc(b, ']');
+	}
+	free(cause);
+	if (parsed)
+		ytree_free_docs(&docs);
+	if (owned)
+		free(text);
+}
+
 static void meta_json(struct buf *b, const struct count *c)
 {
 	buf_adds(b, "{\"rules\":[");
@@ -999,6 +1075,7 @@ static void meta_json(struct buf *b, const struct count *c)
 		json_s(b, r->description);
 		buf_adds(b, ",\"file\":");
 		json_s(b, r->file);
+		rule_notes(b, r);
 		buf_adds(b, ",\"tags\":[");
 		for (size_t j = 0; j < r->ntags; j++) {
 			if (j)

@@ -22,6 +22,10 @@ description: the marker of tests/e2e/html.sh, <b>not bold</b>
 level: high
 tags:
     - attack.execution
+references:
+    - https://evtxhunt.test/ref?a=1&b=<2>
+falsepositives:
+    - the test itself
 logsource:
     category: process_creation
     product: windows
@@ -94,7 +98,7 @@ expect_status 1 "$EVTXHUNT" -q --merge -f html "$tmp/plain.jsonl"
 expect_eq "$(grep -o '"eh-hits">\[\["' "$tmp/out" | wc -l)" 1 "--merge -f html: a report"
 
 # ---- metrics and integrity findings ---------------------------------------
-expect_status 0 "$EVTXHUNT" --metrics -f html -o "$tmp/integrity.html" "$tmp/integrity.evtx"
+expect_status 0 "$EVTXHUNT" --metrics --stats-json "$tmp/integrity.json" -f html -o "$tmp/integrity.html" "$tmp/integrity.evtx"
 log=$tmp/integrity.evtx
 for f in "log-cleared: record 6 at 2024-07-01T10:02:00.0000000Z: the audit log was cleared (1102) by CORP.mallory" \
 	"service-stopped: record 7 at 2024-07-01T10:03:00.0000000Z: the event logging service shut down (1100)" \
@@ -109,6 +113,18 @@ expect_count 1 "$tmp/err" '^evtxhunt: 7 integrity findings$' "seven findings in 
 expect_contains "$tmp/err" "^evtxhunt: metrics: $log: 16 records, 2 recovered, 2024-07-01T08:30:00.0000000Z to 2024-07-01T10:40:00.0000000Z, channels Security, System; computers DC1.corp.example; event ids 4624:9 4634:4 " "metrics of the log"
 expect_contains "$tmp/err" '^evtxhunt: metrics: computer DC1.corp.example: 18 records in 1 logs, .* in 2 stretches$' "metrics of the computer: two stretches around the hole in time"
 expect_eq "$(grep -o '<tr class="finding">' "$tmp/integrity.html" | wc -l)" 7 "the report lists the seven findings"
+expect_true "--stats-json: the metrics and the findings, with their places" python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))["metrics"]
+got = [(f["kind"], f["record_id"], f.get("record_id2")) for f in m["findings"]]
+assert got == [("log-cleared", 6, None), ("service-stopped", 7, None), ("service-stopped", 8, None),
+               ("service-started", 9, None), ("record-gap", 12, 20), ("time-backwards", 21, 20),
+               ("recovered-only", 24, 25)], got
+log = m["logs"][0]
+assert (log["records"], log["recovered"], log["channels"], log["event_ids"][0]) == (16, 2, ["Security", "System"], [4624, 9]), log
+assert m["computers"][0]["coverage"] == [["2024-07-01T08:30:00.0000000Z", "2024-07-01T08:30:00.0000000Z"],
+                                         ["2024-07-01T10:00:00.0000000Z", "2024-07-01T10:40:00.0000000Z"]], m["computers"]
+' "$tmp/integrity.json"
 expect_contains "$tmp/integrity.html" 'records 13 to 19 (7) are missing' "the report: the gap"
 # a log without findings says so; --from leaves records out: no gaps looked for
 expect_status 1 "$EVTXHUNT" --metrics -q -f jsonl "$tmp/hostile.evtx"
@@ -190,7 +206,7 @@ check_dom 1 "the hostile computer's hit, opened to its fields" \
 	"p.opened == 1 and '<dt>CurrentDirectory</dt><dd>javascript:alert(3)//</dd>' in d and '&lt;!--&lt;script&gt;alert(5)&lt;/script&gt;--&gt;' in d"
 dom 'q=FILTERME&open=0&rule=Hostile%20report%20marker'
 check_dom 1 "a row opened: the rule's description, as text" \
-	"'<dd>the marker of tests/e2e/html.sh, &lt;b&gt;not bold&lt;/b&gt;' in d and '\\\\u202E' in d"
+	"'<dd>the marker of tests/e2e/html.sh, &lt;b&gt;not bold&lt;/b&gt;' in d and '\\\\u202E' in d and '<dt>false positives</dt><dd>the test itself</dd>' in d and '<dd>https://evtxhunt.test/ref?a=1&amp;b=&lt;2&gt;</dd>' in d"
 
 # a screenshot to look at, kept in the build directory (not compared)
 shot=$PWD/tests/e2e/html-report.png
