@@ -505,13 +505,34 @@ static int cmd_merge(struct opts *o)
 
 /* ---- the hunt ------------------------------------------------------------------ */
 
-/* The counters as JSON, complete or absent like the report. */
-static int write_stats(const char *path, const struct eh_run *run)
+/* The counters as JSON, complete or absent like the report; with
+ * --metrics (M) the metrics and findings too, as its "metrics" member. */
+static int write_stats(const char *path, const struct eh_run *run, const struct eh_metrics *m)
 {
 	struct eh_outfile *f = eh_outfile_open(path, true);
 	if (f == NULL)
 		return -1;
-	eh_report_stats_json(eh_outfile_stream(f), run);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	if (mem == NULL) {
+		eh_outfile_abandon(f);
+		return -1;
+	}
+	eh_report_stats_json(mem, run);
+	fclose(mem);
+	struct buf b = { NULL, 0, 0 };
+	if (m && len > 2) { /* "{...}\n": the metrics go before the closing brace */
+		buf_add(&b, text, len - 2);
+		buf_adds(&b, ",\"metrics\":");
+		eh_metrics_json(&b, m, 10);
+		buf_adds(&b, "}\n");
+	} else {
+		buf_add(&b, text, len);
+	}
+	fwrite(b.data, 1, b.len, eh_outfile_stream(f));
+	free(text);
+	buf_free(&b);
 	return eh_outfile_commit(f);
 }
 
@@ -657,7 +678,7 @@ static int cmd_hunt(struct opts *o)
 		eh_report_summary(stderr, &run);
 	if (!o->quiet && o->metrics)
 		eh_metrics_summary(stderr, &metrics, 10);
-	if (o->stats_json && write_stats(o->stats_json, &run) != 0)
+	if (o->stats_json && write_stats(o->stats_json, &run, o->metrics ? &metrics : NULL) != 0)
 		status = EXIT_ERROR;
 	if (st->errors || st->files_failed)
 		status = EXIT_ERROR;
