@@ -87,6 +87,7 @@ expect_count 3 "$report" '<g class="lane">' "a lane per computer"
 
 # --html beside another format: the same hits, the other output as without it
 expect_status 1 "$EVTXHUNT" -q -r "$seed" -r "$tmp/marker.yml" -f jsonl "$tmp/hostile.evtx"
+expect_count 6 "$tmp/out" '"record_id"' "jsonl: the six hits the report holds"
 mv "$tmp/out" "$tmp/plain.jsonl"
 expect_status 1 "$EVTXHUNT" -q -r "$seed" -r "$tmp/marker.yml" -f jsonl --html "$tmp/beside.html" "$tmp/hostile.evtx"
 expect_same "$tmp/out" "$tmp/plain.jsonl" "--html: the jsonl output as without it"
@@ -96,6 +97,7 @@ expect_contains "$tmp/err" 'exists' "--html: an existing file kept without --for
 # the merge of JSON Lines, as a report
 expect_status 1 "$EVTXHUNT" -q --merge -f html "$tmp/plain.jsonl"
 expect_eq "$(grep -o '"eh-hits">\[\["' "$tmp/out" | wc -l)" 1 "--merge -f html: a report"
+expect_contains "$tmp/out" '^</html>$' "--merge -f html on stdout: the whole page"
 
 # ---- metrics and integrity findings ---------------------------------------
 expect_status 0 "$EVTXHUNT" --metrics --stats-json "$tmp/integrity.json" -f html -o "$tmp/integrity.html" "$tmp/integrity.evtx"
