@@ -46,7 +46,7 @@ static const char report_js[] =
 	"\tif (text !== undefined && text !== null) e.textContent = vis(text);\n"
 	"\treturn e;\n"
 	"}\n"
-	"/* a hit: [time, computer, rule, file, record id, event id, recovered, channel, key fields, fields] */\n"
+	"/* a hit: [time, computer, rule, file, record id, event id, recovered, channel, key fields, fields, provider] */\n"
 	"function rule(h) { return M.rules[h[2]]; }\n"
 	"function level(h) { return rule(h).level || ''; }\n"
 	"function rank(h) { return LV.indexOf(level(h)); }\n"
@@ -138,6 +138,7 @@ static const char report_js[] =
 	"\tpair(dl, 'record id', h[4] + (h[6] ? ' (recovered from slack)' : ''));\n"
 	"\tpair(dl, 'event id', h[5]);\n"
 	"\tpair(dl, 'channel', S[h[7]]);\n"
+	"\tpair(dl, 'provider', S[h[10]]);\n"
 	"\tvar f = h[9];\n"
 	"\tfor (var j = 0; j < f.length; j += 2) pair(dl, S[f[j]], S[f[j + 1]]);\n"
 	"\ttd.appendChild(el('h4', null, 'Event'));\n"
@@ -307,24 +308,36 @@ static void html_s(struct buf *b, const char *s)
  * U+2028 and U+2029 become \u escapes. */
 static void json_html(struct buf *b, const char *s, size_t len)
 {
-	static __thread struct buf t;
-	buf_reset(&t);
-	eh_escape_json(&t, s, len);
-	for (size_t i = 0; i < t.len; i++) {
-		unsigned char c = (unsigned char)t.data[i];
-		if (c == '<')
-			buf_adds(b, "\\u003c");
-		else if (c == '>')
-			buf_adds(b, "\\u003e");
-		else if (c == '&')
-			buf_adds(b, "\\u0026");
-		else if (c == 0xe2 && i + 2 < t.len && (unsigned char)t.data[i + 1] == 0x80 &&
-			 ((unsigned char)t.data[i + 2] == 0xa8 || (unsigned char)t.data[i + 2] == 0xa9)) {
-			buf_adds(b, (unsigned char)t.data[i + 2] == 0xa8 ? "\\u2028" : "\\u2029");
-			i += 2;
-		} else
-			buf_addc(b, (char)c);
+	size_t start = b->len, extra = 0;
+	eh_escape_json(b, s, len);
+	unsigned char *d = (unsigned char *)b->data;
+	for (size_t i = start; i < b->len; i++)
+		if (d[i] == '<' || d[i] == '>' || d[i] == '&')
+			extra += 5; /* one byte becomes six */
+		else if (d[i] == 0xe2 && i + 2 < b->len && d[i + 1] == 0x80 && (d[i + 2] == 0xa8 || d[i + 2] == 0xa9))
+			extra += 3; /* three bytes become six */
+	if (extra == 0)
+		return;
+	buf_reserve(b, extra);
+	d = (unsigned char *)b->data;
+	/* widened in place, from the end */
+	size_t r = b->len, w = b->len + extra;
+	while (r > start) {
+		unsigned char c = d[--r];
+		const char *esc = c == '<' ? "\\u003c" : c == '>' ? "\\u003e" : c == '&' ? "\\u0026" : NULL;
+		if (esc == NULL && (c == 0xa8 || c == 0xa9) && r >= start + 2 && d[r - 1] == 0x80 && d[r - 2] == 0xe2) {
+			esc = c == 0xa8 ? "\\u2028" : "\\u2029";
+			r -= 2;
+		}
+		if (esc) {
+			w -= 6;
+			memcpy(d + w, esc, 6);
+		} else {
+			d[--w] = c;
+		}
 	}
+	b->len += extra;
+	b->data[b->len] = '\0';
 }
 
 static void json_s(struct buf *b, const char *s)
@@ -1118,6 +1131,8 @@ static void stream_hit(const struct eh_hit *h, void *user)
 	eh_time_format(ev->time, when);
 	eh_keyfields_of(h->rule, ev, &kf);
 	const char *chan = ev->channel ? ev->channel : "";
+	/* [time, computer, rule, file, record id, event id, recovered, channel,
+	 *  key fields (indexes into fields), fields (name, value, ...), provider] */
 	buf_addf(&s->b, "%s[\"%s\",%zu,%zu,%zu,%" PRIu64 ",%" PRIu32 ",%d,%zu,[", s->n++ ? ",\n" : "", when,
 		 strtab_add(&s->c->computers, ev->computer, strlen(ev->computer)), rule_index(s->c, h->rule),
 		 strtab_add(&s->c->files, h->file, strlen(h->file)), ev->record_id, ev->event_id, ev->recovered ? 1 : 0,
@@ -1130,12 +1145,10 @@ static void stream_hit(const struct eh_hit *h, void *user)
 		buf_addf(&s->b, "%s%zu,%zu", i ? "," : "", strtab_add(&s->strings, f->name, strlen(f->name)),
 			 strtab_add(&s->strings, f->value, f->len));
 	}
-	for (size_t i = 0; i < ev->nsystem; i++) {
-		const struct eh_field *f = &ev->system[i];
-		buf_addf(&s->b, "%s%zu,%zu", i || ev->nfields ? "," : "", strtab_add(&s->strings, f->name, strlen(f->name)),
-			 strtab_add(&s->strings, f->value, f->len));
-	}
-	buf_adds(&s->b, "]]");
+	/* the System fields a hit keeps through a spill to disk: the same
+	 * report whether the timeline spilled or not */
+	const char *prov = ev->provider ? ev->provider : "";
+	buf_addf(&s->b, "],%zu]", strtab_add(&s->strings, prov, strlen(prov)));
 	if (s->b.len > 65536)
 		put(s->out, &s->b);
 }

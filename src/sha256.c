@@ -4,10 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "evtxhunt/sha256.h"
+#include "evtxhunt/util.h"
 
 static const uint32_t K[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -123,20 +125,23 @@ int eh_sha256_file(const char *path, uint8_t digest[32])
 	if (fd < 0)
 		return -1;
 	struct eh_sha256 c;
-	static __thread uint8_t chunk[1 << 16];
+	enum { CHUNK = 1 << 16 };
+	uint8_t *chunk = xmalloc(CHUNK);
 	ssize_t n;
 	eh_sha256_init(&c);
-	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
+	while ((n = read(fd, chunk, CHUNK)) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			int e = errno;
+			free(chunk);
 			close(fd);
 			errno = e;
 			return -1;
 		}
 		eh_sha256_update(&c, chunk, (size_t)n);
 	}
+	free(chunk);
 	close(fd);
 	eh_sha256_final(&c, digest);
 	return 0;

@@ -85,6 +85,14 @@ expect_contains "$report" 'attack.execution\|>execution<' "hits per ATT&CK tacti
 expect_contains "$report" '<svg id="picture"' "the timeline picture"
 expect_count 3 "$report" '<g class="lane">' "a lane per computer"
 
+# hits spilled to disk (one run each) make the same report
+expect_status 1 env EVTXHUNT_SPILL_LIMIT=1 "$EVTXHUNT" -q -r "$seed" -r "$tmp/marker.yml" -f html -o "$tmp/spilled.html" \
+	"$tmp/hostile.evtx"
+expect_true "spilled hits: the same embedded data" python3 -c '
+import re, sys
+def data(p): return re.findall(r"<script type=\"application/json\" id=\"[^\"]+\">(.*?)</script>", open(p, encoding="utf-8").read(), re.S)
+assert data(sys.argv[1]) == data(sys.argv[2]) and len(data(sys.argv[1])) == 3
+' "$report" "$tmp/spilled.html"
 # --html beside another format: the same hits, the other output as without it
 expect_status 1 "$EVTXHUNT" -q -r "$seed" -r "$tmp/marker.yml" -f jsonl "$tmp/hostile.evtx"
 expect_count 6 "$tmp/out" '"record_id"' "jsonl: the six hits the report holds"
