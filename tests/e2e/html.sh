@@ -218,6 +218,21 @@ dom 'q=FILTERME&open=0&rule=Hostile%20report%20marker'
 check_dom 1 "a row opened: the rule's description, as text" \
 	"'<dd>the marker of tests/e2e/html.sh, &lt;b&gt;not bold&lt;/b&gt;' in d and '\\\\u202E' in d and '<dt>false positives</dt><dd>the test itself</dd>' in d and '<dd>https://evtxhunt.test/ref?a=1&amp;b=&lt;2&gt;</dd>' in d"
 
+# the policy is enforced: a script or style the page did not bring (as if a
+# value had become one) does not run
+sed 's|</body>|<script>document.documentElement.setAttribute("data-injected", "1")</script><style>body{display:none}</style><img src="http://evil.test/x.png"></body>|' \
+	"$report" >"$tmp/injected.html"
+cp "$report" "$tmp/report.orig" && cp "$tmp/injected.html" "$report"
+dom ''
+cp "$tmp/report.orig" "$report"
+expect_true "CSP: an injected inline script does not run, the page's own does" \
+	sh -c 'grep -q "data-ready-ms=" "$1" && ! grep -q "data-injected=" "$1"' sh "$tmp/dom.html"
+expect_true "CSP: an injected image is not fetched" python3 -c '
+import json, sys
+ev = json.load(open(sys.argv[1]))["events"]
+assert not any("evil.test" in e.get("params", {}).get("url", "") for e in ev)
+' "$tmp/net.json"
+
 # a screenshot to look at, kept in the build directory (not compared)
 shot=$PWD/tests/e2e/html-report.png
 [ -d "$PWD/tests/e2e" ] || shot=$PWD/html-report.png
