@@ -937,7 +937,8 @@ static void section_findings(struct buf *b, const struct eh_metrics *m)
 	if (m->nfindings)
 		buf_adds(b, "</table>\n</details>\n");
 	if (m->partial)
-		buf_adds(b, "<p>--from, --to or --computer left records out: record-id gaps were not looked for.</p>\n");
+		buf_adds(b, "<p>--from, --to, --computer or --state left records out: record-id gaps and recovered records "
+			    "without a live copy were not looked for.</p>\n");
 }
 
 static void section_metrics(struct buf *b, const struct eh_metrics *m)

@@ -605,7 +605,7 @@ static int cmd_hunt(struct opts *o)
 	if (o->metrics) { /* every event: one thread, no prefilter */
 		scan->every_event = eh_metrics_event;
 		scan->user = &metrics;
-		metrics.partial = eh_filter_active(&o->filter);
+		metrics.partial = eh_filter_active(&o->filter) || o->state_path;
 	}
 	if (html && (tee = eh_html_tee(stderr, &diagnostics)) != NULL)
 		scan->diag = tee; /* the report lists the warnings too */

@@ -357,7 +357,7 @@ static void log_findings(struct eh_metrics *m, struct eh_metrics_log *l)
 	}
 	/* recovered ids with no live copy, runs of consecutive ids as one */
 	qsort(l->recovered_ids, l->nrecovered, sizeof *l->recovered_ids, recovered_cmp);
-	for (size_t i = 0; i < l->nrecovered;) {
+	for (size_t i = 0; !m->partial && i < l->nrecovered;) {
 		uint64_t id = l->recovered_ids[i].id;
 		if (in_ranges(r, n, id)) {
 			i++;
@@ -503,7 +503,8 @@ void eh_metrics_summary(FILE *out, const struct eh_metrics *m, size_t top)
 		fputs(line.data, out);
 	}
 	if (m->partial)
-		fputs("evtxhunt: metrics: --from, --to or --computer left records out: record-id gaps not looked for\n", out);
+		fputs("evtxhunt: metrics: --from, --to, --computer or --state left records out: record-id gaps and "
+		      "recovered records without a live copy not looked for\n", out);
 	fprintf(out, "evtxhunt: %zu integrity findings\n", m->nfindings);
 	buf_free(&b);
 	buf_free(&line);

@@ -91,7 +91,8 @@ struct eh_metrics {
 	size_t ncomputers;
 	struct eh_finding *findings; /* by file, then record (after finish) */
 	size_t nfindings, capfindings;
-	bool partial; /* --from/--to/--computer left records out: no gap findings */
+	bool partial; /* --from/--to/--computer/--state left records out: no gap
+		       * or recovered-only findings (the live records are not all known) */
 	bool finished;
 };
 

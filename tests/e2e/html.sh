@@ -140,7 +140,8 @@ expect_contains "$tmp/integrity.html" 'records 13 to 19 (7) are missing' "the re
 expect_status 1 "$EVTXHUNT" --metrics -q -f jsonl "$tmp/hostile.evtx"
 expect_status 0 "$EVTXHUNT" --metrics --from 2024-07-01T10:25:00Z -f jsonl "$tmp/integrity.evtx"
 expect_not_contains "$tmp/err" 'record-gap' "--from: no gap findings"
-expect_contains "$tmp/err" 'record-id gaps not looked for' "--from: said"
+expect_contains "$tmp/err" 'record-id gaps and recovered records without a live copy not looked for' "--from: said"
+expect_not_contains "$tmp/err" 'recovered-only' "--from: no recovered-only findings"
 
 # ---- the page in headless Chromium -----------------------------------------
 browser=$(command -v chromium || command -v chromium-browser || true)
