@@ -210,6 +210,10 @@ dom 'q=filterme'
 check_dom 2 "filter by text (any case): the two hits of the event holding it"
 dom 'rule=Hostile%20report%20marker&computer=WS3'
 check_dom 1 "filters together: rule and computer"
+dom 'sort=level&desc=1'
+check_dom 6 "sorted by level, most severe first" "d.index('class=\"hit lv-4\"') < d.index('class=\"hit lv-3\"')"
+dom 'sort=level'
+check_dom 6 "sorted by level, least severe first" "d.index('class=\"hit lv-3\"') < d.index('class=\"hit lv-4\"')"
 dom 'q=no%20such%20text'
 check_dom 0 "a filter that keeps nothing" "'showing 0 of 0 hits (6 in all)' in d"
 dom 'computer=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3EWS2&open=0'
