@@ -524,7 +524,8 @@ static void count_hit(const struct eh_hit *h, void *user)
 	const struct eh_event *ev = h->event;
 	size_t ri = rule_index(c, h->rule); /* before c->rules is read: it may move */
 	c->rules[ri].hits++;
-	size_t ci = strtab_add(&c->computers, ev->computer, strlen(ev->computer));
+	const char *computer = ev->computer ? ev->computer : "";
+	size_t ci = strtab_add(&c->computers, computer, strlen(computer));
 	strtab_add(&c->files, h->file, strlen(h->file));
 	if (ci >= c->capcomputers) {
 		size_t cap = c->capcomputers ? 2 * c->capcomputers : 16;
@@ -889,8 +890,10 @@ static void section_counts(struct buf *b, const struct count *c)
 	}
 	buf_adds(b, "</table></div>\n</div>\n<h3>per rule</h3><table class=\"per-rule\">\n");
 	struct rule_slot *r = xcalloc(c->nrules ? c->nrules : 1, sizeof *r);
-	memcpy(r, c->rules, c->nrules * sizeof *r);
-	qsort(r, c->nrules, sizeof *r, by_hits);
+	if (c->nrules) {
+		memcpy(r, c->rules, c->nrules * sizeof *r);
+		qsort(r, c->nrules, sizeof *r, by_hits);
+	}
 	for (size_t i = 0; i < c->nrules; i++) {
 		buf_addf(b, "<tr><td class=\"c%d\">", level_of(r[i].rule));
 		html_s(b, r[i].rule->level ? r[i].rule->level : "-");
@@ -1135,7 +1138,8 @@ static void stream_hit(const struct eh_hit *h, void *user)
 	/* [time, computer, rule, file, record id, event id, recovered, channel,
 	 *  key fields (indexes into fields), fields (name, value, ...), provider] */
 	buf_addf(&s->b, "%s[\"%s\",%zu,%zu,%zu,%" PRIu64 ",%" PRIu32 ",%d,%zu,[", s->n++ ? ",\n" : "", when,
-		 strtab_add(&s->c->computers, ev->computer, strlen(ev->computer)), rule_index(s->c, h->rule),
+		 strtab_add(&s->c->computers, ev->computer ? ev->computer : "", ev->computer ? strlen(ev->computer) : 0),
+		 rule_index(s->c, h->rule),
 		 strtab_add(&s->c->files, h->file, strlen(h->file)), ev->record_id, ev->event_id, ev->recovered ? 1 : 0,
 		 strtab_add(&s->strings, chan, strlen(chan)));
 	for (size_t i = 0; i < kf.n; i++)

@@ -268,6 +268,19 @@ void eh_metrics_event(const struct eh_event *ev, const char *file, void *user)
 	note_live(l, ev->record_id, t);
 }
 
+/* qsort, but not on an empty array (which may be NULL: qsort's base must
+ * not be, even for no elements). */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
+static int string_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static int span_cmp(const void *a, const void *b)
 {
 	const struct eh_span *x = a, *y = b;
@@ -279,7 +292,7 @@ static size_t join_spans(struct eh_span *s, size_t n, int64_t join)
 {
 	if (n == 0)
 		return 0;
-	qsort(s, n, sizeof *s, span_cmp);
+	sort(s, n, sizeof *s, span_cmp);
 	size_t k = 0;
 	for (size_t i = 1; i < n; i++) {
 		if (s[i].first <= s[k].last + join) {
@@ -331,7 +344,7 @@ static void log_findings(struct eh_metrics *m, struct eh_metrics_log *l)
 	for (size_t i = 0; i < n; i++)
 		r[i] = (struct live_range){ (uint64_t)l->live[i].first, (uint64_t)l->live[i].last, l->live_time[2 * i],
 					    l->live_time[2 * i + 1] };
-	qsort(r, n, sizeof *r, live_cmp);
+	sort(r, n, sizeof *r, live_cmp);
 	size_t k = 0;
 	for (size_t i = 1; i < n; i++) {
 		if (r[i].first <= r[k].last + 1) {
@@ -356,7 +369,7 @@ static void log_findings(struct eh_metrics *m, struct eh_metrics_log *l)
 			    what);
 	}
 	/* recovered ids with no live copy, runs of consecutive ids as one */
-	qsort(l->recovered_ids, l->nrecovered, sizeof *l->recovered_ids, recovered_cmp);
+	sort(l->recovered_ids, l->nrecovered, sizeof *l->recovered_ids, recovered_cmp);
 	for (size_t i = 0; !m->partial && i < l->nrecovered;) {
 		uint64_t id = l->recovered_ids[i].id;
 		if (in_ranges(r, n, id)) {
@@ -410,8 +423,8 @@ void eh_metrics_finish(struct eh_metrics *m)
 	for (size_t i = 0; i < m->nlogs; i++) {
 		struct eh_metrics_log *l = &m->logs[i];
 		log_findings(m, l);
-		qsort(l->ids, l->nids, sizeof *l->ids, id_cmp);
-		qsort(l->channels, l->nchannels, sizeof *l->channels, (int (*)(const void *, const void *))strcmp);
+		sort(l->ids, l->nids, sizeof *l->ids, id_cmp);
+		sort(l->channels, l->nchannels, sizeof *l->channels, string_cmp);
 		for (size_t j = 0; j < l->ncomputers; j++) {
 			struct eh_metrics_computer *lc = &l->computers[j], *c = NULL;
 			for (size_t k = 0; k < m->ncomputers && !c; k++)
@@ -430,7 +443,8 @@ void eh_metrics_finish(struct eh_metrics *m)
 			if (lc->last > c->last)
 				c->last = lc->last;
 			c->spans = xreallocarray(c->spans, c->nspans + lc->nspans + 1, sizeof *c->spans);
-			memcpy(c->spans + c->nspans, lc->spans, lc->nspans * sizeof *c->spans);
+			if (lc->nspans)
+				memcpy(c->spans + c->nspans, lc->spans, lc->nspans * sizeof *c->spans);
 			c->nspans += lc->nspans;
 			c->logs = xreallocarray(c->logs, c->nlogs + 1, sizeof *c->logs);
 			c->logs[c->nlogs++] = i;
@@ -440,8 +454,8 @@ void eh_metrics_finish(struct eh_metrics *m)
 		struct eh_metrics_computer *c = &m->computers[k];
 		c->nspans = join_spans(c->spans, c->nspans, EH_METRICS_COVERAGE_JOIN);
 	}
-	qsort(m->computers, m->ncomputers, sizeof *m->computers, computer_cmp);
-	qsort(m->findings, m->nfindings, sizeof *m->findings, finding_cmp);
+	sort(m->computers, m->ncomputers, sizeof *m->computers, computer_cmp);
+	sort(m->findings, m->nfindings, sizeof *m->findings, finding_cmp);
 }
 
 /* ---- output ---------------------------------------------------------------- */
