@@ -16,8 +16,10 @@
 
 #include "evtxhunt/builtin.h"
 #include "evtxhunt/filter.h"
+#include "evtxhunt/html.h"
 #include "evtxhunt/logsource.h"
 #include "evtxhunt/merge.h"
+#include "evtxhunt/metrics.h"
 #include "evtxhunt/outfile.h"
 #include "evtxhunt/output.h"
 #include "evtxhunt/report.h"
@@ -41,6 +43,7 @@ enum long_only {
 	OPT_LIST_LOGSOURCES, OPT_NO_ISOLATION, OPT_RECORD_TIMEOUT, OPT_MEMORY_LIMIT,
 };
 enum { OPT_PLACEHOLDERS = 512 }; /* apart, so the options above can grow */
+enum { OPT_HTML = 600, OPT_METRICS }; /* the report (issue 15) */
 
 static const struct option long_options[] = {
 	{ "rules", required_argument, NULL, 'r' },
@@ -67,6 +70,8 @@ static const struct option long_options[] = {
 	{ "no-isolation", no_argument, NULL, OPT_NO_ISOLATION },
 	{ "record-timeout", required_argument, NULL, OPT_RECORD_TIMEOUT },
 	{ "memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT },
+	{ "html", required_argument, NULL, OPT_HTML },
+	{ "metrics", no_argument, NULL, OPT_METRICS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -92,10 +97,14 @@ static void main_usage(FILE *out)
 	      "                         2024-03-01T10:00:00Z) or relative (90s, 30m, 24h, 7d, 2w)\n"
 	      "      --to TIME          only events up to TIME (a bare date: its whole day)\n"
 	      "      --computer NAME    only events of computer NAME (repeatable; any case)\n"
-	      "  -f, --format FORMAT    table (default), csv or jsonl\n"
+	      "  -f, --format FORMAT    table (default), csv, jsonl or html (a self-contained report)\n"
 	      "  -o, --output FILE      write the timeline to FILE, complete or not at all; an\n"
 	      "                         existing FILE is kept unless --force\n"
 	      "      --force            replace an existing output file\n"
+	      "      --html FILE        also write the HTML report to FILE, beside any -f format\n"
+	      "      --metrics          log metrics and integrity findings (cleared logs, record-id\n"
+	      "                         gaps, time going backwards ...) in the summary and the\n"
+	      "                         report; reads every record, on one thread\n"
 	      "      --wide             table: do not cut long values at 80 columns\n"
 	      "  -j, --threads N        worker threads (default: one per core); the output is the\n"
 	      "                         same for any N\n"
@@ -202,6 +211,8 @@ struct opts {
 	int min_level;
 	const char *statuses;
 	const char *output, *stats_json, *state_path;
+	const char *html_path; /* --html FILE */
+	bool metrics;          /* --metrics */
 	struct eh_output_options out;
 	struct eh_scan_options scan;
 	struct eh_filter filter;
@@ -244,7 +255,7 @@ static int main_parse(int argc, char **argv, struct opts *o)
 		case 'f': {
 			int f = eh_format_from_name(optarg);
 			if (f < 0) {
-				fprintf(stderr, "evtxhunt: unknown format '%s' (table, csv or jsonl)\n", optarg);
+				fprintf(stderr, "evtxhunt: unknown format '%s' (" EH_FORMAT_NAMES ")\n", optarg);
 				return EXIT_ERROR;
 			}
 			o->out.format = (enum eh_format)f;
@@ -345,6 +356,12 @@ static int main_parse(int argc, char **argv, struct opts *o)
 			o->memory_limit = (uint64_t)mb * 1024 * 1024;
 			break;
 		}
+		case OPT_HTML:
+			o->html_path = optarg;
+			break;
+		case OPT_METRICS:
+			o->metrics = true;
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -433,6 +450,20 @@ static bool main_deliver(struct eh_outfile *out, const struct eh_output_options 
 	return true;
 }
 
+/* --html FILE: the report beside the -f output, complete or absent. */
+static bool main_html_file(const struct opts *o, const struct eh_html_run *run, struct eh_timeline *tl)
+{
+	struct eh_outfile *f = eh_outfile_open(o->html_path, o->force);
+	if (f == NULL)
+		return false;
+	if (eh_html_write(eh_outfile_stream(f), run, tl) != 0) {
+		fprintf(stderr, "evtxhunt: cannot read spilled hits back: %s; no HTML report written\n", strerror(errno));
+		eh_outfile_abandon(f);
+		return false;
+	}
+	return eh_outfile_commit(f) == 0;
+}
+
 /* ---- --merge ------------------------------------------------------------------- */
 
 /* JSON Lines of earlier runs into one timeline. */
@@ -459,7 +490,9 @@ static int cmd_merge(struct opts *o)
 	}
 	if (eh_merger_bad_lines(m))
 		status = EXIT_ERROR;
-	if (!main_deliver(out, &o->out, &tl, false))
+	struct eh_html_run html = { .version = PACKAGE_VERSION, .started = eh_filetime_now() };
+	o->out.html = &html;
+	if (!main_deliver(out, &o->out, &tl, false) || (o->html_path && !main_html_file(o, &html, &tl)))
 		status = EXIT_ERROR;
 	if (!o->quiet) {
 		fprintf(stderr, "evtxhunt: merged %ld hits from %d files (%zu lines unreadable)\n", total, o->npaths,
@@ -478,13 +511,34 @@ static int cmd_merge(struct opts *o)
 
 /* ---- the hunt ------------------------------------------------------------------ */
 
-/* The counters as JSON, complete or absent like the report. */
-static int write_stats(const char *path, const struct eh_run *run)
+/* The counters as JSON, complete or absent like the report; with
+ * --metrics (M) the metrics and findings too, as its "metrics" member. */
+static int write_stats(const char *path, const struct eh_run *run, const struct eh_metrics *m)
 {
 	struct eh_outfile *f = eh_outfile_open(path, true);
 	if (f == NULL)
 		return -1;
-	eh_report_stats_json(eh_outfile_stream(f), run);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	if (mem == NULL) {
+		eh_outfile_abandon(f);
+		return -1;
+	}
+	eh_report_stats_json(mem, run);
+	fclose(mem);
+	struct buf b = { NULL, 0, 0 };
+	if (m && len > 2) { /* "{...}\n": the metrics go before the closing brace */
+		buf_add(&b, text, len - 2);
+		buf_adds(&b, ",\"metrics\":");
+		eh_metrics_json(&b, m, 10);
+		buf_adds(&b, "}\n");
+	} else {
+		buf_add(&b, text, len);
+	}
+	fwrite(b.data, 1, b.len, eh_outfile_stream(f));
+	free(text);
+	buf_free(&b);
 	return eh_outfile_commit(f);
 }
 
@@ -518,6 +572,14 @@ static int cmd_hunt(struct opts *o)
 	struct eh_scanner *scanner = NULL;
 	char *cause = NULL;
 	int status = EXIT_NO_HITS;
+	struct eh_metrics metrics;
+	bool html = o->html_path || o->out.format == EH_FORMAT_HTML;
+	struct buf diagnostics = { NULL, 0, 0 };
+	FILE *tee = NULL;
+	struct eh_html_input *inputs = NULL;
+	size_t ninputs = 0;
+	int64_t started = eh_filetime_now();
+	eh_metrics_init(&metrics);
 	timeline_init(&tl, &o->env);
 
 	if (o->npaths == 0) {
@@ -546,6 +608,13 @@ static int cmd_hunt(struct opts *o)
 	double start = eh_monotonic();
 	struct eh_scan_options *scan = &o->scan;
 	scan->filter = &o->filter;
+	if (o->metrics) { /* every event: one thread, no prefilter */
+		scan->every_event = eh_metrics_event;
+		scan->user = &metrics;
+		metrics.partial = eh_filter_active(&o->filter) || o->state_path;
+	}
+	if (html && (tee = eh_html_tee(stderr, &diagnostics)) != NULL)
+		scan->diag = tee; /* the report lists the warnings too */
 	if (o->state_path && (scan->state = eh_state_open(o->state_path, rules, o->env.checkpoint_every, &cause)) == NULL) {
 		char *shown = eh_report_path(o->state_path);
 		fprintf(stderr, "evtxhunt: --state %s: %s\n", shown, cause);
@@ -578,11 +647,26 @@ static int cmd_hunt(struct opts *o)
 	for (int i = 0; i < o->npaths; i++)
 		eh_scan_path(scanner, o->paths[i]);
 	eh_scanner_finish(scanner);
+	const struct eh_stats *st = eh_scanner_stats(scanner);
+	if (o->metrics)
+		eh_metrics_finish(&metrics);
+	if (tee)
+		fflush(tee);
+	if (html)
+		inputs = eh_html_inputs(o->paths, (size_t)o->npaths, scan->shard, scan->shards, &ninputs);
+	struct eh_html_run report = {
+		.version = PACKAGE_VERSION, .started = started, .seconds = eh_monotonic() - start, .rules = rules,
+		.rule_paths = o->rule_paths, .nrule_paths = o->nrule_paths, .stats = st,
+		.metrics = o->metrics ? &metrics : NULL, .inputs = inputs, .ninputs = ninputs,
+		.diagnostics = diagnostics.data,
+	};
+	o->out.html = &report;
 	bool delivered = main_deliver(out, &o->out, &tl, true);
+	if (delivered && o->html_path && !main_html_file(o, &report, &tl))
+		delivered = false;
 	if (!delivered)
 		status = EXIT_ERROR;
 
-	const struct eh_stats *st = eh_scanner_stats(scanner);
 	/* the state learns the run only once its report is out: a report that
 	 * failed is reported again by the next run */
 	if (scan->state) {
@@ -598,7 +682,9 @@ static int cmd_hunt(struct opts *o)
 	struct eh_run run = { st, rules, &tl, eh_monotonic() - start };
 	if (!o->quiet)
 		eh_report_summary(stderr, &run);
-	if (o->stats_json && write_stats(o->stats_json, &run) != 0)
+	if (!o->quiet && o->metrics)
+		eh_metrics_summary(stderr, &metrics, 10);
+	if (o->stats_json && write_stats(o->stats_json, &run, o->metrics ? &metrics : NULL) != 0)
 		status = EXIT_ERROR;
 	if (st->errors || st->files_failed)
 		status = EXIT_ERROR;
@@ -608,6 +694,11 @@ out:
 	eh_scanner_free(scanner);
 	if (o->scan.progress_out)
 		fclose(o->scan.progress_out);
+	if (tee)
+		fclose(tee);
+	buf_free(&diagnostics);
+	eh_html_inputs_free(inputs, ninputs);
+	eh_metrics_release(&metrics);
 	eh_timeline_release(&tl);
 	eh_merger_free(carry.merger);
 	eh_ruleset_free(rules);

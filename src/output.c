@@ -4,16 +4,17 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "evtxhunt/html.h"
 #include "evtxhunt/jsonl.h"
 #include "evtxhunt/keyfields.h"
 #include "evtxhunt/output.h"
 #include "evtxhunt/utf.h"
 
-static const char *const format_names[] = { "table", "csv", "jsonl" };
+static const char *const format_names[] = { "table", "csv", "jsonl", "html" };
 
 int eh_format_from_name(const char *name)
 {
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < (int)(sizeof format_names / sizeof format_names[0]); i++)
 		if (strcmp(name, format_names[i]) == 0)
 			return i;
 	return -1;
@@ -296,6 +297,8 @@ static void write_hit(const struct eh_hit *hit, void *user)
 	case EH_FORMAT_JSONL:
 		eh_jsonl_write_hit(&w->b, hit);
 		break;
+	case EH_FORMAT_HTML: /* the whole page at once: eh_html_write */
+		break;
 	}
 	if (w->b.len > 65536) {
 		fwrite(w->b.data, 1, w->b.len, w->out);
@@ -305,6 +308,8 @@ static void write_hit(const struct eh_hit *hit, void *user)
 
 int eh_output_timeline(FILE *out, const struct eh_output_options *opt, struct eh_timeline *tl)
 {
+	if (opt->format == EH_FORMAT_HTML)
+		return eh_html_write(out, opt->html, tl);
 	struct writer w = { out, opt, { NULL, 0, 0 } };
 	if (opt->format == EH_FORMAT_CSV) {
 		for (size_t i = 0; i < sizeof csv_columns / sizeof csv_columns[0]; i++)

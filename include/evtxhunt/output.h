@@ -1,4 +1,5 @@
-/* Output: the timeline as a terminal table, CSV or JSON Lines. Every value
+/* Output: the timeline as a terminal table, CSV, JSON Lines or an HTML
+ * report (html.h). Every value
  * comes from an attacker-controlled log and is escaped for where it goes. */
 #ifndef EVTXHUNT_OUTPUT_H
 #define EVTXHUNT_OUTPUT_H
@@ -9,15 +10,19 @@
 #include "evtxhunt/timeline.h"
 #include "evtxhunt/util.h"
 
-enum eh_format { EH_FORMAT_TABLE, EH_FORMAT_CSV, EH_FORMAT_JSONL };
+enum eh_format { EH_FORMAT_TABLE, EH_FORMAT_CSV, EH_FORMAT_JSONL, EH_FORMAT_HTML };
+
+struct eh_html_run;
 
 struct eh_output_options {
 	enum eh_format format;
 	bool wide;     /* table: never cut values */
 	size_t width;  /* table: columns per line (80) */
+	const struct eh_html_run *html; /* html: what the report says of the run; NULL: hits only */
 };
 
-/* Format by name; -1 if unknown. */
+/* Format by name; -1 if unknown. EH_FORMAT_NAMES lists them for messages. */
+#define EH_FORMAT_NAMES "table, csv, jsonl or html"
 int eh_format_from_name(const char *name);
 
 /* Writes the whole timeline to OUT, in order. Returns 0, or -1 if spilled
