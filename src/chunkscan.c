@@ -99,21 +99,28 @@ void job_reset(struct job *job)
 	job->nhits = 0;
 	memset(&job->stats, 0, sizeof job->stats);
 	buf_reset(&job->messages);
+	buf_reset(&job->damage);
 }
 
-void job_report(struct job *job, bool diag, const char *kind, const char *path, const char *fmt, ...)
+void job_report(struct job *job, bool diag, bool damage, const char *kind, const char *path, const char *fmt, ...)
 {
 	if (strcmp(kind, "error") == 0)
 		job->stats.errors++;
 	else
 		job->stats.warnings++;
-	if (!diag)
+	damage = damage && job->keep_damage;
+	if (!diag && !damage)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
 	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	eh_report_line(&job->messages, kind, path, msg);
+	if (diag)
+		eh_report_line(&job->messages, kind, path, msg);
+	if (damage) {
+		buf_add(&job->damage, path, strlen(path) + 1);
+		buf_add(&job->damage, msg, strlen(msg) + 1);
+	}
 	free(msg);
 }
 
@@ -127,7 +134,7 @@ static void chunkscan_report(struct worker *w, const char *kind, const char *pat
 	va_start(ap, fmt);
 	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	job_report(w->job, w->shared->diag, kind, path, "%s", msg);
+	job_report(w->job, w->shared->diag, true, kind, path, "%s", msg);
 	free(msg);
 }
 

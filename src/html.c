@@ -931,8 +931,12 @@ static void section_findings(struct buf *b, const struct eh_metrics *m)
 		const struct eh_finding *f = &m->findings[i];
 		buf_addf(b, "<tr class=\"finding\"><td>%s</td><td class=\"mono\">", eh_finding_kind_name(f->kind));
 		html_s(b, f->file);
-		buf_addf(b, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"mono\">", f->record);
-		time_text(b, f->time);
+		if (eh_finding_has_record(f->kind)) {
+			buf_addf(b, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"mono\">", f->record);
+			time_text(b, f->time);
+		} else {
+			buf_adds(b, "</td><td class=\"n\">-</td><td class=\"mono\">-");
+		}
 		buf_adds(b, "</td><td>");
 		html_s(b, f->what);
 		buf_adds(b, "</td></tr>\n");

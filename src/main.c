@@ -611,6 +611,8 @@ static int cmd_hunt(struct opts *o)
 	if (o->metrics) { /* every event: one thread, no prefilter */
 		scan->every_event = eh_metrics_event;
 		scan->user = &metrics;
+		scan->on_damage = eh_metrics_damage;
+		scan->damage_user = &metrics;
 		metrics.partial = eh_filter_active(&o->filter) || o->state_path;
 	}
 	if (html && (tee = eh_html_tee(stderr, &diagnostics)) != NULL)

@@ -14,6 +14,7 @@
 
 static const char *const kind_names[EH_FINDING_KINDS] = {
 	"log-cleared", "service-stopped", "service-started", "record-gap", "time-backwards", "recovered-only",
+	"reader-damage",
 };
 
 const char *eh_finding_kind_name(enum eh_finding_kind kind)
@@ -67,7 +68,13 @@ static void add_finding(struct eh_metrics *m, enum eh_finding_kind kind, const c
 		m->capfindings = m->capfindings ? 2 * m->capfindings : 16;
 		m->findings = xreallocarray(m->findings, m->capfindings, sizeof *m->findings);
 	}
-	m->findings[m->nfindings++] = (struct eh_finding){ kind, file, record, record2, time, time2, what };
+	m->findings[m->nfindings] = (struct eh_finding){ kind, file, record, record2, time, time2, what, m->nfindings };
+	m->nfindings++;
+}
+
+bool eh_finding_has_record(enum eh_finding_kind kind)
+{
+	return kind != EH_FINDING_DAMAGE;
 }
 
 static struct eh_metrics_log *log_of(struct eh_metrics *m, const char *file)
@@ -197,6 +204,13 @@ static enum eh_finding_kind service_event(const struct eh_event *ev, const char 
 	case 6005: *what = "the event log service was started (6005)"; return EH_FINDING_SERVICE_START;
 	default: return EH_FINDING_KINDS;
 	}
+}
+
+void eh_metrics_damage(const char *file, const char *what, void *user)
+{
+	struct eh_metrics *m = user;
+	struct eh_metrics_log *l = log_of(m, file); /* a log all damage is a log too */
+	add_finding(m, EH_FINDING_DAMAGE, l->file, 0, -1, 0, -1, xstrdup(what));
 }
 
 void eh_metrics_event(const struct eh_event *ev, const char *file, void *user)
@@ -410,9 +424,15 @@ static int finding_cmp(const void *a, const void *b)
 	int c = strcmp(x->file, y->file);
 	if (c)
 		return c;
+	/* a file's damage first, in the order the reader met it: its place is in its text */
+	bool xr = eh_finding_has_record(x->kind), yr = eh_finding_has_record(y->kind);
+	if (xr != yr)
+		return xr ? 1 : -1;
 	if (x->record != y->record)
 		return x->record < y->record ? -1 : 1;
-	return (x->kind > y->kind) - (x->kind < y->kind);
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 void eh_metrics_finish(struct eh_metrics *m)
@@ -511,7 +531,10 @@ void eh_metrics_summary(FILE *out, const struct eh_metrics *m, size_t top)
 		const struct eh_finding *f = &m->findings[i];
 		time_or_dash(f->time, a);
 		buf_reset(&b);
-		buf_addf(&b, "%s: record %" PRIu64 " at %s: %s", kind_names[f->kind], f->record, a, f->what);
+		if (eh_finding_has_record(f->kind))
+			buf_addf(&b, "%s: record %" PRIu64 " at %s: %s", kind_names[f->kind], f->record, a, f->what);
+		else
+			buf_addf(&b, "%s: %s", kind_names[f->kind], f->what);
 		buf_reset(&line);
 		eh_report_line(&line, "finding", f->file, b.data);
 		fputs(line.data, out);
@@ -598,8 +621,12 @@ void eh_metrics_json(struct buf *b, const struct eh_metrics *m, size_t top)
 		const struct eh_finding *f = &m->findings[i];
 		buf_addf(b, "%s{\"kind\":\"%s\",\"file\":", i ? "," : "", kind_names[f->kind]);
 		json_str(b, f->file);
-		buf_addf(b, ",\"record_id\":%" PRIu64 ",\"time\":", f->record);
-		json_time(b, f->time);
+		if (eh_finding_has_record(f->kind)) {
+			buf_addf(b, ",\"record_id\":%" PRIu64 ",\"time\":", f->record);
+			json_time(b, f->time);
+		} else {
+			buf_adds(b, ",\"record_id\":null,\"time\":null");
+		}
 		if (f->kind == EH_FINDING_RECORD_GAP || f->kind == EH_FINDING_TIME_BACKWARDS ||
 		    f->kind == EH_FINDING_RECOVERED_ONLY) {
 			buf_addf(b, ",\"record_id2\":%" PRIu64 ",\"time2\":", f->record2);

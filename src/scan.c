@@ -84,6 +84,13 @@ static void retire(struct eh_scanner *s, struct job *job)
 		eh_progress_clear(&s->progress); /* messages go above the progress line */
 		fwrite(job->messages.data, 1, job->messages.len, s->opt.diag);
 	}
+	if (s->opt.on_damage)
+		for (size_t at = 0; at < job->damage.len;) {
+			const char *file = job->damage.data + at;
+			const char *what = file + strlen(file) + 1;
+			s->opt.on_damage(file, what, s->opt.damage_user);
+			at = (size_t)(what + strlen(what) + 1 - job->damage.data);
+		}
 	struct eh_state *state = job->is_chunk ? s->opt.state : NULL;
 	for (size_t i = 0; i < job->nhits; i++) {
 		if (state && !eh_state_hit_is_new(state, job->log, job->hits[i].rule, job->hits[i].event, job->file)) {
@@ -176,21 +183,40 @@ static void commit_slot(struct eh_scanner *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* A message of the driver, in its place among the chunks' messages. */
+/* A message of the driver, in its place among the chunks' messages;
+ * DAMAGE: about a log's contents (not a directory entry). */
+static void scan_message(struct eh_scanner *s, bool damage, const char *kind, const char *path, const char *fmt,
+			 va_list ap)
+{
+	if (s->planning)
+		return;
+	char *msg = xvasprintf(fmt, ap);
+	struct job *job = push_slot(s);
+	job_report(job, s->opt.diag != NULL, damage, kind, path, "%s", msg);
+	commit_slot(s);
+	free(msg);
+}
+
+/* About a log being read. */
 static void scan_report(struct eh_scanner *s, const char *kind, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void scan_report(struct eh_scanner *s, const char *kind, const char *path, const char *fmt, ...)
 {
-	if (s->planning)
-		return;
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg = xvasprintf(fmt, ap);
+	scan_message(s, true, kind, path, fmt, ap);
 	va_end(ap);
-	struct job *job = push_slot(s);
-	job_report(job, s->opt.diag != NULL, kind, path, "%s", msg);
-	commit_slot(s);
-	free(msg);
+}
+
+/* About the walk: an entry that is not read as a log. */
+static void scan_report_walk(struct eh_scanner *s, const char *kind, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void scan_report_walk(struct eh_scanner *s, const char *kind, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	scan_message(s, false, kind, path, fmt, ap);
+	va_end(ap);
 }
 
 /* libevtx initialises two globals lazily (i18n and its CRC table): one
@@ -238,6 +264,8 @@ struct eh_scanner *eh_scanner_new(const struct eh_ruleset *rules, const struct e
 	for (size_t i = 0; i < s->nring; i++) {
 		s->ring[i].job.chunk = xmalloc(EH_CHUNK_SIZE);
 		buf_init(&s->ring[i].job.messages);
+		buf_init(&s->ring[i].job.damage);
+		s->ring[i].job.keep_damage = opt->on_damage != NULL;
 	}
 	s->stage = xmalloc(EH_CHUNK_SIZE);
 	warm_up_libraries();
@@ -288,6 +316,7 @@ void eh_scanner_free(struct eh_scanner *s)
 		free(s->ring[i].job.hits);
 		free(s->ring[i].job.chunk);
 		buf_free(&s->ring[i].job.messages);
+		buf_free(&s->ring[i].job.damage);
 	}
 	free(s->ring);
 	free(s->stage);
@@ -495,7 +524,7 @@ static void walk_entry(const struct eh_walk_entry *e, void *user)
 	struct eh_scanner *s = user;
 	switch (e->what) {
 	case EH_WALK_NO_DIR:
-		scan_report(s, "error", e->path, "cannot open directory: %s", strerror(e->error));
+		scan_report_walk(s, "error", e->path, "cannot open directory: %s", strerror(e->error));
 		break;
 	case EH_WALK_NO_STAT:
 		if (is_evtx_name(e->name) && !in_my_shard(s, e->path)) {
@@ -503,16 +532,16 @@ static void walk_entry(const struct eh_walk_entry *e, void *user)
 		} else if (is_evtx_name(e->name)) {
 			s->stats.files++;
 			s->stats.files_failed++;
-			scan_report(s, "error", e->path, "cannot stat: %s", strerror(e->error));
+			scan_report_walk(s, "error", e->path, "cannot stat: %s", strerror(e->error));
 		} else {
-			scan_report(s, "warning", e->path, "cannot stat: %s; skipped", strerror(e->error));
+			scan_report_walk(s, "warning", e->path, "cannot stat: %s; skipped", strerror(e->error));
 		}
 		break;
 	case EH_WALK_LOOP:
-		scan_report(s, "warning", e->path, "symlink loop (leads back to a directory above); skipped");
+		scan_report_walk(s, "warning", e->path, "symlink loop (leads back to a directory above); skipped");
 		break;
 	case EH_WALK_TOO_DEEP:
-		scan_report(s, "warning", e->path, "directories nested too deeply; skipped");
+		scan_report_walk(s, "warning", e->path, "directories nested too deeply; skipped");
 		break;
 	case EH_WALK_ENTRY:
 		if (!is_evtx_name(e->name))
@@ -520,7 +549,7 @@ static void walk_entry(const struct eh_walk_entry *e, void *user)
 		if (S_ISREG(e->st->st_mode))
 			s->planning ? plan_file(s, e->path, e->st) : scan_file(s, e->path);
 		else
-			scan_report(s, "warning", e->path, "not a regular file; skipped");
+			scan_report_walk(s, "warning", e->path, "not a regular file; skipped");
 		break;
 	}
 }

@@ -34,6 +34,8 @@ struct job {
 	/* output */
 	struct eh_stats stats;
 	struct buf messages;
+	bool keep_damage;  /* record the damage for eh_scan_options.on_damage */
+	struct buf damage; /* "file\0what\0" per piece of damage */
 	struct job_hit *hits;
 	size_t nhits, caphits;
 };
@@ -60,9 +62,10 @@ void worker_free(struct worker *w);
 void worker_scan(struct worker *w, struct job *job);
 
 /* Appends "evtxhunt: KIND: PATH: message" to the job's messages, with
- * path and message escaped for the terminal, and counts it. */
-void job_report(struct job *job, bool diag, const char *kind, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+ * path and message escaped for the terminal, and counts it. DAMAGE: it is
+ * about the log's contents, kept for on_damage too if the job keeps them. */
+void job_report(struct job *job, bool diag, bool damage, const char *kind, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 void job_reset(struct job *job);
 
 #endif

@@ -32,6 +32,7 @@ enum eh_finding_kind {
 	EH_FINDING_RECORD_GAP,      /* record ids missing between two read */
 	EH_FINDING_TIME_BACKWARDS,  /* a record older than the one before it */
 	EH_FINDING_RECOVERED_ONLY,  /* recovered from slack, no live copy */
+	EH_FINDING_DAMAGE,          /* what the reader skipped or read past (no record id) */
 	EH_FINDING_KINDS,
 };
 
@@ -41,6 +42,7 @@ struct eh_finding {
 	uint64_t record, record2; /* a gap: the records read on either side */
 	int64_t time, time2;
 	char *what; /* the sentence, raw (log values in it) */
+	size_t seq; /* order of arrival: damage keeps the order of the log */
 };
 
 struct eh_count_id {
@@ -100,6 +102,10 @@ void eh_metrics_init(struct eh_metrics *m);
 void eh_metrics_release(struct eh_metrics *m);
 /* An eh_event_fn: USER is the metrics. */
 void eh_metrics_event(const struct eh_event *ev, const char *file, void *user);
+/* An eh_damage_fn: USER is the metrics. */
+void eh_metrics_damage(const char *file, const char *what, void *user);
+/* Whether a finding of KIND has a record id and a time. */
+bool eh_finding_has_record(enum eh_finding_kind kind);
 /* Sorts, joins and derives the findings; call once, after the scan. */
 void eh_metrics_finish(struct eh_metrics *m);
 

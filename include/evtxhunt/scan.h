@@ -49,6 +49,11 @@ struct eh_stats {
 
 /* Called with every readable record's event, wanted by a rule or not. */
 typedef void (*eh_event_fn)(const struct eh_event *ev, const char *file, void *user);
+/* Called, in the order of the input, with every piece of damage the
+ * reader met in FILE (a chunk or record skipped, a header it read past):
+ * WHAT says where and why, unescaped. Not called for inputs that are not
+ * logs (a directory entry that cannot be read). */
+typedef void (*eh_damage_fn)(const char *file, const char *what, void *user);
 
 struct eh_scan_options {
 	FILE *diag;      /* where warnings go (stderr); NULL: nowhere */
@@ -65,6 +70,8 @@ struct eh_scan_options {
 	struct eh_watch *watch;         /* isolation: the slots the parent watches; NULL: none */
 	const struct eh_quarantine *quarantine; /* isolation: records kept from libevtx */
 	void *user;
+	eh_damage_fn on_damage; /* NULL: none */
+	void *damage_user;
 };
 
 struct eh_scanner;

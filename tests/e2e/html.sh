@@ -142,6 +142,23 @@ expect_status 0 "$EVTXHUNT" --metrics --from 2024-07-01T10:25:00Z -f jsonl "$tmp
 expect_not_contains "$tmp/err" 'record-gap' "--from: no gap findings"
 expect_contains "$tmp/err" 'record-id gaps and recovered records without a live copy not looked for' "--from: said"
 expect_not_contains "$tmp/err" 'recovered-only' "--from: no recovered-only findings"
+# the reader's damage is a finding too, with its place, in order, once;
+# also with -q, which prints no warning
+logs=$TESTDATA/logs
+expect_status 1 "$EVTXHUNT" --metrics -f html -o "$tmp/damage.html" "$logs/damaged_chunk_crc.evtx" "$logs/damaged_record_garbage.evtx" "$logs/truncated.evtx"
+expect_count 1 "$tmp/err" "^evtxhunt: finding: $logs/damaged_chunk_crc.evtx: reader-damage: chunk 4 (offset 266240): header and data checksum mismatch; reading its records anyway$" "damage finding: a chunk's checksums"
+expect_count 1 "$tmp/err" "^evtxhunt: finding: $logs/damaged_record_garbage.evtx: reader-damage: chunk 4: record 605 (index 24 in the chunk): libevtx cannot parse it" "damage finding: a record skipped"
+expect_count 1 "$tmp/err" "^evtxhunt: finding: $logs/damaged_record_garbage.evtx: record-gap: record 604 .*: record 605 is missing" "the skipped record is also a gap"
+expect_count 1 "$tmp/err" "^evtxhunt: finding: $logs/truncated.evtx: reader-damage: chunk 12 (offset 790528): file ends inside the chunk" "damage finding: a cut file"
+expect_count 4 "$tmp/err" "^evtxhunt: finding: " "four findings"
+expect_eq "$(grep -o '<tr class="finding"><td>reader-damage</td>' "$tmp/damage.html" | wc -l)" 3 "the report lists the three pieces of damage"
+expect_status 1 "$EVTXHUNT" --metrics -q --stats-json "$tmp/damage.json" -f jsonl "$logs/damaged_record_garbage.evtx"
+expect_true "-q --stats-json: the damage, without a record id" python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))["metrics"]
+got = [(f["kind"], f["record_id"], f["time"]) for f in m["findings"]]
+assert got == [("reader-damage", None, None), ("record-gap", 604, "2024-03-03T10:00:01.0000000Z")], got
+' "$tmp/damage.json"
 
 # ---- the page in headless Chromium -----------------------------------------
 browser=$(command -v chromium || command -v chromium-browser || true)

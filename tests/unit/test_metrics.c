@@ -183,6 +183,32 @@ Test(metrics, coverage_stretches_split_at_an_hour)
 	eh_metrics_release(&m);
 }
 
+/* The reader's damage has no record id: a file's damage comes first, in
+ * the order it was met (its place is in its text), and a log that is all
+ * damage is a log of the metrics. */
+Test(metrics, damage_in_the_order_met)
+{
+	struct eh_metrics m;
+	eh_metrics_init(&m);
+	for (uint64_t i = 1; i <= 5; i++)
+		feed(&m, "b.evtx", "x", 4624, i, T0 + (int64_t)i * SEC, false, NULL);
+	eh_metrics_damage("b.evtx", "chunk 9: late", &m);
+	eh_metrics_damage("b.evtx", "chunk 2: early", &m);
+	feed(&m, "b.evtx", "x", 4624, 9, T0 + 9 * SEC, false, NULL);
+	eh_metrics_damage("a.evtx", "file header: no ElfFile signature", &m);
+	eh_metrics_finish(&m);
+	cr_assert_eq(m.nlogs, 2);
+	cr_assert_eq(m.nfindings, 4);
+	cr_assert_str_eq(m.findings[0].file, "a.evtx");
+	cr_assert_eq(m.findings[0].kind, EH_FINDING_DAMAGE);
+	cr_assert_str_eq(m.findings[1].what, "chunk 9: late");
+	cr_assert_str_eq(m.findings[2].what, "chunk 2: early");
+	cr_assert_eq(m.findings[3].kind, EH_FINDING_RECORD_GAP);
+	cr_assert_not(eh_finding_has_record(EH_FINDING_DAMAGE));
+	cr_assert(eh_finding_has_record(EH_FINDING_RECORD_GAP));
+	eh_metrics_release(&m);
+}
+
 static const char *hex_of(const char *s, size_t n)
 {
 	static char out[65];
