@@ -190,9 +190,16 @@ static void serialize(struct buf *b, const struct eh_hit *h)
 	buf_add(b, &ev->event_id, sizeof ev->event_id);
 	uint8_t recovered = ev->recovered;
 	buf_add(b, &recovered, 1);
-	const char *sys[4] = { ev->provider, ev->channel, ev->computer, ev->user_sid };
-	for (int i = 0; i < 4; i++)
-		put_str(b, sys[i], strlen(sys[i]));
+	/* the System fields that are set, each after its slot */
+	uint8_t nsys = (uint8_t)ev->nsystem;
+	buf_add(b, &nsys, 1);
+	for (size_t i = 0; i < ev->nsystem; i++) {
+		uint8_t slot = 0;
+		while (slot < EH_SYS_COUNT && eh_system_names[slot] != ev->system[i].name)
+			slot++;
+		buf_add(b, &slot, 1);
+		put_str(b, ev->system[i].value, ev->system[i].len);
+	}
 	uint32_t n = (uint32_t)ev->nfields;
 	buf_add(b, &n, sizeof n);
 	for (size_t i = 0; i < ev->nfields; i++) {
@@ -316,10 +323,14 @@ static int timeline_next(struct eh_timeline *tl, struct reader *r)
 	memcpy(&r->ev.record_id, timeline_take(&p, sizeof r->ev.record_id), sizeof r->ev.record_id);
 	memcpy(&r->ev.event_id, timeline_take(&p, sizeof r->ev.event_id), sizeof r->ev.event_id);
 	r->ev.recovered = *timeline_take(&p, 1) != 0;
-	for (int i = 0; i < 4; i++) {
+	uint8_t nsys = *timeline_take(&p, 1);
+	for (uint8_t i = 0; i < nsys; i++) {
+		uint8_t slot = *timeline_take(&p, 1);
 		uint32_t len;
 		memcpy(&len, timeline_take(&p, sizeof len), sizeof len);
-		eh_event_set_system(&r->ev, (enum eh_system_slot)i, (const char *)timeline_take(&p, len), len);
+		const char *value = (const char *)timeline_take(&p, len);
+		if (slot < EH_SYS_COUNT)
+			eh_event_set_system(&r->ev, (enum eh_system_slot)slot, value, len);
 	}
 	uint32_t n;
 	memcpy(&n, timeline_take(&p, sizeof n), sizeof n);

@@ -129,3 +129,63 @@ Test(timeline, unwritable_spill_dir_keeps_hits_in_memory)
 	cr_assert_str_eq(unspilled, kept);
 	eh_timeline_release(&tl);
 }
+
+/* Every System field a rule or an output can read comes back from the
+ * spill file as it went in: Level, Task, Keywords ... (not only the four
+ * the outputs print), and an unset one stays unset. */
+static void collect_system(const struct eh_hit *h, void *user)
+{
+	char *out = user;
+	for (size_t i = 0; i < h->event->nsystem; i++) {
+		strcat(out, h->event->system[i].name);
+		strcat(out, "=");
+		strncat(out, h->event->system[i].value, h->event->system[i].len);
+		strcat(out, ";");
+	}
+	strcat(out, "\n");
+}
+
+static void add_system(struct eh_timeline *tl, bool all)
+{
+	static const char *const values[EH_SYS_COUNT] = { "Microsoft-Windows-Security-Auditing", "Security", "DC1",
+							  "S-1-5-18", "4624", "0", "12544", "0",
+							  "0x8020000000000000", "2" };
+	struct eh_event ev;
+	eh_event_init(&ev);
+	eh_event_reset(&ev);
+	for (int slot = 0; slot < EH_SYS_COUNT; slot++)
+		if (all || slot == EH_SYS_COMPUTER || slot == EH_SYS_KEYWORDS)
+			eh_event_set_system(&ev, (enum eh_system_slot)slot, values[slot], strlen(values[slot]));
+	eh_event_add_field(&ev, "TargetUserName", 14, "alice", 5);
+	eh_event_finish(&ev);
+	ev.time = all ? 1 : 2;
+	ev.event_id = 4624;
+	eh_timeline_add(tl, &r1, &ev, eh_timeline_file(tl, "s.evtx"));
+	eh_event_release(&ev);
+}
+
+Test(timeline, spilled_hits_keep_every_system_field)
+{
+	static char kept[4096], spilled[4096];
+	struct eh_timeline tl;
+	eh_timeline_init(&tl, 1 << 30);
+	add_system(&tl, true);
+	add_system(&tl, false);
+	kept[0] = '\0';
+	cr_assert_eq(eh_timeline_each(&tl, collect_system, kept), 0);
+	eh_timeline_release(&tl);
+	cr_assert(strstr(kept, "Level=0;Task=12544;Opcode=0;Keywords=0x8020000000000000;Version=2;") != NULL, "%s", kept);
+
+	char dir[] = "/tmp/evtxhunt-test-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	eh_timeline_init(&tl, 1);
+	eh_timeline_set_spill_dir(&tl, dir);
+	add_system(&tl, true);
+	add_system(&tl, false);
+	cr_assert_gt(eh_timeline_spilled_runs(&tl), 0);
+	spilled[0] = '\0';
+	cr_assert_eq(eh_timeline_each(&tl, collect_system, spilled), 0);
+	cr_assert_str_eq(spilled, kept);
+	eh_timeline_release(&tl);
+	cr_assert_eq(rmdir(dir), 0);
+}
