@@ -754,5 +754,6 @@ bool eh_bx_check_record(const uint8_t *chunk, uint32_t pos, uint32_t size, const
 	w->slots_used = 0;
 	v->reach = pos + size; /* a record's bytes are all read */
 	walk_document(w, pos + EH_REC_BINXML);
+	v->libfwevt_fails = w->state == STOPPED;
 	return !v->refused;
 }

@@ -367,6 +367,55 @@ size_t eh_chunk_records(const uint8_t *chunk, struct eh_record_place *places, si
 	return n;
 }
 
+/* libevtx_record_values_read_header: 1 a record header it takes, 0 a
+ * zero-filled one, -1 one it refuses. */
+static int libevtx_header(const uint8_t *chunk, uint32_t pos)
+{
+	if (pos >= EH_CHUNK_SIZE || EH_CHUNK_SIZE - pos < EH_RECORD_MIN_SIZE)
+		return -1;
+	bool zero = true;
+	for (uint32_t i = 0; i < EH_RECORD_HEADER_SIZE && zero; i++)
+		zero = chunk[pos + i] == 0;
+	if (zero)
+		return 0;
+	uint32_t size = eh_record_size(chunk, pos);
+	if (eh_record_magic(chunk, pos) != EH_RECORD_MAGIC || size < EH_RECORD_HEADER_SIZE ||
+	    size > EH_CHUNK_SIZE - pos - EH_RECORD_COPY_SIZE || le32(chunk + pos + size - EH_RECORD_COPY_SIZE) != size)
+		return -1;
+	return 1;
+}
+
+size_t eh_chunk_recovery_places(const uint8_t *chunk, struct eh_record_place *places, size_t max)
+{
+	bool zero = true;
+	for (uint32_t i = 0; i < EH_CHUNK_SIZE && zero; i++)
+		zero = chunk[i] == 0;
+	if (zero)
+		return 0; /* libevtx reads nothing of an all-zero chunk */
+	uint32_t pos = 0;
+	if (memcmp(chunk + EH_CH_SIGNATURE, "ElfChnk", 8) == 0) {
+		uint32_t last = le32(chunk + EH_CH_LAST_RECORD_OFFSET);
+		for (pos = EH_CHUNK_HEADER_SIZE; pos <= last && libevtx_header(chunk, pos) == 1;)
+			pos += eh_record_size(chunk, pos);
+	}
+	size_t n = 0;
+	for (; pos < EH_CHUNK_SIZE; pos += 4) {
+		if (EH_CHUNK_SIZE - pos < 4 || eh_record_magic(chunk, pos) != EH_RECORD_MAGIC || libevtx_header(chunk, pos) != 1)
+			continue;
+		uint32_t size = eh_record_size(chunk, pos), xml = pos + EH_RECORD_HEADER_SIZE;
+		uint32_t xml_size = size > EH_RECORD_MIN_SIZE ? size - EH_RECORD_MIN_SIZE : 0;
+		bool pi = xml_size >= 5 && chunk[xml] == EH_TOK_PI_TARGET;
+		bool fragment = xml_size >= 4 && memcmp(chunk + xml, "\x0f\x01\x01\x00", 4) == 0;
+		if (!pi && !fragment)
+			continue;
+		if (n < max)
+			places[n] = (struct eh_record_place){ pos, size, eh_record_id(chunk, pos) };
+		n++;
+		pos += size - 4;
+	}
+	return n;
+}
+
 bool eh_chunk_record_templates_intact(const uint8_t *chunk, uint64_t record_id)
 {
 	bool found = false;

@@ -37,6 +37,8 @@ struct eh_bx_verdict {
 	uint64_t nodes, bytes; /* counted (up to where the walk stopped) */
 	uint32_t depth;        /* deepest nesting met */
 	uint32_t reach;        /* the chunk offset below which all it read lies */
+	bool libfwevt_fails;   /* not refused, but libfwevt gives up on its shape:
+				* libevtx cannot read the record */
 };
 
 /* What the walk learnt about the templates of one chunk: most records of

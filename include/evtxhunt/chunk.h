@@ -206,6 +206,16 @@ struct eh_record_place {
  * it is the whole chain) into PLACES; returns how many, at most MAX. */
 size_t eh_chunk_records(const uint8_t *chunk, struct eh_record_place *places, size_t max);
 
+/* Where libevtx 20181227 finds the records it carves from a chunk, in the
+ * order it lists them (libevtx_chunk_read): from the end of its own walk
+ * of the live records (from offset 0 in a chunk without its signature),
+ * every 4 bytes, a record header it accepts whose binary XML starts with a
+ * processing instruction or a fragment header; after one, the search goes
+ * on behind it. Fills up to MAX PLACES and returns how many there are
+ * (more than MAX: the rest not filled). The caller compares the count with
+ * libevtx's before taking index I of one for index I of the other. */
+size_t eh_chunk_recovery_places(const uint8_t *chunk, struct eh_record_place *places, size_t max);
+
 /* The record id in the header of the INDEX-th record (from 0) of the
  * chunk's chain, for messages; 0 when the chain is shorter. */
 uint64_t eh_chunk_record_id(const uint8_t *chunk, int index);
