@@ -23,6 +23,7 @@
 #include "evtxhunt/outfile.h"
 #include "evtxhunt/output.h"
 #include "evtxhunt/report.h"
+#include "evtxhunt/ruleselect.h"
 #include "evtxhunt/scan.h"
 #include "evtxhunt/sigma.h"
 #include "evtxhunt/state.h"
@@ -44,6 +45,7 @@ enum long_only {
 };
 enum { OPT_PLACEHOLDERS = 512 }; /* apart, so the options above can grow */
 enum { OPT_HTML = 600, OPT_METRICS }; /* the report (issue 15) */
+enum { OPT_EXCLUDE_RULE = 700, OPT_EXCLUDE_RULES, OPT_TAG }; /* rule selection (issue 16) */
 
 static const struct option long_options[] = {
 	{ "rules", required_argument, NULL, 'r' },
@@ -72,6 +74,9 @@ static const struct option long_options[] = {
 	{ "memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT },
 	{ "html", required_argument, NULL, OPT_HTML },
 	{ "metrics", no_argument, NULL, OPT_METRICS },
+	{ "exclude-rule", required_argument, NULL, OPT_EXCLUDE_RULE },
+	{ "exclude-rules", required_argument, NULL, OPT_EXCLUDE_RULES },
+	{ "tag", required_argument, NULL, OPT_TAG },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -93,6 +98,10 @@ static void main_usage(FILE *out)
 	      "      --min-level LEVEL  only rules of at least LEVEL (informational, low, medium,\n"
 	      "                         high, critical)\n"
 	      "      --status LIST      only rules whose status is in LIST (e.g. stable,test)\n"
+	      "      --exclude-rule ID  leave out the rule whose id or title is ID (repeatable)\n"
+	      "      --exclude-rules FILE  the same for each line of FILE (# comments allowed)\n"
+	      "      --tag TAG          only rules with one of the TAGs (repeatable; any case),\n"
+	      "                         e.g. attack.t1218\n"
 	      "      --from TIME        only events from TIME on: ISO-8601 UTC (2024-03-01,\n"
 	      "                         2024-03-01T10:00:00Z) or relative (90s, 30m, 24h, 7d, 2w)\n"
 	      "      --to TIME          only events up to TIME (a bare date: its whole day)\n"
@@ -201,6 +210,16 @@ static void print_rule_errors(FILE *out, const struct eh_ruleset *rs)
 	}
 }
 
+/* What was set aside of a loaded rule set, and why (the summary and
+ * --stats-json count it). */
+struct aside {
+	size_t excluded, untagged, filtered;
+};
+
+struct opts;
+/* --exclude-rule(s) and --tag, then --min-level and --status; says on
+ * STDERR what was set aside unless QUIET. */
+static void select_rules(const struct opts *o, struct eh_ruleset *rules, struct aside *a);
 /* Everything the command line says, parsed once; each mode reads what
  * it needs. */
 struct opts {
@@ -210,6 +229,7 @@ struct opts {
 	const char *state_report; /* --state-report FILE */
 	int min_level;
 	const char *statuses;
+	struct eh_rule_select *select; /* --exclude-rule(s), --tag */
 	const char *output, *stats_json, *state_path;
 	const char *html_path; /* --html FILE */
 	bool metrics;          /* --metrics */
@@ -224,6 +244,23 @@ struct opts {
 	char **paths; /* the operands: logs, or JSON Lines files with --merge */
 	int npaths;
 };
+
+static void select_rules(const struct opts *o, struct eh_ruleset *rules, struct aside *a)
+{
+	struct eh_select_counts c;
+	eh_select_apply(o->select, rules, stderr, &c);
+	a->excluded = c.excluded;
+	a->untagged = c.untagged;
+	a->filtered = eh_ruleset_filter(rules, o->min_level, o->statuses);
+	if (o->quiet)
+		return;
+	if (a->excluded)
+		fprintf(stderr, "evtxhunt: %zu rules set aside by --exclude-rule or --exclude-rules\n", a->excluded);
+	if (a->untagged)
+		fprintf(stderr, "evtxhunt: %zu rules set aside by --tag (none of the tags)\n", a->untagged);
+	if (a->filtered)
+		fprintf(stderr, "evtxhunt: %zu rules set aside by --min-level or --status\n", a->filtered);
+}
 
 /* Parses ARGV into O. Returns -1 to go on with a mode, or the exit
  * status to leave with now (--help, --version, a usage error). */
@@ -299,6 +336,20 @@ static int main_parse(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_STATUS:
 			o->statuses = optarg;
+			break;
+		case OPT_EXCLUDE_RULE:
+			eh_select_exclude(o->select, optarg, "--exclude-rule");
+			break;
+		case OPT_EXCLUDE_RULES:
+			/* now: a kit's list that cannot be read is a usage error, not an empty list */
+			if (eh_select_exclude_file(o->select, optarg, &cause) != 0) {
+				fprintf(stderr, "evtxhunt: --exclude-rules %s\n", cause);
+				free(cause);
+				return EXIT_ERROR;
+			}
+			break;
+		case OPT_TAG:
+			eh_select_tag(o->select, optarg);
 			break;
 		case OPT_FROM:
 		case OPT_TO:
@@ -413,12 +464,19 @@ static void print_unmapped_rules(FILE *out, const struct eh_ruleset *rs)
 static int cmd_check_rules(struct opts *o)
 {
 	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths);
-	size_t filtered = eh_ruleset_filter(rules, o->min_level, o->statuses);
+	struct aside a;
+	struct opts quiet = *o; /* the counts go on stdout here, with the rest */
+	quiet.quiet = true;
+	select_rules(&quiet, rules, &a);
 	print_rule_errors(stdout, rules);
 	print_unmapped_rules(stdout, rules);
 	printf("%zu loaded, %zu rejected\n", eh_ruleset_count(rules), eh_ruleset_error_count(rules));
-	if (filtered)
-		printf("%zu rules set aside by --min-level or --status\n", filtered);
+	if (a.excluded)
+		printf("%zu rules set aside by --exclude-rule or --exclude-rules\n", a.excluded);
+	if (a.untagged)
+		printf("%zu rules set aside by --tag (none of the tags)\n", a.untagged);
+	if (a.filtered)
+		printf("%zu rules set aside by --min-level or --status\n", a.filtered);
 	if (eh_ruleset_unmapped(rules))
 		printf("%zu of the loaded rules cannot fire: their log source is not in the event logs evtxhunt reads\n",
 		       eh_ruleset_unmapped(rules));
@@ -565,7 +623,8 @@ static void main_carry(const char *line, size_t len, void *user)
 static int cmd_hunt(struct opts *o)
 {
 	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths);
-	size_t filtered = eh_ruleset_filter(rules, o->min_level, o->statuses);
+	struct aside aside;
+	select_rules(o, rules, &aside);
 	struct eh_outfile *out = NULL;
 	struct eh_timeline tl;
 	struct carry carry = { NULL, &tl, 0 };
@@ -592,8 +651,6 @@ static int cmd_hunt(struct opts *o)
 		print_rule_errors(stderr, rules);
 	if (eh_ruleset_error_count(rules))
 		status = EXIT_ERROR;
-	if (filtered && !o->quiet)
-		fprintf(stderr, "evtxhunt: %zu rules set aside by --min-level or --status\n", filtered);
 	/* before the report is opened: a refused run leaves no file behind */
 	if (o->filter.from > o->filter.to) {
 		fprintf(stderr, "evtxhunt: --from is after --to: nothing could match\n");
@@ -679,7 +736,7 @@ static int cmd_hunt(struct opts *o)
 		}
 		eh_state_close(scan->state);
 	}
-	struct eh_run run = { st, rules, &tl, eh_monotonic() - start };
+	struct eh_run run = { st, rules, &tl, eh_monotonic() - start, aside.excluded, aside.untagged, aside.filtered };
 	if (!o->quiet)
 		eh_report_summary(stderr, &run);
 	if (!o->quiet && o->metrics)
@@ -760,6 +817,7 @@ int main(int argc, char **argv)
 		.iso = { .terminal_fd = -1 },
 	};
 	eh_filter_init(&o.filter);
+	o.select = eh_select_new();
 	read_env(&o.env);
 	int status = main_parse(argc, argv, &o);
 	if (status >= 0)
@@ -767,6 +825,7 @@ int main(int argc, char **argv)
 	status = main_mode(&o)->run(&o);
 out:
 	free(o.rule_paths);
+	eh_select_free(o.select);
 	eh_filter_release(&o.filter);
 	eh_placeholders_clear();
 	xmlCleanupParser();
