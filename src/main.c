@@ -23,6 +23,7 @@
 #include "evtxhunt/outfile.h"
 #include "evtxhunt/output.h"
 #include "evtxhunt/report.h"
+#include "evtxhunt/rulepack.h"
 #include "evtxhunt/ruleselect.h"
 #include "evtxhunt/scan.h"
 #include "evtxhunt/sigma.h"
@@ -46,6 +47,7 @@ enum long_only {
 enum { OPT_PLACEHOLDERS = 512 }; /* apart, so the options above can grow */
 enum { OPT_HTML = 600, OPT_METRICS }; /* the report (issue 15) */
 enum { OPT_EXCLUDE_RULE = 700, OPT_EXCLUDE_RULES, OPT_TAG }; /* rule selection (issue 16) */
+enum { OPT_RULES_PACK = 720, OPT_LIST_RULES_PACKS }; /* rule packs (issue 16) */
 
 static const struct option long_options[] = {
 	{ "rules", required_argument, NULL, 'r' },
@@ -77,6 +79,8 @@ static const struct option long_options[] = {
 	{ "exclude-rule", required_argument, NULL, OPT_EXCLUDE_RULE },
 	{ "exclude-rules", required_argument, NULL, OPT_EXCLUDE_RULES },
 	{ "tag", required_argument, NULL, OPT_TAG },
+	{ "rules-pack", required_argument, NULL, OPT_RULES_PACK },
+	{ "list-rules-packs", no_argument, NULL, OPT_LIST_RULES_PACKS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -90,7 +94,11 @@ static void main_usage(FILE *out)
 	      "PATH is an .evtx file (read whatever its name) or a directory, walked for *.evtx.\n"
 	      "\n"
 	      "  -r, --rules PATH       Sigma rule file or directory (repeatable); default: the\n"
-	      "                         built-in rule set\n"
+	      "                         built-in rule set; @NAME: the rule pack NAME\n"
+	      "      --rules-pack NAME  the rule pack NAME (repeatable), as -r @NAME; looked for\n"
+	      "                         in $EVTXHUNT_RULES_PACKS, packs/ beside the binary, then\n"
+	      "                         " EH_PKGDATADIR "/rules\n"
+	      "      --list-rules-packs  the packs found: name, rules, directory, provenance\n"
 	      "      --placeholders FILE  values of the rules' %name% placeholders for the\n"
 	      "                         'expand' modifier: a YAML map of name to list\n"
 	      "      --check-rules      load the rules, list those that cannot be used, scan nothing\n"
@@ -225,6 +233,8 @@ static void select_rules(const struct opts *o, struct eh_ruleset *rules, struct 
 struct opts {
 	char **rule_paths;
 	size_t nrule_paths;
+	char **pack_dirs; /* the rule_paths found for packs, owned */
+	size_t npack_dirs;
 	bool check_rules, merge, force, quiet;
 	const char *state_report; /* --state-report FILE */
 	int min_level;
@@ -262,6 +272,24 @@ static void select_rules(const struct opts *o, struct eh_ruleset *rules, struct 
 		fprintf(stderr, "evtxhunt: %zu rules set aside by --min-level or --status\n", a->filtered);
 }
 
+/* Rule pack NAME (given with OPT) as one more rule path, found now: a
+ * kit's pack that is missing stops the run before anything is read. */
+static int add_pack(struct opts *o, const char *name, const char *opt)
+{
+	char *cause;
+	char *dir = eh_rulepack_find(name, &cause);
+	if (dir == NULL) {
+		fprintf(stderr, "evtxhunt: %s%s: %s\n", opt, name, cause);
+		free(cause);
+		return -1;
+	}
+	o->pack_dirs = xreallocarray(o->pack_dirs, o->npack_dirs + 1, sizeof *o->pack_dirs);
+	o->pack_dirs[o->npack_dirs++] = dir;
+	o->rule_paths = xreallocarray(o->rule_paths, o->nrule_paths + 1, sizeof *o->rule_paths);
+	o->rule_paths[o->nrule_paths++] = dir;
+	return 0;
+}
+
 /* Parses ARGV into O. Returns -1 to go on with a mode, or the exit
  * status to leave with now (--help, --version, a usage error). */
 static int main_parse(int argc, char **argv, struct opts *o)
@@ -272,9 +300,22 @@ static int main_parse(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "r:f:o:j:qhV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'r':
+			if (optarg[0] == '@') { /* ./@x for a directory of that name */
+				if (add_pack(o, optarg + 1, "-r @") != 0)
+					return EXIT_ERROR;
+				break;
+			}
 			o->rule_paths = xreallocarray(o->rule_paths, o->nrule_paths + 1, sizeof *o->rule_paths);
 			o->rule_paths[o->nrule_paths++] = optarg;
 			break;
+		case OPT_RULES_PACK:
+			if (add_pack(o, optarg, "--rules-pack ") != 0)
+				return EXIT_ERROR;
+			break;
+		case OPT_LIST_RULES_PACKS:
+			if (eh_rulepack_list(stdout) == 0)
+				fprintf(stderr, "evtxhunt: no rule packs found (see --help, --rules-pack)\n");
+			return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_NO_HITS : EXIT_ERROR;
 		case OPT_PLACEHOLDERS:
 			/* now: rules are compiled against them when loaded */
 			if (eh_placeholders_load(optarg, &cause) != 0) {
@@ -825,6 +866,9 @@ int main(int argc, char **argv)
 	status = main_mode(&o)->run(&o);
 out:
 	free(o.rule_paths);
+	for (size_t i = 0; i < o.npack_dirs; i++)
+		free(o.pack_dirs[i]);
+	free(o.pack_dirs);
 	eh_select_free(o.select);
 	eh_filter_release(&o.filter);
 	eh_placeholders_clear();
