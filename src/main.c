@@ -185,13 +185,18 @@ static void timeline_init(struct eh_timeline *tl, const struct env *env)
 	eh_timeline_set_spill_dir(tl, env->tmpdir);
 }
 
-static struct eh_ruleset *load_rules(char **paths, size_t n)
+/* The rules of -r (directories, files, packs) and the compiled-in pack
+ * when named; the built-in rule set when none is given. */
+static struct eh_ruleset *load_rules(char **paths, size_t n, bool builtin_pack)
 {
 	struct eh_ruleset *rs = eh_ruleset_new();
-	if (n == 0)
+	if (n == 0 && !builtin_pack)
 		for (unsigned i = 0; i < eh_builtin_rule_count; i++)
 			eh_ruleset_load_text(rs, eh_builtin_rules[i].name, eh_builtin_rules[i].yaml,
 					     strlen(eh_builtin_rules[i].yaml));
+	for (unsigned i = 0; builtin_pack && i < eh_builtin_pack_rule_count; i++)
+		eh_ruleset_load_text(rs, eh_builtin_pack_rules[i].name, eh_builtin_pack_rules[i].yaml,
+				     strlen(eh_builtin_pack_rules[i].yaml));
 	for (size_t i = 0; i < n; i++)
 		eh_ruleset_load_path(rs, paths[i]);
 	return rs;
@@ -235,6 +240,7 @@ struct opts {
 	size_t nrule_paths;
 	char **pack_dirs; /* the rule_paths found for packs, owned */
 	size_t npack_dirs;
+	bool builtin_pack; /* -r @NAME named the compiled-in pack */
 	bool check_rules, merge, force, quiet;
 	const char *state_report; /* --state-report FILE */
 	int min_level;
@@ -278,6 +284,10 @@ static int add_pack(struct opts *o, const char *name, const char *opt)
 {
 	char *cause;
 	char *dir = eh_rulepack_find(name, &cause);
+	if (dir == NULL && cause == NULL) {
+		o->builtin_pack = true;
+		return 0;
+	}
 	if (dir == NULL) {
 		fprintf(stderr, "evtxhunt: %s%s: %s\n", opt, name, cause);
 		free(cause);
@@ -463,6 +473,9 @@ static int main_parse(int argc, char **argv, struct opts *o)
 		case 'V':
 			printf("evtxhunt %s (libevtx %s, libxml2 %s)\n", PACKAGE_VERSION, libevtx_get_version(),
 			       LIBXML_DOTTED_VERSION);
+			if (eh_builtin_pack_name) /* its rules' licence goes where the binary goes */
+				printf("built-in rule pack %s (%u rules, -r @%s); its LICENSE:\n%s", eh_builtin_pack_name,
+				       eh_builtin_pack_rule_count, eh_builtin_pack_name, eh_builtin_pack_license);
 			return EXIT_NO_HITS;
 		default:
 			main_usage(stderr);
@@ -504,7 +517,7 @@ static void print_unmapped_rules(FILE *out, const struct eh_ruleset *rs)
 
 static int cmd_check_rules(struct opts *o)
 {
-	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths);
+	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths, o->builtin_pack);
 	struct aside a;
 	struct opts quiet = *o; /* the counts go on stdout here, with the rest */
 	quiet.quiet = true;
@@ -663,7 +676,7 @@ static void main_carry(const char *line, size_t len, void *user)
  * state (if any) what was reported. */
 static int cmd_hunt(struct opts *o)
 {
-	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths);
+	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths, o->builtin_pack);
 	struct aside aside;
 	select_rules(o, rules, &aside);
 	struct eh_outfile *out = NULL;

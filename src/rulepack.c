@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "evtxhunt/builtin.h"
 #include "evtxhunt/output.h"
 #include "evtxhunt/rulepack.h"
 #include "evtxhunt/util.h"
@@ -79,6 +80,19 @@ static bool is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+bool eh_rulepack_is_builtin(const char *name)
+{
+	return eh_builtin_pack_name && strcmp(name, eh_builtin_pack_name) == 0;
+}
+
+const char *eh_rulepack_builtin_yaml(const char *file)
+{
+	for (unsigned i = 0; i < eh_builtin_pack_rule_count; i++)
+		if (strcmp(eh_builtin_pack_rules[i].name, file) == 0)
+			return eh_builtin_pack_rules[i].yaml;
+	return NULL;
+}
+
 char *eh_rulepack_find(const char *name, char **cause)
 {
 	if (!pack_name_ok(name)) {
@@ -97,8 +111,12 @@ char *eh_rulepack_find(const char *name, char **cause)
 			free(path);
 		buf_addf(&tried, "%s%s", i ? ", " : "", dirs[i]);
 	}
-	if (!found)
-		*cause = xasprintf("no rule pack '%s' in %s (EVTXHUNT_RULES_PACKS adds directories)", name, tried.data);
+	if (!found && !eh_rulepack_is_builtin(name))
+		*cause = xasprintf("no rule pack '%s' in %s%s%s (EVTXHUNT_RULES_PACKS adds directories)", name, tried.data,
+				   eh_builtin_pack_name ? ", nor built in: " : "",
+				   eh_builtin_pack_name ? eh_builtin_pack_name : "");
+	else if (!found)
+		*cause = NULL; /* the compiled-in pack: no directory */
 	buf_free(&tried);
 	eh_rulepack_dirs_free(dirs);
 	return found;
@@ -121,14 +139,9 @@ static const struct eh_walk_options count_options = { .max_depth = 64, .skip_dot
 
 /* The PROVENANCE lines that say where the rules came from and when the
  * pack was built, joined with "; " (each "key: value"). */
-static char *provenance(const char *pack)
+static char *provenance_of(FILE *f)
 {
 	static const char *const keys[] = { "source:", "commit:", "newest-rule:", "built:" };
-	char *path = xasprintf("%s/PROVENANCE", pack);
-	FILE *f = fopen(path, "re");
-	free(path);
-	if (f == NULL)
-		return xstrdup("no PROVENANCE file");
 	struct buf b;
 	buf_init(&b);
 	char *line = NULL;
@@ -146,6 +159,14 @@ static char *provenance(const char *pack)
 	if (b.len == 0)
 		buf_adds(&b, "PROVENANCE says nothing of source or date");
 	return buf_steal(&b);
+}
+
+static char *provenance(const char *pack)
+{
+	char *path = xasprintf("%s/PROVENANCE", pack);
+	FILE *f = fopen(path, "re");
+	free(path);
+	return f ? provenance_of(f) : xstrdup("no PROVENANCE file");
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -208,6 +229,20 @@ size_t eh_rulepack_list(FILE *out)
 			}
 		}
 		free(names);
+	}
+	if (eh_builtin_pack_name) {
+		bool shadowed = false;
+		for (size_t s = 0; s < nseen && !shadowed; s++)
+			shadowed = strcmp(seen[s], eh_builtin_pack_name) == 0;
+		/* fmemopen refuses a size of 0 */
+		FILE *f = *eh_builtin_pack_provenance
+				  ? fmemopen((void *)eh_builtin_pack_provenance, strlen(eh_builtin_pack_provenance), "r")
+				  : NULL;
+		char *prov = f ? provenance_of(f) : xstrdup("no PROVENANCE file");
+		fprintf(out, "%s\t%u rules\t(built in)\t%s%s\n", eh_builtin_pack_name, eh_builtin_pack_rule_count, prov,
+			shadowed ? "\t(shadowed by the pack of that name above)" : "");
+		free(prov);
+		listed += !shadowed;
 	}
 	for (size_t s = 0; s < nseen; s++)
 		free(seen[s]);

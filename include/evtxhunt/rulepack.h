@@ -7,6 +7,7 @@
 #ifndef EVTXHUNT_RULEPACK_H
 #define EVTXHUNT_RULEPACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -19,13 +20,21 @@ char **eh_rulepack_dirs(void);
 void eh_rulepack_dirs_free(char **dirs);
 
 /* The directory of pack NAME: the first DIR/NAME of the search path that
- * is a directory. NULL with *CAUSE (to be freed) when NAME is not a pack
+ * is a directory. NULL with *CAUSE NULL when none is but NAME is the
+ * compiled-in pack; NULL with *CAUSE (to be freed) when NAME is not a pack
  * name or no directory holds it. */
 char *eh_rulepack_find(const char *name, char **cause);
 
+/* Whether NAME is the pack compiled into the binary (builtin.h): what
+ * -r @NAME loads when no directory of the search path holds NAME. */
+bool eh_rulepack_is_builtin(const char *name);
+/* The YAML text of the compiled-in pack's rule named FILE ("builtin:..."),
+ * or NULL. */
+const char *eh_rulepack_builtin_yaml(const char *file);
+
 /* One line per pack on the search path (a name met again further on is
- * shadowed, and said so): name, rule files, directory, provenance.
- * Returns the number of packs listed. */
+ * shadowed, and said so): name, rule files, directory, provenance; the
+ * compiled-in pack last. Returns the number of packs listed. */
 size_t eh_rulepack_list(FILE *out);
 
 #endif
