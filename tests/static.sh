@@ -77,6 +77,25 @@ fi
 expect_status 2 chroot "$top" /evtxhunt -q -r @families logs
 expect_contains "$tmp/err" "no rule pack 'families'" "no /proc, no environment: packs/ beside the binary unknown, said so"
 
+# a pack compiled in (--with-builtin-pack, BUILTIN_PACK from make
+# check-static): the kit in one file hits as the pack's directory does
+if [ -n "${BUILTIN_PACK:-}" ]; then
+	name=$(basename "$BUILTIN_PACK")
+	expect_status 0 chroot "$top" /evtxhunt --version
+	expect_contains "$tmp/out" "^built-in rule pack $name (" "--version names the built-in pack"
+	head -1 "$BUILTIN_PACK/LICENSE" >"$tmp/licence1"
+	expect_contains "$tmp/out" "^$(sed 's/[][\\.*^$]/\\&/g' "$tmp/licence1")\$" "--version prints its LICENSE"
+	set +e
+	chroot "$top" /evtxhunt -q -f jsonl --placeholders /placeholders.yml -r @"$name" logs >"$tmp/builtin.jsonl" 2>"$tmp/builtin.err"
+	(cd "$root" && "$bin" -q -f jsonl --placeholders placeholders.yml -r "$BUILTIN_PACK" logs) >"$tmp/packdir.jsonl" 2>/dev/null
+	set -e
+	sed "s|\"builtin:$name/|\"$BUILTIN_PACK/|g" "$tmp/builtin.jsonl" >"$tmp/builtin.cmp"
+	expect_true "the built-in pack hits" grep -q '"record_id"' "$tmp/builtin.cmp"
+	expect_same "$tmp/builtin.cmp" "$tmp/packdir.jsonl" "empty root: -r @$name built in hits as its directory"
+else
+	echo "SKIP (part): no pack compiled in (./configure --with-builtin-pack=DIR)"
+fi
+
 # nothing left behind
 (cd "$root" && find . -exec ls -ld --time-style=+%s {} + | sort) >"$tmp/after"
 expect_same "$tmp/after" "$tmp/before" "the root as it was: nothing written, nothing touched"

@@ -110,6 +110,68 @@ expect_status 1 "$tmp/kit/evtxhunt" -q -f jsonl $ph -r @tiny $logs
 hit_pairs "$tmp/out" >"$tmp/pack.hits"
 expect_same "$tmp/pack.hits" "$tmp/dirs.hits" "packs/ beside the binary"
 
+# build-aux/embed-pack.sh (./configure --with-builtin-pack): the C it
+# writes holds each rule, the LICENSE and PROVENANCE byte for byte
+cc=${CC:-cc}
+if command -v "$cc" >/dev/null; then
+	expect_status 0 sh "$TESTDATA/../build-aux/embed-pack.sh" "$pack"
+	cp "$tmp/out" "$tmp/pack.c"
+	cat >"$tmp/dump.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include "evtxhunt/builtin.h"
+/* writes each embedded rule to DIR/its path in the pack */
+int main(int argc, char **argv)
+{
+	char path[4096];
+	size_t skip = strlen("builtin:") + strlen(eh_builtin_pack_name) + 1;
+	printf("%s %u\n", eh_builtin_pack_name, eh_builtin_pack_rule_count);
+	for (unsigned i = 0; i < eh_builtin_pack_rule_count; i++) {
+		snprintf(path, sizeof path, "%s/%s", argv[1], eh_builtin_pack_rules[i].name + skip);
+		for (char *s = strchr(path + strlen(argv[1]) + 1, '/'); s; s = strchr(s + 1, '/')) {
+			*s = '\0';
+			mkdir(path, 0755);
+			*s = '/';
+		}
+		FILE *f = fopen(path, "w");
+		fputs(eh_builtin_pack_rules[i].yaml, f);
+		fclose(f);
+		printf("%s\n", eh_builtin_pack_rules[i].name);
+	}
+	snprintf(path, sizeof path, "%s/LICENSE", argv[1]);
+	FILE *f = fopen(path, "w");
+	fputs(eh_builtin_pack_license, f);
+	fclose(f);
+	snprintf(path, sizeof path, "%s/PROVENANCE", argv[1]);
+	f = fopen(path, "w");
+	fputs(eh_builtin_pack_provenance, f);
+	fclose(f);
+	return argc == 2 ? 0 : 1;
+}
+C
+	sed -i '1i #include <sys/stat.h>' "$tmp/dump.c"
+	if "$cc" -w -I"$TESTDATA/../include" -o "$tmp/dump" "$tmp/dump.c" "$tmp/pack.c" 2>"$tmp/cc.err"; then
+		mkdir "$tmp/dumped"
+		expect_status 0 "$tmp/dump" "$tmp/dumped"
+		expect_contains "$tmp/out" "^tiny $nwin\$" "embed-pack: the pack's name and rule count"
+		cp "$pack/SHA256SUMS" "$tmp/dumped/SHA256SUMS"
+		diff -r "$pack" "$tmp/dumped" >"$tmp/diff" 2>&1 || true
+		expect_empty "$tmp/diff" "embed-pack: every rule, LICENSE and PROVENANCE byte for byte"
+		# the loader's order: names in byte order, a directory's before a longer name
+		expect_eq "$(sed -n 2p "$tmp/out")" "builtin:tiny/rules/windows/family/create_remote_thread_win_susp_password_dumper_lsass.yml" \
+			"embed-pack: rules/ (the directory) before rules-emerging-threats/"
+	else
+		fail "embed-pack: its C does not compile: $(head -5 "$tmp/cc.err")"
+	fi
+	rm "$fake/LICENSE"
+	cp -r "$fake" "$tmp/nolicence"
+	cp "$TESTDATA/families/rules/LICENSE.md" "$fake/LICENSE"
+	expect_status 1 sh "$TESTDATA/../build-aux/embed-pack.sh" "$tmp/nolicence"
+	expect_contains "$tmp/err" "nolicence/LICENSE: missing" "embed-pack: no licence, no pack"
+else
+	echo "SKIP (part): no C compiler for build-aux/embed-pack.sh's output"
+fi
+
 # SigmaHQ's own rules when present: the pack loads what the trees load
 sigma=${SHARED:-}/sigma
 if [ -d "$sigma/rules/windows" ]; then
