@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "evtxhunt/builtin.h"
+#include "evtxhunt/rulepack.h"
 #include "evtxhunt/html.h"
 #include "evtxhunt/keyfields.h"
 #include "evtxhunt/logsource.h"
@@ -1020,6 +1021,11 @@ static char *rule_text(const struct eh_rule *r, size_t *len, bool *owned)
 			*len = strlen(eh_builtin_rules[i].yaml);
 			return (char *)eh_builtin_rules[i].yaml;
 		}
+	const char *packed = eh_rulepack_builtin_yaml(r->file); /* the compiled-in pack's */
+	if (packed) {
+		*len = strlen(packed);
+		return (char *)packed;
+	}
 	FILE *f = fopen(r->file, "rb");
 	if (f == NULL)
 		return NULL;

@@ -23,6 +23,8 @@
 #include "evtxhunt/outfile.h"
 #include "evtxhunt/output.h"
 #include "evtxhunt/report.h"
+#include "evtxhunt/rulepack.h"
+#include "evtxhunt/ruleselect.h"
 #include "evtxhunt/scan.h"
 #include "evtxhunt/sigma.h"
 #include "evtxhunt/state.h"
@@ -44,6 +46,8 @@ enum long_only {
 };
 enum { OPT_PLACEHOLDERS = 512 }; /* apart, so the options above can grow */
 enum { OPT_HTML = 600, OPT_METRICS }; /* the report (issue 15) */
+enum { OPT_EXCLUDE_RULE = 700, OPT_EXCLUDE_RULES, OPT_TAG }; /* rule selection (issue 16) */
+enum { OPT_RULES_PACK = 720, OPT_LIST_RULES_PACKS }; /* rule packs (issue 16) */
 
 static const struct option long_options[] = {
 	{ "rules", required_argument, NULL, 'r' },
@@ -72,6 +76,11 @@ static const struct option long_options[] = {
 	{ "memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT },
 	{ "html", required_argument, NULL, OPT_HTML },
 	{ "metrics", no_argument, NULL, OPT_METRICS },
+	{ "exclude-rule", required_argument, NULL, OPT_EXCLUDE_RULE },
+	{ "exclude-rules", required_argument, NULL, OPT_EXCLUDE_RULES },
+	{ "tag", required_argument, NULL, OPT_TAG },
+	{ "rules-pack", required_argument, NULL, OPT_RULES_PACK },
+	{ "list-rules-packs", no_argument, NULL, OPT_LIST_RULES_PACKS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -85,7 +94,11 @@ static void main_usage(FILE *out)
 	      "PATH is an .evtx file (read whatever its name) or a directory, walked for *.evtx.\n"
 	      "\n"
 	      "  -r, --rules PATH       Sigma rule file or directory (repeatable); default: the\n"
-	      "                         built-in rule set\n"
+	      "                         built-in rule set; @NAME: the rule pack NAME\n"
+	      "      --rules-pack NAME  the rule pack NAME (repeatable), as -r @NAME; looked for\n"
+	      "                         in $EVTXHUNT_RULES_PACKS, packs/ beside the binary, then\n"
+	      "                         " EH_PKGDATADIR "/rules\n"
+	      "      --list-rules-packs  the packs found: name, rules, directory, provenance\n"
 	      "      --placeholders FILE  values of the rules' %name% placeholders for the\n"
 	      "                         'expand' modifier: a YAML map of name to list\n"
 	      "      --check-rules      load the rules, list those that cannot be used, scan nothing\n"
@@ -93,6 +106,10 @@ static void main_usage(FILE *out)
 	      "      --min-level LEVEL  only rules of at least LEVEL (informational, low, medium,\n"
 	      "                         high, critical)\n"
 	      "      --status LIST      only rules whose status is in LIST (e.g. stable,test)\n"
+	      "      --exclude-rule ID  leave out the rule whose id or title is ID (repeatable)\n"
+	      "      --exclude-rules FILE  the same for each line of FILE (# comments allowed)\n"
+	      "      --tag TAG          only rules with one of the TAGs (repeatable; any case),\n"
+	      "                         e.g. attack.t1218\n"
 	      "      --from TIME        only events from TIME on: ISO-8601 UTC (2024-03-01,\n"
 	      "                         2024-03-01T10:00:00Z) or relative (90s, 30m, 24h, 7d, 2w)\n"
 	      "      --to TIME          only events up to TIME (a bare date: its whole day)\n"
@@ -168,13 +185,18 @@ static void timeline_init(struct eh_timeline *tl, const struct env *env)
 	eh_timeline_set_spill_dir(tl, env->tmpdir);
 }
 
-static struct eh_ruleset *load_rules(char **paths, size_t n)
+/* The rules of -r (directories, files, packs) and the compiled-in pack
+ * when named; the built-in rule set when none is given. */
+static struct eh_ruleset *load_rules(char **paths, size_t n, bool builtin_pack)
 {
 	struct eh_ruleset *rs = eh_ruleset_new();
-	if (n == 0)
+	if (n == 0 && !builtin_pack)
 		for (unsigned i = 0; i < eh_builtin_rule_count; i++)
 			eh_ruleset_load_text(rs, eh_builtin_rules[i].name, eh_builtin_rules[i].yaml,
 					     strlen(eh_builtin_rules[i].yaml));
+	for (unsigned i = 0; builtin_pack && i < eh_builtin_pack_rule_count; i++)
+		eh_ruleset_load_text(rs, eh_builtin_pack_rules[i].name, eh_builtin_pack_rules[i].yaml,
+				     strlen(eh_builtin_pack_rules[i].yaml));
 	for (size_t i = 0; i < n; i++)
 		eh_ruleset_load_path(rs, paths[i]);
 	return rs;
@@ -201,15 +223,29 @@ static void print_rule_errors(FILE *out, const struct eh_ruleset *rs)
 	}
 }
 
+/* What was set aside of a loaded rule set, and why (the summary and
+ * --stats-json count it). */
+struct aside {
+	size_t excluded, untagged, filtered;
+};
+
+struct opts;
+/* --exclude-rule(s) and --tag, then --min-level and --status; says on
+ * STDERR what was set aside unless QUIET. */
+static void select_rules(const struct opts *o, struct eh_ruleset *rules, struct aside *a);
 /* Everything the command line says, parsed once; each mode reads what
  * it needs. */
 struct opts {
 	char **rule_paths;
 	size_t nrule_paths;
+	char **pack_dirs; /* the rule_paths found for packs, owned */
+	size_t npack_dirs;
+	bool builtin_pack; /* -r @NAME named the compiled-in pack */
 	bool check_rules, merge, force, quiet;
 	const char *state_report; /* --state-report FILE */
 	int min_level;
 	const char *statuses;
+	struct eh_rule_select *select; /* --exclude-rule(s), --tag */
 	const char *output, *stats_json, *state_path;
 	const char *html_path; /* --html FILE */
 	bool metrics;          /* --metrics */
@@ -225,6 +261,45 @@ struct opts {
 	int npaths;
 };
 
+static void select_rules(const struct opts *o, struct eh_ruleset *rules, struct aside *a)
+{
+	struct eh_select_counts c;
+	eh_select_apply(o->select, rules, stderr, &c);
+	a->excluded = c.excluded;
+	a->untagged = c.untagged;
+	a->filtered = eh_ruleset_filter(rules, o->min_level, o->statuses);
+	if (o->quiet)
+		return;
+	if (a->excluded)
+		fprintf(stderr, "evtxhunt: %zu rules set aside by --exclude-rule or --exclude-rules\n", a->excluded);
+	if (a->untagged)
+		fprintf(stderr, "evtxhunt: %zu rules set aside by --tag (none of the tags)\n", a->untagged);
+	if (a->filtered)
+		fprintf(stderr, "evtxhunt: %zu rules set aside by --min-level or --status\n", a->filtered);
+}
+
+/* Rule pack NAME (given with OPT) as one more rule path, found now: a
+ * kit's pack that is missing stops the run before anything is read. */
+static int add_pack(struct opts *o, const char *name, const char *opt)
+{
+	char *cause;
+	char *dir = eh_rulepack_find(name, &cause);
+	if (dir == NULL && cause == NULL) {
+		o->builtin_pack = true;
+		return 0;
+	}
+	if (dir == NULL) {
+		fprintf(stderr, "evtxhunt: %s%s: %s\n", opt, name, cause);
+		free(cause);
+		return -1;
+	}
+	o->pack_dirs = xreallocarray(o->pack_dirs, o->npack_dirs + 1, sizeof *o->pack_dirs);
+	o->pack_dirs[o->npack_dirs++] = dir;
+	o->rule_paths = xreallocarray(o->rule_paths, o->nrule_paths + 1, sizeof *o->rule_paths);
+	o->rule_paths[o->nrule_paths++] = dir;
+	return 0;
+}
+
 /* Parses ARGV into O. Returns -1 to go on with a mode, or the exit
  * status to leave with now (--help, --version, a usage error). */
 static int main_parse(int argc, char **argv, struct opts *o)
@@ -235,9 +310,22 @@ static int main_parse(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "r:f:o:j:qhV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'r':
+			if (optarg[0] == '@') { /* ./@x for a directory of that name */
+				if (add_pack(o, optarg + 1, "-r @") != 0)
+					return EXIT_ERROR;
+				break;
+			}
 			o->rule_paths = xreallocarray(o->rule_paths, o->nrule_paths + 1, sizeof *o->rule_paths);
 			o->rule_paths[o->nrule_paths++] = optarg;
 			break;
+		case OPT_RULES_PACK:
+			if (add_pack(o, optarg, "--rules-pack ") != 0)
+				return EXIT_ERROR;
+			break;
+		case OPT_LIST_RULES_PACKS:
+			if (eh_rulepack_list(stdout) == 0)
+				fprintf(stderr, "evtxhunt: no rule packs found (see --help, --rules-pack)\n");
+			return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_NO_HITS : EXIT_ERROR;
 		case OPT_PLACEHOLDERS:
 			/* now: rules are compiled against them when loaded */
 			if (eh_placeholders_load(optarg, &cause) != 0) {
@@ -299,6 +387,20 @@ static int main_parse(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_STATUS:
 			o->statuses = optarg;
+			break;
+		case OPT_EXCLUDE_RULE:
+			eh_select_exclude(o->select, optarg, "--exclude-rule");
+			break;
+		case OPT_EXCLUDE_RULES:
+			/* now: a kit's list that cannot be read is a usage error, not an empty list */
+			if (eh_select_exclude_file(o->select, optarg, &cause) != 0) {
+				fprintf(stderr, "evtxhunt: --exclude-rules %s\n", cause);
+				free(cause);
+				return EXIT_ERROR;
+			}
+			break;
+		case OPT_TAG:
+			eh_select_tag(o->select, optarg);
 			break;
 		case OPT_FROM:
 		case OPT_TO:
@@ -371,6 +473,9 @@ static int main_parse(int argc, char **argv, struct opts *o)
 		case 'V':
 			printf("evtxhunt %s (libevtx %s, libxml2 %s)\n", PACKAGE_VERSION, libevtx_get_version(),
 			       LIBXML_DOTTED_VERSION);
+			if (eh_builtin_pack_name) /* its rules' licence goes where the binary goes */
+				printf("built-in rule pack %s (%u rules, -r @%s); its LICENSE:\n%s", eh_builtin_pack_name,
+				       eh_builtin_pack_rule_count, eh_builtin_pack_name, eh_builtin_pack_license);
 			return EXIT_NO_HITS;
 		default:
 			main_usage(stderr);
@@ -412,13 +517,20 @@ static void print_unmapped_rules(FILE *out, const struct eh_ruleset *rs)
 
 static int cmd_check_rules(struct opts *o)
 {
-	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths);
-	size_t filtered = eh_ruleset_filter(rules, o->min_level, o->statuses);
+	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths, o->builtin_pack);
+	struct aside a;
+	struct opts quiet = *o; /* the counts go on stdout here, with the rest */
+	quiet.quiet = true;
+	select_rules(&quiet, rules, &a);
 	print_rule_errors(stdout, rules);
 	print_unmapped_rules(stdout, rules);
 	printf("%zu loaded, %zu rejected\n", eh_ruleset_count(rules), eh_ruleset_error_count(rules));
-	if (filtered)
-		printf("%zu rules set aside by --min-level or --status\n", filtered);
+	if (a.excluded)
+		printf("%zu rules set aside by --exclude-rule or --exclude-rules\n", a.excluded);
+	if (a.untagged)
+		printf("%zu rules set aside by --tag (none of the tags)\n", a.untagged);
+	if (a.filtered)
+		printf("%zu rules set aside by --min-level or --status\n", a.filtered);
 	if (eh_ruleset_unmapped(rules))
 		printf("%zu of the loaded rules cannot fire: their log source is not in the event logs evtxhunt reads\n",
 		       eh_ruleset_unmapped(rules));
@@ -564,8 +676,9 @@ static void main_carry(const char *line, size_t len, void *user)
  * state (if any) what was reported. */
 static int cmd_hunt(struct opts *o)
 {
-	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths);
-	size_t filtered = eh_ruleset_filter(rules, o->min_level, o->statuses);
+	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths, o->builtin_pack);
+	struct aside aside;
+	select_rules(o, rules, &aside);
 	struct eh_outfile *out = NULL;
 	struct eh_timeline tl;
 	struct carry carry = { NULL, &tl, 0 };
@@ -592,8 +705,6 @@ static int cmd_hunt(struct opts *o)
 		print_rule_errors(stderr, rules);
 	if (eh_ruleset_error_count(rules))
 		status = EXIT_ERROR;
-	if (filtered && !o->quiet)
-		fprintf(stderr, "evtxhunt: %zu rules set aside by --min-level or --status\n", filtered);
 	/* before the report is opened: a refused run leaves no file behind */
 	if (o->filter.from > o->filter.to) {
 		fprintf(stderr, "evtxhunt: --from is after --to: nothing could match\n");
@@ -681,7 +792,7 @@ static int cmd_hunt(struct opts *o)
 		}
 		eh_state_close(scan->state);
 	}
-	struct eh_run run = { st, rules, &tl, eh_monotonic() - start };
+	struct eh_run run = { st, rules, &tl, eh_monotonic() - start, aside.excluded, aside.untagged, aside.filtered };
 	if (!o->quiet)
 		eh_report_summary(stderr, &run);
 	if (!o->quiet && o->metrics)
@@ -762,6 +873,7 @@ int main(int argc, char **argv)
 		.iso = { .terminal_fd = -1 },
 	};
 	eh_filter_init(&o.filter);
+	o.select = eh_select_new();
 	read_env(&o.env);
 	int status = main_parse(argc, argv, &o);
 	if (status >= 0)
@@ -769,6 +881,10 @@ int main(int argc, char **argv)
 	status = main_mode(&o)->run(&o);
 out:
 	free(o.rule_paths);
+	for (size_t i = 0; i < o.npack_dirs; i++)
+		free(o.pack_dirs[i]);
+	free(o.pack_dirs);
+	eh_select_free(o.select);
 	eh_filter_release(&o.filter);
 	eh_placeholders_clear();
 	xmlCleanupParser();

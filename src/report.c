@@ -157,8 +157,10 @@ void eh_report_stats_json(FILE *out, const struct eh_run *run)
 	struct rusage ru;
 	long peak_kb = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
 	fprintf(out,
-		",\"rules_loaded\":%zu,\"rules_rejected\":%zu,\"rules_unmapped\":%zu,\"warnings\":%" PRIu64
+		",\"rules_loaded\":%zu,\"rules_rejected\":%zu,\"rules_unmapped\":%zu,\"rules_set_aside\":%zu"
+		",\"rules_excluded\":%zu,\"rules_untagged\":%zu,\"warnings\":%" PRIu64
 		",\"errors\":%" PRIu64 ",\"seconds\":%.3f,\"peak_rss_kb\":%ld}\n",
 		eh_ruleset_count(run->rules), eh_ruleset_error_count(run->rules), eh_ruleset_unmapped(run->rules),
+		run->rules_excluded + run->rules_untagged + run->rules_filtered, run->rules_excluded, run->rules_untagged,
 		st->warnings, st->errors, run->seconds, peak_kb);
 }

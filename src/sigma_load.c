@@ -339,3 +339,25 @@ int eh_level_rank(const char *level)
 			return i;
 	return -1;
 }
+
+/* ---- rule selection (issue 16: --exclude-rule, --tag) ---------------------------- */
+
+/* The same compaction as eh_ruleset_filter, for any test: the rules'
+ * rows are added again, so routing never sees a rule that was dropped. */
+size_t eh_ruleset_keep_if(struct eh_ruleset *rs, eh_rule_keep_fn keep, void *user)
+{
+	size_t kept = 0, removed = 0;
+	sigma_load_unwant_all(rs);
+	for (size_t i = 0; i < rs->nrules; i++) {
+		struct eh_rule *r = rs->rules[i];
+		if (!keep(r, user)) {
+			eh_rule_free(r);
+			removed++;
+			continue;
+		}
+		sigma_load_want(rs, r, kept);
+		rs->rules[kept++] = r;
+	}
+	rs->nrules = kept;
+	return removed;
+}

@@ -15,6 +15,9 @@ struct eh_run {
 	const struct eh_ruleset *rules;
 	const struct eh_timeline *timeline;
 	double seconds;
+	/* rules set aside before the scan: by --exclude-rule(s), by --tag,
+	 * by --min-level or --status */
+	size_t rules_excluded, rules_untagged, rules_filtered;
 };
 
 void eh_report_summary(FILE *out, const struct eh_run *run);

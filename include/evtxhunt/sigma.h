@@ -67,6 +67,11 @@ const char *eh_ruleset_not_rule_file(const struct eh_ruleset *rs, size_t i);
  * eh_level_rank; -1: any) whose status is in STATUSES (comma-separated;
  * NULL: any). Returns how many rules were set aside. */
 size_t eh_ruleset_filter(struct eh_ruleset *rs, int min_level, const char *statuses);
+/* Keeps only the rules KEEP says yes to (called once per rule, in load
+ * order, with USER); the others are freed. Returns how many were set
+ * aside. The selection of ruleselect.h is made of it. */
+typedef bool (*eh_rule_keep_fn)(const struct eh_rule *rule, void *user);
+size_t eh_ruleset_keep_if(struct eh_ruleset *rs, eh_rule_keep_fn keep, void *user);
 
 /* Whether a loaded rule may want an event with EVENT_ID: asked before a
  * record is rendered, so other records cost almost nothing. A superset:
