@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "evtxhunt/builtin.h"
+#include "evtxhunt/correlation.h"
 #include "evtxhunt/filter.h"
 #include "evtxhunt/html.h"
 #include "evtxhunt/logsource.h"
@@ -414,9 +415,12 @@ static int cmd_check_rules(struct opts *o)
 {
 	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths);
 	size_t filtered = eh_ruleset_filter(rules, o->min_level, o->statuses);
+	size_t correlations = eh_correlations_resolve(rules); /* correlation (issue 14) */
 	print_rule_errors(stdout, rules);
 	print_unmapped_rules(stdout, rules);
 	printf("%zu loaded, %zu rejected\n", eh_ruleset_count(rules), eh_ruleset_error_count(rules));
+	if (eh_correlations_count(rules))
+		printf("%zu correlation rules can be used\n", correlations);
 	if (filtered)
 		printf("%zu rules set aside by --min-level or --status\n", filtered);
 	if (eh_ruleset_unmapped(rules))
@@ -566,8 +570,10 @@ static int cmd_hunt(struct opts *o)
 {
 	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths);
 	size_t filtered = eh_ruleset_filter(rules, o->min_level, o->statuses);
+	bool correlate = eh_correlations_resolve(rules) > 0; /* correlation (issue 14) */
 	struct eh_outfile *out = NULL;
-	struct eh_timeline tl;
+	struct eh_timeline tl, correlated; /* every rule's hits; what the report shows */
+	struct eh_timeline *shown = &tl;
 	struct carry carry = { NULL, &tl, 0 };
 	struct eh_scanner *scanner = NULL;
 	char *cause = NULL;
@@ -581,6 +587,7 @@ static int cmd_hunt(struct opts *o)
 	int64_t started = eh_filetime_now();
 	eh_metrics_init(&metrics);
 	timeline_init(&tl, &o->env);
+	timeline_init(&correlated, &o->env);
 
 	if (o->npaths == 0) {
 		fprintf(stderr, "evtxhunt: no PATH given\n");
@@ -661,8 +668,20 @@ static int cmd_hunt(struct opts *o)
 		.diagnostics = diagnostics.data,
 	};
 	o->out.html = &report;
-	bool delivered = main_deliver(out, &o->out, &tl, true);
-	if (delivered && o->html_path && !main_html_file(o, &report, &tl))
+	/* ---- correlation (issue 14): over the whole timeline, in time order */
+	bool delivered = true;
+	if (correlate) {
+		shown = &correlated;
+		if (eh_correlate(rules, &tl, &correlated) != 0) {
+			fprintf(stderr, "evtxhunt: cannot read spilled hits back: %s; no report written\n", strerror(errno));
+			if (out)
+				eh_outfile_abandon(out);
+			delivered = false;
+		}
+	}
+	/* ---- */
+	delivered = delivered && main_deliver(out, &o->out, shown, true);
+	if (delivered && o->html_path && !main_html_file(o, &report, shown))
 		delivered = false;
 	if (!delivered)
 		status = EXIT_ERROR;
@@ -682,14 +701,16 @@ static int cmd_hunt(struct opts *o)
 	struct eh_run run = { st, rules, &tl, eh_monotonic() - start };
 	if (!o->quiet)
 		eh_report_summary(stderr, &run);
+	if (correlate)
+		eh_correlations_summary(stderr, rules, o->quiet);
 	if (!o->quiet && o->metrics)
 		eh_metrics_summary(stderr, &metrics, 10);
 	if (o->stats_json && write_stats(o->stats_json, &run, o->metrics ? &metrics : NULL) != 0)
 		status = EXIT_ERROR;
 	if (st->errors || st->files_failed)
 		status = EXIT_ERROR;
-	else if (status != EXIT_ERROR && (st->hits || carry.added))
-		status = EXIT_HITS;
+	else if (status != EXIT_ERROR && (correlate ? shown->total != 0 : st->hits || carry.added))
+		status = EXIT_HITS; /* correlating: what the report shows (held-back hits are not) */
 out:
 	eh_scanner_free(scanner);
 	if (o->scan.progress_out)
@@ -700,6 +721,7 @@ out:
 	eh_html_inputs_free(inputs, ninputs);
 	eh_metrics_release(&metrics);
 	eh_timeline_release(&tl);
+	eh_timeline_release(&correlated);
 	eh_merger_free(carry.merger);
 	eh_ruleset_free(rules);
 	return status;

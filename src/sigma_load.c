@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "evtxhunt/correlation.h"
 #include "evtxhunt/logsource.h"
 #include "evtxhunt/sigma_internal.h"
 #include "evtxhunt/util.h"
@@ -79,6 +80,7 @@ void eh_ruleset_free(struct eh_ruleset *rs)
 		free(rs->field_names[i]);
 	free(rs->field_names);
 	free(rs->field_table);
+	eh_corrset_free(rs->corr);
 	free(rs);
 }
 
@@ -90,6 +92,12 @@ static void sigma_load_error(struct eh_ruleset *rs, const char *file, int line, 
 	e->line = line;
 	e->column = column;
 	e->reason = reason;
+}
+
+/* For correlation.c: a correlation found unusable once every rule is in. */
+void sigma_add_error(struct eh_ruleset *rs, const char *file, int line, int column, char *reason)
+{
+	sigma_load_error(rs, file, line, column, reason);
 }
 
 size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char *text, size_t len)
@@ -109,6 +117,16 @@ size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char 
 	}
 	for (size_t i = 0; i < docs.n; i++) {
 		struct ynode *doc = docs.docs[i];
+		/* ---- correlation rules (issue 14): kept apart, resolved after loading */
+		if (doc->type == Y_MAP && ytree_get(doc, "correlation")) {
+			struct eh_rule_error err;
+			if (rs->corr == NULL)
+				rs->corr = eh_corrset_new();
+			if (eh_corrset_parse(rs->corr, doc, name, &err) != 0)
+				sigma_load_error(rs, name, err.line, err.column, err.reason);
+			continue;
+		}
+		/* ---- */
 		if (!sigma_looks_like_rule(doc)) {
 			rs->not_rule_files = xreallocarray(rs->not_rule_files, rs->not_rules + 1, sizeof(char *));
 			rs->not_rule_files[rs->not_rules++] = xstrdup(name);
