@@ -427,6 +427,18 @@ static void parse_section(struct pc *pc, struct corr *c, const struct ynode *doc
 		pc_fail(pc, gen, "'generate' must be true or false");
 }
 
+void eh_corrset_note_broken(struct eh_corrset *cs, const struct ynode *doc)
+{
+	static const char *const keys[] = { "id", "name" };
+	for (size_t i = 0; i < 2; i++) {
+		char *key = scalar(ytree_get(doc, keys[i]));
+		if (key == NULL)
+			continue;
+		cs->broken = xreallocarray(cs->broken, cs->nbroken + 1, sizeof *cs->broken);
+		cs->broken[cs->nbroken++] = key;
+	}
+}
+
 int eh_corrset_parse(struct eh_corrset *cs, const struct ynode *doc, const char *file, struct eh_rule_error *err)
 {
 	struct pc pc = { err, false };
@@ -457,13 +469,7 @@ int eh_corrset_parse(struct eh_corrset *cs, const struct ynode *doc, const char 
 	else
 		parse_section(&pc, c, doc, ytree_get(doc, "correlation"));
 	if (pc.failed) {
-		/* remembered, so a correlation referring to it says why it cannot */
-		const char *keys[] = { c->rule->id, c->name };
-		for (size_t i = 0; i < 2; i++)
-			if (keys[i]) {
-				cs->broken = xreallocarray(cs->broken, cs->nbroken + 1, sizeof *cs->broken);
-				cs->broken[cs->nbroken++] = xstrdup(keys[i]);
-			}
+		eh_corrset_note_broken(cs, doc);
 		corr_free(c);
 		return -1;
 	}
@@ -516,7 +522,7 @@ static bool resolve_ref(struct eh_ruleset *rs, struct corr *c, struct corr_ref *
 	}
 	for (size_t i = 0; i < cs->nbroken; i++)
 		if (strcmp(cs->broken[i], ref->text) == 0) {
-			resolve_fail(rs, c, ref->line, ref->column, "refers to '%s', a correlation that cannot be used",
+			resolve_fail(rs, c, ref->line, ref->column, "refers to '%s', a rule that cannot be used (see its error)",
 				     ref->text);
 			return false;
 		}

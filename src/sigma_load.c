@@ -137,6 +137,9 @@ size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char 
 		struct sigma_budget used;
 		if (sigma_compile(doc, name, &rs->left, &rule, &err, &used) != 0) {
 			sigma_load_error(rs, name, err.line, err.column, err.reason);
+			if (rs->corr == NULL) /* correlation: a reference to it says why it cannot be used */
+				rs->corr = eh_corrset_new();
+			eh_corrset_note_broken(rs->corr, doc);
 			continue;
 		}
 		rs->left.values -= used.values;

@@ -47,6 +47,10 @@ void eh_corrset_free(struct eh_corrset *cs);
  * sigma_compile does). */
 int eh_corrset_parse(struct eh_corrset *cs, const struct ynode *doc, const char *file, struct eh_rule_error *err);
 
+/* Remembers the id and name of DOC, a rule or correlation that could not
+ * be read, so that a correlation referring to it says so. */
+void eh_corrset_note_broken(struct eh_corrset *cs, const struct ynode *doc);
+
 /* Resolves the correlations of RS against its rules (call after loading
  * and after eh_ruleset_filter): referred rules by id or name, aliases,
  * cycles. Each correlation that cannot be used becomes an error of RS

@@ -438,8 +438,26 @@ Test(errors, a_correlation_referring_to_a_broken_one)
 	cr_assert_eq(eh_ruleset_error_count(rs), 2);
 	cr_assert(strstr(eh_ruleset_error(rs, 0)->reason, "needs a condition") != NULL, "%s", eh_ruleset_error(rs, 0)->reason);
 	const struct eh_rule_error *e = eh_ruleset_error(rs, 1);
-	cr_assert(strstr(e->reason, "refers to 'id-x', a correlation that cannot be used") != NULL, "%s", e->reason);
+	cr_assert(strstr(e->reason, "refers to 'id-x', a rule that cannot be used") != NULL, "%s", e->reason);
 	cr_assert_eq(e->line, 45);
+	cr_assert_eq(e->column, 11);
+	eh_ruleset_free(rs);
+}
+
+/* A base rule that cannot be compiled: the correlation says so, not "no
+ * rule has that id". */
+Test(errors, a_correlation_referring_to_a_rejected_rule)
+{
+	struct eh_ruleset *rs = eh_ruleset_new();
+	const char *yaml = "title: Bad\nid: id-bad\nlogsource:\n  product: windows\n  service: security\n"
+			   "detection:\n  s:\n    EventID|nosuch: 1\n  condition: s\n---\n" CORR_HEAD
+			   "  type: event_count\n  rules: [id-bad]\n  timespan: 5m\n  condition:\n    gte: 2\n";
+	eh_ruleset_load_text(rs, "t.yml", yaml, strlen(yaml));
+	cr_assert_eq(eh_correlations_resolve(rs), 0);
+	cr_assert_eq(eh_ruleset_error_count(rs), 2);
+	const struct eh_rule_error *e = eh_ruleset_error(rs, 1);
+	cr_assert(strstr(e->reason, "refers to 'id-bad', a rule that cannot be used") != NULL, "%s", e->reason);
+	cr_assert_eq(e->line, 15);
 	cr_assert_eq(e->column, 11);
 	eh_ruleset_free(rs);
 }
