@@ -739,7 +739,7 @@ struct engine {
 	} *feeds;
 	size_t capfeeds;
 	struct eh_timeline *out;
-	int error;
+	bool by_id; /* rules known by id (eh_correlate_merged) */
 };
 
 static const char *intern(struct engine *e, const char *s)
@@ -769,10 +769,19 @@ static const char *intern(struct engine *e, const char *s)
 	return e->strings[e->nstrings - 1];
 }
 
+/* Rules are known by address; by id for hits --merge read back, whose
+ * rules are rebuilt from JSON lines (one per id). */
+static bool same_rule(const struct engine *e, const struct eh_rule *a, const struct eh_rule *b)
+{
+	return a == b || (e->by_id && a->id && b->id && strcmp(a->id, b->id) == 0);
+}
+
 static size_t feed_slot_of(const struct engine *e, const struct eh_rule *rule)
 {
-	size_t k = ((uintptr_t)rule >> 4) * UINT64_C(0x9E3779B97F4A7C15) % e->capfeeds;
-	while (e->feeds[k].rule && e->feeds[k].rule != rule)
+	uint64_t h = e->by_id && rule->id ? eh_hash64(rule->id, strlen(rule->id), 7)
+					  : ((uintptr_t)rule >> 4) * UINT64_C(0x9E3779B97F4A7C15);
+	size_t k = h % e->capfeeds;
+	while (e->feeds[k].rule && !same_rule(e, e->feeds[k].rule, rule))
 		k = (k + 1) % e->capfeeds;
 	return k;
 }
@@ -1240,10 +1249,10 @@ static void copy_hit(const struct eh_hit *hit, void *user)
 		eh_timeline_add(e->out, hit->rule, hit->event, eh_timeline_file(e->out, hit->file));
 }
 
-int eh_correlate(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_timeline *out)
+static int correlate(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_timeline *out, bool by_id)
 {
 	struct eh_corrset *cs = rs->corr;
-	struct engine e = { .rs = rs, .out = out };
+	struct engine e = { .rs = rs, .out = out, .by_id = by_id };
 	int depth = 0, rc = 0;
 	for (size_t i = 0; cs && i < cs->n; i++) {
 		struct corr *c = cs->corrs[i];
@@ -1290,6 +1299,16 @@ int eh_correlate(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_timeli
 	free(e.strings);
 	free(e.slots_s);
 	return rc;
+}
+
+int eh_correlate(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_timeline *out)
+{
+	return correlate(rs, in, out, false);
+}
+
+int eh_correlate_merged(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_timeline *out)
+{
+	return correlate(rs, in, out, true);
 }
 
 void eh_correlations_summary(FILE *out, const struct eh_ruleset *rs, bool quiet)

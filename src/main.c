@@ -481,8 +481,22 @@ static int cmd_merge(struct opts *o)
 	struct eh_outfile *out = NULL;
 	if (o->output && (out = eh_outfile_open(o->output, o->force)) == NULL)
 		return EXIT_ERROR;
-	struct eh_timeline tl;
+	struct eh_timeline tl, correlated;
 	timeline_init(&tl, &o->env);
+	timeline_init(&correlated, &o->env);
+	struct eh_timeline *shown = &tl;
+	/* ---- correlation (issue 14): -r RULES correlates the shards' matches */
+	struct eh_ruleset *rules = NULL;
+	if (o->nrule_paths) {
+		rules = load_rules(o->rule_paths, o->nrule_paths);
+		eh_ruleset_filter(rules, o->min_level, o->statuses);
+		eh_correlations_resolve(rules);
+		if (eh_ruleset_error_count(rules) || eh_ruleset_not_rules(rules))
+			print_rule_errors(stderr, rules);
+		if (eh_ruleset_error_count(rules))
+			status = EXIT_ERROR;
+	}
+	/* ---- */
 	struct eh_merger *m = eh_merger_new();
 	long total = 0;
 	for (int i = 0; i < o->npaths; i++) {
@@ -496,7 +510,18 @@ static int cmd_merge(struct opts *o)
 		status = EXIT_ERROR;
 	struct eh_html_run html = { .version = PACKAGE_VERSION, .started = eh_filetime_now() };
 	o->out.html = &html;
-	if (!main_deliver(out, &o->out, &tl, false) || (o->html_path && !main_html_file(o, &html, &tl)))
+	bool delivered = true;
+	if (rules && eh_correlations_usable(rules)) {
+		shown = &correlated;
+		if (eh_correlate_merged(rules, &tl, &correlated) != 0) {
+			fprintf(stderr, "evtxhunt: cannot read spilled hits back: %s; no report written\n", strerror(errno));
+			if (out)
+				eh_outfile_abandon(out);
+			delivered = false;
+		}
+	}
+	if (!delivered || !main_deliver(out, &o->out, shown, false) ||
+	    (o->html_path && !main_html_file(o, &html, shown)))
 		status = EXIT_ERROR;
 	if (!o->quiet) {
 		fprintf(stderr, "evtxhunt: merged %ld hits from %d files (%zu lines unreadable)\n", total, o->npaths,
@@ -506,10 +531,14 @@ static int cmd_merge(struct opts *o)
 			eh_report_count(stderr, eh_timeline_rule_hits(&tl, rule), rule->title);
 		}
 	}
-	if (status != EXIT_ERROR && total > 0)
+	if (rules && eh_correlations_usable(rules))
+		eh_correlations_summary(stderr, rules, o->quiet);
+	if (status != EXIT_ERROR && (shown == &tl ? total > 0 : shown->total > 0))
 		status = EXIT_HITS;
 	eh_timeline_release(&tl);
+	eh_timeline_release(&correlated);
 	eh_merger_free(m);
+	eh_ruleset_free(rules);
 	return status;
 }
 
@@ -571,6 +600,13 @@ static int cmd_hunt(struct opts *o)
 	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths);
 	size_t filtered = eh_ruleset_filter(rules, o->min_level, o->statuses);
 	bool correlate = eh_correlations_resolve(rules) > 0; /* correlation (issue 14) */
+	/* a shard sees part of the logs: it writes every match, --merge -r correlates */
+	if (correlate && o->scan.shards) {
+		correlate = false;
+		if (!o->quiet)
+			fprintf(stderr, "evtxhunt: --shard: correlation rules are not evaluated here but by --merge with "
+					"the same -r over the shards' JSON Lines; every rule's hits are written\n");
+	}
 	struct eh_outfile *out = NULL;
 	struct eh_timeline tl, correlated; /* every rule's hits; what the report shows */
 	struct eh_timeline *shown = &tl;

@@ -65,6 +65,9 @@ size_t eh_correlations_usable(const struct eh_ruleset *rs);
  * true' is held back). Returns 0, or -1 if IN's spilled hits could not be
  * read back (errno set). */
 int eh_correlate(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_timeline *out);
+/* The same for hits --merge read back from JSON Lines: their rules are
+ * rebuilt from the lines, and known by id. */
+int eh_correlate_merged(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_timeline *out);
 
 /* After eh_correlate: a line per correlation with its hits (unless QUIET),
  * and one for each that had to pass over events (a group-by or value

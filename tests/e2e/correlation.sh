@@ -105,6 +105,21 @@ expect_count 0 "$tmp/row" '' "two copies: alice's 5th failure comes sooner (two 
 row "$tmp/out" 10:00:00 "${C}a1"
 expect_contains "$tmp/row" '"events":"12"' "two copies: alice's first burst has 12 events from two files"
 
+cp "$tmp/out" "$tmp/two.jsonl"
+# shards write every rule's hits; --merge -r correlates across them and
+# gives what one run over both logs gives, byte for byte
+expect_status 1 "$EVTXHUNT" -r "$rules" -f jsonl --shard 1/2 "$tmp/two"
+cp "$tmp/out" "$tmp/s1.jsonl"
+expect_contains "$tmp/err" "correlation rules are not evaluated here but by --merge" "a shard says it leaves correlation to --merge"
+expect_count 67 "$tmp/s1.jsonl" '' "a shard writes a hit per event of its log, none held back"
+expect_count 0 "$tmp/s1.jsonl" "\"rule_id\":\"${C}" "a shard writes no correlation hit"
+expect_status 1 "$EVTXHUNT" -r "$rules" -f jsonl --shard 2/2 "$tmp/two"
+cp "$tmp/out" "$tmp/s2.jsonl"
+expect_status 1 "$EVTXHUNT" --merge -r "$rules" -f jsonl "$tmp/s1.jsonl" "$tmp/s2.jsonl"
+expect_same "$tmp/out" "$tmp/two.jsonl" "--merge -r over two shards gives the unsharded run"
+expect_status 1 "$EVTXHUNT" --merge -f jsonl "$tmp/s1.jsonl" "$tmp/s2.jsonl"
+expect_count 134 "$tmp/out" '' "--merge without -r: the shards' hits as they are"
+
 # table and CSV: the count and the first few, not the whole list
 expect_status 1 "$EVTXHUNT" -r "$rules" "$log"
 expect_contains "$tmp/out" '^  Brute force - 5 failed logons of one account in 5 minutes$' "table: the correlation's title"
