@@ -121,7 +121,7 @@ expect_status 1 "$EVTXHUNT" --merge -f jsonl "$tmp/s1.jsonl" "$tmp/s2.jsonl"
 expect_count 134 "$tmp/out" '' "--merge without -r: the shards' hits as they are"
 
 # table and CSV: the count and the first few, not the whole list
-expect_status 1 "$EVTXHUNT" -r "$rules" "$log"
+expect_status 1 "$EVTXHUNT" -r "$rules" --wide "$log" # long paths: not cut at 80 columns
 expect_contains "$tmp/out" '^  Brute force - 5 failed logons of one account in 5 minutes$' "table: the correlation's title"
 expect_contains "$tmp/out" '^  events: 6$' "table: the count of contributing events"
 expect_contains "$tmp/out" '^  sample: .*#1002; ' "table: the first contributing events"
