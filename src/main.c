@@ -708,7 +708,8 @@ static int cmd_hunt(struct opts *o)
 	bool delivered = true;
 	if (correlate) {
 		shown = &correlated;
-		if (eh_correlate(rules, &tl, &correlated) != 0) {
+		/* hits carried from an interrupted run have rules rebuilt from JSON: known by id */
+		if ((carry.added ? eh_correlate_merged : eh_correlate)(rules, &tl, &correlated) != 0) {
 			fprintf(stderr, "evtxhunt: cannot read spilled hits back: %s; no report written\n", strerror(errno));
 			if (out)
 				eh_outfile_abandon(out);
