@@ -78,6 +78,7 @@ struct corr {
 	struct corr_group **buckets;
 	size_t nbuckets, ngroups;
 	uint64_t fed, hits, skipped_group, skipped_value;
+	uint64_t known; /* hits started by an earlier run's events: reported then */
 };
 
 struct eh_corrset {
@@ -707,15 +708,19 @@ struct corr_group {
 	int64_t *seen; /* temporal: the latest time of each referred rule; ordered: see feed_ordered */
 	int64_t last;  /* the latest event */
 	bool open;
+	bool context; /* the open burst started at an earlier run's event */
 	struct burst b;
 };
 
-/* A correlation hit, kept until every level is evaluated. */
+/* A correlation hit, kept until every level is evaluated; or a hit of an
+ * earlier run (--state), fed as context (CORR NULL). */
 struct chit {
 	struct corr *corr;
+	const struct eh_rule *rule;
 	struct eh_event *ev;
 	const char *file;
 	uint64_t seq;
+	bool context; /* an earlier run's, or started by one: fed, never shown */
 };
 
 struct engine {
@@ -729,6 +734,8 @@ struct engine {
 	struct chit *fresh; /* of the level being evaluated */
 	size_t nfresh, capfresh;
 	size_t next; /* merging HITS into the stream: the next to feed */
+	struct chit *ctx; /* --state: earlier runs' hits, in time order */
+	size_t nctx, next_ctx;
 	uint64_t seq;
 	/* which correlations each rule feeds: open addressing by rule */
 	struct feed_slot {
@@ -1068,8 +1075,11 @@ static void burst_close(struct engine *e, struct corr *c, struct corr_group *g)
 		e->capfresh = e->capfresh ? 2 * e->capfresh : 16;
 		e->fresh = xreallocarray(e->fresh, e->capfresh, sizeof *e->fresh);
 	}
-	e->fresh[e->nfresh++] = (struct chit){ c, ev, b->file, e->seq++ };
-	c->hits++;
+	e->fresh[e->nfresh++] = (struct chit){ c, c->rule, ev, b->file, e->seq++, g->context };
+	if (g->context)
+		c->known++;
+	else
+		c->hits++;
 	g->open = false;
 	burst_reset(b);
 }
@@ -1147,7 +1157,8 @@ static void groups_sweep(struct engine *e, struct corr *c, int64_t now, bool all
 	}
 }
 
-static void feed(struct engine *e, struct corr *c, uint32_t ref, const struct eh_event *ev, const char *file)
+static void feed(struct engine *e, struct corr *c, uint32_t ref, const struct eh_event *ev, const char *file,
+		 bool context)
 {
 	const char *vals[c->ngroup + 1];
 	size_t lens[c->ngroup + 1];
@@ -1196,6 +1207,7 @@ static void feed(struct engine *e, struct corr *c, uint32_t ref, const struct eh
 	struct item *last = &g->win[(g->head + g->n - 1) % g->cap];
 	if (!g->open) { /* the window so far is the start of the burst */
 		g->open = true;
+		g->context = context; /* an earlier run reported it, or could have */
 		g->b.trigger = ev->time;
 		for (size_t i = 0; i < g->n; i++)
 			burst_add(&g->b, &g->win[(g->head + i) % g->cap], c);
@@ -1209,12 +1221,13 @@ static void feed(struct engine *e, struct corr *c, uint32_t ref, const struct eh
 /* One hit of the stream: fed to each correlation of this level that
  * refers to its rule. A rule listed twice by a temporal_ordered
  * correlation feeds the later place first, so one event is not both. */
-static void feed_hit(struct engine *e, const struct eh_rule *rule, const struct eh_event *ev, const char *file)
+static void feed_hit(struct engine *e, const struct eh_rule *rule, const struct eh_event *ev, const char *file,
+		     bool context)
 {
 	const struct feed_slot *f = &e->feeds[feed_slot_of(e, rule)];
 	for (size_t i = f->n; i-- > 0;)
 		if (f->corrs[i]->depth == e->level)
-			feed(e, f->corrs[i], f->refs[i], ev, file);
+			feed(e, f->corrs[i], f->refs[i], ev, file, context);
 }
 
 static int chit_cmp(const void *pa, const void *pb)
@@ -1229,9 +1242,14 @@ static int chit_cmp(const void *pa, const void *pb)
  * come before it (at the same time, the base hit goes first). */
 static void feed_earlier(struct engine *e, int64_t time, bool all)
 {
+	/* earlier runs' hits first: at one time, they came before */
+	while (e->next_ctx < e->nctx && (all || e->ctx[e->next_ctx].ev->time <= time)) {
+		const struct chit *h = &e->ctx[e->next_ctx++];
+		feed_hit(e, h->rule, h->ev, h->file, true);
+	}
 	while (e->next < e->nhits && (all || e->hits[e->next].ev->time < time)) {
 		const struct chit *h = &e->hits[e->next++];
-		feed_hit(e, h->corr->rule, h->ev, h->file);
+		feed_hit(e, h->rule, h->ev, h->file, h->context);
 	}
 }
 
@@ -1239,7 +1257,16 @@ static void level_hit(const struct eh_hit *hit, void *user)
 {
 	struct engine *e = user;
 	feed_earlier(e, hit->event->time, false);
-	feed_hit(e, hit->rule, hit->event, hit->file);
+	feed_hit(e, hit->rule, hit->event, hit->file, false);
+}
+
+/* An earlier run's hit, kept (its event copied) to be fed at its time. */
+static void context_hit(const struct eh_hit *hit, void *user)
+{
+	struct engine *e = user;
+	e->ctx = xreallocarray(e->ctx, e->nctx + 1, sizeof *e->ctx);
+	e->ctx[e->nctx] = (struct chit){ NULL, hit->rule, eh_event_clone(hit->event), intern(e, hit->file), e->nctx, true };
+	e->nctx++;
 }
 
 static void copy_hit(const struct eh_hit *hit, void *user)
@@ -1249,14 +1276,17 @@ static void copy_hit(const struct eh_hit *hit, void *user)
 		eh_timeline_add(e->out, hit->rule, hit->event, eh_timeline_file(e->out, hit->file));
 }
 
-static int correlate(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_timeline *out, bool by_id)
+static int correlate(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_timeline *context, struct eh_timeline *out,
+		     bool by_id)
 {
 	struct eh_corrset *cs = rs->corr;
 	struct engine e = { .rs = rs, .out = out, .by_id = by_id };
 	int depth = 0, rc = 0;
+	if (context)
+		rc = eh_timeline_each(context, context_hit, &e);
 	for (size_t i = 0; cs && i < cs->n; i++) {
 		struct corr *c = cs->corrs[i];
-		c->hits = c->fed = c->skipped_group = c->skipped_value = 0;
+		c->hits = c->fed = c->skipped_group = c->skipped_value = c->known = 0;
 		if (c->usable && c->depth > depth)
 			depth = c->depth;
 	}
@@ -1265,7 +1295,7 @@ static int correlate(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_ti
 	/* a pass per level: a chain reads the hits of the levels below it,
 	 * complete, in time order */
 	for (e.level = 1; e.level <= depth && rc == 0; e.level++) {
-		e.next = 0;
+		e.next = e.next_ctx = 0;
 		rc = eh_timeline_each(in, level_hit, &e);
 		feed_earlier(&e, 0, true);
 		for (size_t i = 0; i < cs->n; i++)
@@ -1282,11 +1312,14 @@ static int correlate(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_ti
 		rc = eh_timeline_each(in, copy_hit, &e);
 	for (size_t i = 0; i < e.nhits; i++) {
 		struct chit *h = &e.hits[i];
-		if (rc == 0 && !held_back(&e, h->corr->rule))
+		if (rc == 0 && !h->context && !held_back(&e, h->corr->rule))
 			eh_timeline_add_owned(out, h->corr->rule, h->ev, eh_timeline_file(out, h->file));
 		else
 			eh_event_free(h->ev);
 	}
+	for (size_t i = 0; i < e.nctx; i++)
+		eh_event_free(e.ctx[i].ev);
+	free(e.ctx);
 	free(e.hits);
 	free(e.fresh);
 	for (size_t i = 0; i < e.capfeeds; i++) {
@@ -1303,12 +1336,53 @@ static int correlate(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_ti
 
 int eh_correlate(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_timeline *out)
 {
-	return correlate(rs, in, out, false);
+	return correlate(rs, in, NULL, out, false);
 }
 
 int eh_correlate_merged(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_timeline *out)
 {
-	return correlate(rs, in, out, true);
+	return correlate(rs, in, NULL, out, true);
+}
+
+int eh_correlate_context(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_timeline *context,
+			 struct eh_timeline *out)
+{
+	return correlate(rs, in, context, out, true);
+}
+
+bool eh_correlations_refer(const struct eh_ruleset *rs, const struct eh_rule *rule)
+{
+	for (size_t i = 0; rs->corr && i < rs->corr->n; i++) {
+		const struct corr *c = rs->corr->corrs[i];
+		for (size_t r = 0; c->usable && r < c->nrefs; r++) {
+			const struct eh_rule *ref = c->refs[r].rule;
+			if (ref && (ref == rule || (ref->id && rule->id && strcmp(ref->id, rule->id) == 0)))
+				return true;
+		}
+	}
+	return false;
+}
+
+int64_t eh_correlations_horizon(const struct eh_ruleset *rs)
+{
+	int64_t span = 0;
+	int depth = 0;
+	for (size_t i = 0; rs->corr && i < rs->corr->n; i++) {
+		const struct corr *c = rs->corr->corrs[i];
+		if (!c->usable)
+			continue;
+		if (c->timespan > span)
+			span = c->timespan;
+		if (c->depth > depth)
+			depth = c->depth;
+	}
+	/* a chain of DEPTH levels reaches back DEPTH windows */
+	return span > INT64_MAX / (depth + 1) ? INT64_MAX : span * depth;
+}
+
+uint64_t eh_correlation_known(const struct eh_ruleset *rs, size_t i)
+{
+	return rs->corr->corrs[i]->known;
 }
 
 void eh_correlations_summary(FILE *out, const struct eh_ruleset *rs, bool quiet)
@@ -1321,6 +1395,9 @@ void eh_correlations_summary(FILE *out, const struct eh_ruleset *rs, bool quiet)
 			continue;
 		if (!quiet)
 			eh_report_count(out, c->hits, c->rule->title);
+		if (!quiet && c->known)
+			fprintf(out, "evtxhunt: correlation '%s': %" PRIu64 " hits started in an earlier run (--state): not again\n",
+				c->rule->title, c->known);
 		if (c->skipped_group)
 			fprintf(out, "evtxhunt: correlation '%s': %" PRIu64 " events of its rules lack a group-by field; not counted\n",
 				c->rule->title, c->skipped_group);

@@ -18,6 +18,7 @@
 #include "evtxhunt/correlation.h"
 #include "evtxhunt/filter.h"
 #include "evtxhunt/html.h"
+#include "evtxhunt/jsonl.h"
 #include "evtxhunt/logsource.h"
 #include "evtxhunt/merge.h"
 #include "evtxhunt/metrics.h"
@@ -593,6 +594,55 @@ static void main_carry(const char *line, size_t len, void *user)
 			column);
 }
 
+/* ---- correlation with --state (issue 14) ---- */
+
+/* Earlier runs' hits of the referred rules (read back from the state), and
+ * this run's kept for the next: a burst that spans two runs is found. */
+struct context {
+	struct eh_merger *merger;
+	struct eh_timeline *tl;
+	struct eh_state *state;
+	const struct eh_ruleset *rules;
+	struct buf line;
+};
+
+static void main_context_line(const char *line, size_t len, void *user)
+{
+	struct context *c = user;
+	const char *err;
+	size_t column;
+	if (!eh_merge_line(c->merger, line, len, c->tl, &err, &column))
+		fprintf(stderr, "evtxhunt: --state: an earlier run's hit cannot be read back for correlation (%s at column %zu); skipped\n",
+			err, column);
+}
+
+static void main_context_keep(const struct eh_hit *hit, void *user)
+{
+	struct context *c = user;
+	if (!eh_correlations_refer(c->rules, hit->rule))
+		return;
+	buf_reset(&c->line);
+	eh_jsonl_write_hit(&c->line, hit);
+	eh_state_context_add(c->state, hit->event->computer, hit->event->time, c->line.data, c->line.len);
+}
+
+static int main_correlate_state(struct eh_ruleset *rules, struct eh_state *state, struct eh_merger *merger,
+				struct eh_timeline *tl, struct eh_timeline *out, const struct env *env)
+{
+	struct eh_timeline context;
+	timeline_init(&context, env);
+	struct context c = { merger, &context, state, rules, { NULL, 0, 0 } };
+	eh_state_context(state, main_context_line, &c);
+	int rc = eh_correlate_context(rules, tl, &context, out);
+	if (rc == 0)
+		rc = eh_timeline_each(tl, main_context_keep, &c);
+	if (rc == 0)
+		eh_state_context_prune(state, eh_correlations_horizon(rules));
+	buf_free(&c.line);
+	eh_timeline_release(&context);
+	return rc;
+}
+
 /* Scans the PATHs into a timeline, writes the report, then tells the
  * state (if any) what was reported. */
 static int cmd_hunt(struct opts *o)
@@ -709,7 +759,9 @@ static int cmd_hunt(struct opts *o)
 	if (correlate) {
 		shown = &correlated;
 		/* hits carried from an interrupted run have rules rebuilt from JSON: known by id */
-		if ((carry.added ? eh_correlate_merged : eh_correlate)(rules, &tl, &correlated) != 0) {
+		int rc = scan->state ? main_correlate_state(rules, scan->state, carry.merger, &tl, &correlated, &o->env)
+			 : (carry.added ? eh_correlate_merged : eh_correlate)(rules, &tl, &correlated);
+		if (rc != 0) {
 			fprintf(stderr, "evtxhunt: cannot read spilled hits back: %s; no report written\n", strerror(errno));
 			if (out)
 				eh_outfile_abandon(out);

@@ -69,6 +69,18 @@ int eh_correlate(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_timeli
  * rebuilt from the lines, and known by id. */
 int eh_correlate_merged(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_timeline *out);
 
+/* --state: the same, with CONTEXT the hits of earlier runs (rules known by
+ * id): fed before IN's at their times, never shown; a burst that starts
+ * at one of them was an earlier run's to report, and is not again. */
+int eh_correlate_context(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_timeline *context,
+			 struct eh_timeline *out);
+/* Whether a usable correlation refers to RULE (by address or id): its hits
+ * are context for the next --state run. */
+bool eh_correlations_refer(const struct eh_ruleset *rs, const struct eh_rule *rule);
+/* How far back the correlations reach: the longest timespan times the
+ * deepest chain (FILETIME ticks); context older than that is dropped. */
+int64_t eh_correlations_horizon(const struct eh_ruleset *rs);
+
 /* After eh_correlate: a line per correlation with its hits (unless QUIET),
  * and one for each that had to pass over events (a group-by or value
  * field absent from them), always: nothing is dropped silently. */
@@ -81,5 +93,7 @@ uint64_t eh_correlation_hits(const struct eh_ruleset *rs, size_t i);
 /* Events correlation I passed over: a group-by field absent / the value
  * field absent. */
 uint64_t eh_correlation_skipped(const struct eh_ruleset *rs, size_t i);
+/* Hits correlation I did not report: started by an earlier run's event. */
+uint64_t eh_correlation_known(const struct eh_ruleset *rs, size_t i);
 
 #endif

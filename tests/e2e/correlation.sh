@@ -147,6 +147,36 @@ expect_eq "$(rows "$tmp/out")" "2024-06-01T10:02:00.0000000Z ${C}a1" "--state: c
 row "$tmp/out" 10:02:00 "${C}a1"
 expect_contains "$tmp/row" '"events":"5"' "--state: all 5 failures contribute"
 
+# --state sweeps: a burst that spans two runs is found (the first run's
+# failures are kept in the state as context), and a hit is not reported
+# twice (a burst started by an earlier run's events is that run's)
+fail4625() { # TIME RECORD USER COMPUTER
+	printf 'event\nprovider Microsoft-Windows-Security-Auditing\nguid {54849625-5478-4994-A5BA-3E3B0328C30D}\n'
+	printf 'channel Security\nid 4625\ntime 2024-06-01T%s.0000000Z\ncomputer %s\nrecord %s\n' "$1" "$4" "$2"
+	printf 'data TargetUserName=%s\ndata IpAddress=10.0.0.5\nend\n' "$3"
+}
+mkdir "$tmp/sweep"
+# alice fails on DC01; bob on DC02, hours later (the state keeps each
+# computer's last horizon: 1h, the longest timespan, times 2, the deepest chain)
+{ fail4625 09:58:00 1 alice DC01; fail4625 09:59:00 2 alice DC01; fail4625 10:00:00 3 alice DC01
+  for i in 0 1 2 3 4 5; do fail4625 12:0$i:00 $((i + 4)) bob DC02; done; } >"$tmp/night1.txt"
+{ fail4625 10:01:00 1 alice DC01; fail4625 10:02:00 2 alice DC01; fail4625 12:06:30 3 bob DC02; } >"$tmp/night2.txt"
+"$EVTXGEN" "$tmp/night1.txt" "$tmp/sweep/night1.evtx"
+sweep() { expect_status "$1" "$EVTXHUNT" -r "$rules" -f jsonl --state "$tmp/sweep.db" "$tmp/sweep"; }
+sweep 1
+# alice: 3 failures, none yet; bob: 6 in 5 minutes, a hit at his 5th
+expect_eq "$(rows "$tmp/out")" "2024-06-01T12:04:00.0000000Z ${C}a1" "--state night 1: bob's burst"
+"$EVTXGEN" "$tmp/night2.txt" "$tmp/sweep/night2.evtx"
+sweep 1
+# alice's 2 more make 5 with night 1's 3: a hit at 10:02; bob's 7th
+# extends the burst night 1 reported: not again
+expect_eq "$(rows "$tmp/out")" "2024-06-01T10:02:00.0000000Z ${C}a1" "--state night 2: alice's burst across the nights, bob's not again"
+row "$tmp/out" 10:02:00 "${C}a1"
+expect_contains "$tmp/row" '"first_event":"2024-06-01T09:58:00.0000000Z".*"events":"5".*night1.evtx#1; .*night2.evtx#2"' "--state night 2: the hit lists both nights' events"
+expect_contains "$tmp/err" "1 hits started in an earlier run (--state): not again" "--state night 2: bob's said, not reported"
+sweep 0
+expect_empty "$tmp/out" "--state night 3: nothing new, nothing reported"
+
 # table and CSV: the count and the first few, not the whole list
 expect_status 1 "$EVTXHUNT" -r "$rules" --wide "$log" # long paths: not cut at 80 columns
 expect_contains "$tmp/out" '^  Brute force - 5 failed logons of one account in 5 minutes$' "table: the correlation's title"

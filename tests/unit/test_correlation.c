@@ -461,3 +461,62 @@ Test(errors, a_correlation_referring_to_a_rejected_rule)
 	cr_assert_eq(e->column, 11);
 	eh_ruleset_free(rs);
 }
+
+/* ---- --state: an earlier run's hits as context ---- */
+
+static const char *run_context(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_timeline *context)
+{
+	static struct seen s;
+	struct eh_timeline out;
+	eh_timeline_init(&out, 0);
+	s.text[0] = '\0';
+	cr_assert_eq(eh_correlate_context(rs, in, context, &out), 0);
+	eh_timeline_each(&out, collect, &s);
+	eh_timeline_release(&out);
+	eh_timeline_release(in);
+	eh_timeline_release(context);
+	return s.text;
+}
+
+Test(engine, a_burst_spanning_two_runs_is_found)
+{
+	struct eh_ruleset *rs = load(BASE_RULES COUNT_5_IN_5M);
+	struct eh_timeline tl, context;
+	eh_timeline_init(&tl, 0);
+	eh_timeline_init(&context, 0);
+	for (int i = 0; i < 3; i++)
+		hit(&context, rs, "id-a", i * 60, "alice", NULL);
+	for (int i = 3; i < 5; i++)
+		hit(&tl, rs, "id-a", i * 60, "alice", NULL);
+	cr_assert_str_eq(run_context(rs, &tl, &context), "Five@240 group=alice count=5 events=5 first=0 last=240\n");
+	eh_ruleset_free(rs);
+}
+
+/* The earlier run reported the burst (it started at its events): not again,
+ * though this run's event extends it. */
+Test(engine, a_burst_an_earlier_run_reported_is_not_reported_again)
+{
+	struct eh_ruleset *rs = load(BASE_RULES COUNT_5_IN_5M);
+	struct eh_timeline tl, context;
+	eh_timeline_init(&tl, 0);
+	eh_timeline_init(&context, 0);
+	for (int i = 0; i < 6; i++)
+		hit(&context, rs, "id-a", i * 60, "alice", NULL);
+	hit(&tl, rs, "id-a", 390, "alice", NULL);
+	cr_assert_str_eq(run_context(rs, &tl, &context), "");
+	cr_assert_eq(eh_correlation_hits(rs, 0), 0);
+	cr_assert_eq(eh_correlation_known(rs, 0), 1);
+	eh_ruleset_free(rs);
+}
+
+Test(engine, the_horizon_is_the_longest_timespan_times_the_deepest_chain)
+{
+	struct eh_ruleset *rs = load(BASE_RULES COUNT_5_IN_5M
+				     "---\ntitle: Then\nid: id-then\ncorrelation:\n  type: temporal_ordered\n"
+				     "  rules: [id-five, b]\n  group-by: [User]\n  timespan: 10m\n");
+	cr_assert_eq(eh_correlations_horizon(rs), INT64_C(2) * 600 * 10000000);
+	cr_assert(eh_correlations_refer(rs, rule(rs, "id-a")));
+	cr_assert(eh_correlations_refer(rs, rule(rs, "id-b")));
+	cr_assert(!eh_correlations_refer(rs, rule(rs, "id-c")));
+	eh_ruleset_free(rs);
+}
