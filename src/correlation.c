@@ -682,6 +682,9 @@ struct vslot {
 	uint32_t n;
 };
 
+/* value_count: distinct values a hit names (its count says how many). */
+#define VALUES_SHOWN 20
+
 /* The hit a burst is: being built until the burst ends. */
 struct burst {
 	int64_t trigger, first, last;
@@ -691,9 +694,9 @@ struct burst {
 	uint64_t record;
 	struct buf list; /* "file#record; ..." of the first EH_CORR_LIST_MAX */
 	struct buf sample;
-	char **values; /* value_count: distinct values seen, the first 20 */
+	char **values; /* value_count: distinct values seen, the first VALUES_SHOWN */
 	size_t nvalues;
-	uint64_t more_values;
+	bool more_values; /* and others past them */
 };
 
 struct corr_group {
@@ -1021,8 +1024,8 @@ static void burst_add(struct burst *b, const struct item *it, const struct corr 
 		for (size_t i = 0; i < b->nvalues; i++)
 			if (strcmp(b->values[i], it->value) == 0)
 				return;
-		if (b->nvalues == 20) {
-			b->more_values++; /* counted once per event, not per value: said as "more" */
+		if (b->nvalues == VALUES_SHOWN) {
+			b->more_values = true;
 			return;
 		}
 		b->values = xreallocarray(b->values, b->nvalues + 1, sizeof *b->values);

@@ -92,6 +92,11 @@ expect_status 1 "$EVTXHUNT" -r "$rules" -f jsonl -j2 "$log"
 expect_same "$tmp/out" "$tmp/j1.jsonl" "-j2 gives what -j1 gives"
 expect_status 1 "$EVTXHUNT" -r "$rules" -f jsonl -j2 --no-prefilter "$log"
 expect_same "$tmp/out" "$tmp/j1.jsonl" "--no-prefilter gives the same"
+# the timeline spilled to disk (a hit in memory at a time): read back in
+# order, once per level of the chain
+expect_status 1 env EVTXHUNT_SPILL_LIMIT=1 "$EVTXHUNT" -r "$rules" -f jsonl -j2 "$log"
+expect_same "$tmp/out" "$tmp/j1.jsonl" "a spilled timeline gives the same"
+expect_contains "$tmp/err" "hits spilled to a temporary file" "the timeline was spilled"
 # two copies of the log, scanned in parallel: each event twice, in one
 # timeline: bob's 4 failures are 8 now, carol's 4 in the window 8, dave's
 # and erin's 3 are 6: 7 brute-force hits, alice's first burst one of them
