@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "evtxhunt/correlation.h"
 #include "evtxhunt/report.h"
@@ -477,6 +478,62 @@ int eh_corrset_parse(struct eh_corrset *cs, const struct ynode *doc, const char 
 	cs->corrs = xreallocarray(cs->corrs, cs->n + 1, sizeof *cs->corrs);
 	cs->corrs[cs->n++] = c;
 	return 0;
+}
+
+/* ---- the filters ----------------------------------------------------------------- */
+
+/* STATUSES (comma-separated, any case) holds WORD: as eh_ruleset_filter reads it. */
+static bool status_in(const char *statuses, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = statuses; *p;) {
+		size_t k = strcspn(p, ",");
+		if (k == n && strncasecmp(p, word, n) == 0)
+			return true;
+		p += k + (p[k] == ',');
+	}
+	return false;
+}
+
+static bool names(const char *key, const char *id, const char *name);
+
+size_t eh_correlations_filter(struct eh_ruleset *rs, int min_level, const char *statuses)
+{
+	struct eh_corrset *cs = rs->corr;
+	if (cs == NULL)
+		return 0;
+	bool *keep = xcalloc(cs->n + 1, sizeof *keep);
+	for (size_t i = 0; i < cs->n; i++) {
+		const struct eh_rule *r = cs->corrs[i]->rule;
+		keep[i] = (min_level < 0 || eh_level_rank(r->level) >= min_level) &&
+			  (statuses == NULL || (r->status && status_in(statuses, r->status)));
+	}
+	/* a kept chain keeps the correlations it refers to */
+	for (bool grew = true; grew;) {
+		grew = false;
+		for (size_t i = 0; i < cs->n; i++)
+			for (size_t r = 0; keep[i] && r < cs->corrs[i]->nrefs; r++)
+				for (size_t j = 0; j < cs->n; j++)
+					if (!keep[j] && names(cs->corrs[i]->refs[r].text, cs->corrs[j]->rule->id, cs->corrs[j]->name))
+						keep[j] = grew = true;
+	}
+	size_t kept = 0, removed = 0;
+	for (size_t i = 0; i < cs->n; i++) {
+		struct corr *c = cs->corrs[i];
+		if (!keep[i]) {
+			corr_free(c);
+			removed++;
+			continue;
+		}
+		for (size_t r = 0; r < c->nrefs; r++)
+			for (size_t k = 0; k < rs->nrules; k++)
+				if (names(c->refs[r].text, rs->rules[k]->id, rs->rules[k]->name))
+					rs->rules[k]->correlated = true;
+		cs->corrs[kept++] = c;
+	}
+	cs->n = kept;
+	free(keep);
+	return removed;
 }
 
 /* ---- resolution ------------------------------------------------------------------ */

@@ -333,11 +333,14 @@ size_t eh_ruleset_filter(struct eh_ruleset *rs, int min_level, const char *statu
 {
 	size_t kept = 0, removed = 0;
 	sigma_load_unwant_all(rs);
+	/* correlation (issue 14): those set aside are counted; their rules stay */
+	removed += eh_correlations_filter(rs, min_level, statuses);
 	for (size_t i = 0; i < rs->nrules; i++) {
 		struct eh_rule *r = rs->rules[i];
 		/* a rule without a level cannot be shown to meet the minimum */
 		bool ok = (min_level < 0 || eh_level_rank(r->level) >= min_level) &&
 			  (statuses == NULL || (r->status && in_list(statuses, r->status)));
+		ok = ok || r->correlated; /* correlation (issue 14) */
 		if (!ok) {
 			eh_rule_free(r);
 			removed++;

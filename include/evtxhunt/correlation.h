@@ -51,6 +51,14 @@ int eh_corrset_parse(struct eh_corrset *cs, const struct ynode *doc, const char 
  * be read, so that a correlation referring to it says so. */
 void eh_corrset_note_broken(struct eh_corrset *cs, const struct ynode *doc);
 
+/* For eh_ruleset_filter: sets aside the correlations below MIN_LEVEL (-1:
+ * any) or without a status in STATUSES (NULL: any), as the filter does
+ * rules, and marks 'correlated' every rule a kept correlation refers to,
+ * directly or through a chain, so the filter keeps it (a brute-force rule
+ * of level high needs its failed-logon rule of level low). Returns how
+ * many were set aside. */
+size_t eh_correlations_filter(struct eh_ruleset *rs, int min_level, const char *statuses);
+
 /* Resolves the correlations of RS against its rules (call after loading
  * and after eh_ruleset_filter): referred rules by id or name, aliases,
  * cycles. Each correlation that cannot be used becomes an error of RS

@@ -87,6 +87,16 @@ expect_contains "$tmp/row" '"count":"4".*"last_event":"2024-06-01T21:03:00.00000
 expect_contains "$tmp/j1.err" "Password spraying.*: 1 events of its rules lack a group-by field; not counted" "the failure without IpAddress is said, not dropped silently"
 expect_contains "$tmp/j1.err" '^evtxhunt:  *3  Brute force' "summary: hits per correlation rule"
 
+# --min-level: a correlation below it is set aside, and the rules only it
+# refers to; a kept correlation keeps the rules (and correlations) it
+# refers to, whatever their level. critical keeps a3 alone, then brute_force
+# (high, a3 refers to it) and failed_logon and successful_logon (low)
+expect_status 1 "$EVTXHUNT" -r "$rules" -f jsonl --min-level critical "$log"
+expect_contains "$tmp/err" "10 rules set aside by --min-level" "--min-level critical: 4 correlations and the 6 rules only they need"
+grep -v " ${C}a[2456]\$" "$tmp/want" >"$tmp/want.critical"
+rows "$tmp/out" >"$tmp/rows.critical"
+expect_same "$tmp/rows.critical" "$tmp/want.critical" "--min-level critical: a3, the brute force it chains and the 4624 it shows"
+
 # the same whatever the threads and the prefilter
 expect_status 1 "$EVTXHUNT" -r "$rules" -f jsonl -j2 "$log"
 expect_same "$tmp/out" "$tmp/j1.jsonl" "-j2 gives what -j1 gives"

@@ -520,3 +520,27 @@ Test(engine, the_horizon_is_the_longest_timespan_times_the_deepest_chain)
 	cr_assert(!eh_correlations_refer(rs, rule(rs, "id-c")));
 	eh_ruleset_free(rs);
 }
+
+/* --min-level high: the low rule a high correlation counts stays, and so
+ * does the medium correlation a kept chain refers to; the medium one no
+ * kept correlation needs goes, with the rule only it refers to. */
+Test(filter, a_kept_correlation_keeps_what_it_refers_to)
+{
+	struct eh_ruleset *rs = eh_ruleset_new();
+	const char *yaml = BASE_RULES "title: Inner\nid: inner\nlevel: medium\ncorrelation:\n  type: event_count\n"
+				      "  rules: [a]\n  timespan: 5m\n  condition:\n    gte: 2\n---\n"
+				      "title: Chain\nid: chain\nlevel: high\ncorrelation:\n  type: temporal\n"
+				      "  rules: [inner, b]\n  timespan: 5m\n---\n"
+				      "title: Other\nid: other\nlevel: medium\ncorrelation:\n  type: event_count\n"
+				      "  rules: [c]\n  timespan: 5m\n  condition:\n    gte: 2\n";
+	eh_ruleset_load_text(rs, "t.yml", yaml, strlen(yaml));
+	cr_assert_eq(eh_ruleset_filter(rs, eh_level_rank("high"), NULL), 2); /* Other and C */
+	cr_assert_eq(eh_correlations_resolve(rs), 2);
+	cr_assert_eq(eh_ruleset_error_count(rs), 0);
+	cr_assert_eq(eh_ruleset_count(rs), 2);
+	cr_assert_str_eq(eh_ruleset_rule(rs, 0)->id, "id-a");
+	cr_assert_str_eq(eh_ruleset_rule(rs, 1)->id, "id-b");
+	cr_assert_str_eq(eh_correlation_rule(rs, 0)->id, "inner");
+	cr_assert_str_eq(eh_correlation_rule(rs, 1)->id, "chain");
+	eh_ruleset_free(rs);
+}
