@@ -216,12 +216,13 @@ static void parse_condition(struct pc *pc, struct corr *c, const struct ynode *c
 			pc_fail(pc, k, "condition operator '%s' given twice", k->text);
 			break;
 		}
-		char *end;
+		char *end = NULL;
+		unsigned long long n = 0;
+		bool digits = v->type == Y_SCALAR && v->plain && v->text[0] >= '0' && v->text[0] <= '9';
 		errno = 0;
-		unsigned long long n = v->type == Y_SCALAR && v->plain && v->text[0] >= '0' && v->text[0] <= '9'
-					       ? strtoull(v->text, &end, 10)
-					       : 0;
-		if (v->type != Y_SCALAR || !v->plain || v->text[0] < '0' || v->text[0] > '9' || errno || *end) {
+		if (digits)
+			n = strtoull(v->text, &end, 10);
+		if (!digits || errno || *end) {
 			pc_fail(pc, v, "'%s' takes a whole number of at least 0", k->text);
 			break;
 		}

@@ -544,3 +544,11 @@ Test(filter, a_kept_correlation_keeps_what_it_refers_to)
 	cr_assert_str_eq(eh_correlation_rule(rs, 1)->id, "chain");
 	eh_ruleset_free(rs);
 }
+
+Test(errors, an_operand_that_is_not_a_count)
+{
+	refused(BASE_RULES CORR_HEAD "  type: event_count\n  rules: [a]\n  timespan: 5m\n  condition:\n    gte: -1\n", 41,
+		10, "'gte' takes a whole number");
+	refused(BASE_RULES CORR_HEAD "  type: event_count\n  rules: [a]\n  timespan: 5m\n  condition:\n    gte: '5'\n", 41,
+		10, "'gte' takes a whole number");
+}
