@@ -750,8 +750,9 @@ struct burst {
 	const char *file, *computer;
 	bool mixed_computers;
 	uint64_t record;
-	struct buf list; /* "file#record; ..." of the first EH_CORR_LIST_MAX */
+	struct buf list; /* "file#record,record; file#record" of the first EH_CORR_LIST_MAX */
 	struct buf sample;
+	const char *list_file, *sample_file; /* of their last entries */
 	char **values; /* value_count: distinct values seen, the first VALUES_SHOWN */
 	size_t nvalues;
 	bool more_values; /* and others past them */
@@ -1061,6 +1062,17 @@ static struct corr_group *group_get(struct corr *c, const char **vals, const siz
 
 /* ---- bursts ---- */
 
+/* Appends IT as FILE#RECORD, or as ",RECORD" after an entry of the same
+ * file (interned: one pointer), so a burst costs a few bytes an event. */
+static void list_add(struct buf *b, const char **last_file, const struct item *it)
+{
+	if (*last_file == it->file)
+		buf_addf(b, ",%" PRIu64, it->record);
+	else
+		buf_addf(b, "%s%s#%" PRIu64, b->len ? "; " : "", it->file, it->record);
+	*last_file = it->file;
+}
+
 static void burst_add(struct burst *b, const struct item *it, const struct corr *c)
 {
 	if (b->events == 0) {
@@ -1074,9 +1086,9 @@ static void burst_add(struct burst *b, const struct item *it, const struct corr 
 	if (it->time > b->last || b->events == 0)
 		b->last = it->time;
 	if (b->events < EH_CORR_LIST_MAX)
-		buf_addf(&b->list, "%s%s#%" PRIu64, b->events ? "; " : "", it->file, it->record);
+		list_add(&b->list, &b->list_file, it);
 	if (b->events < EH_CORR_SAMPLE)
-		buf_addf(&b->sample, "%s%s#%" PRIu64, b->events ? "; " : "", it->file, it->record);
+		list_add(&b->sample, &b->sample_file, it);
 	b->events++;
 	if (c->type == CT_VALUE_COUNT) {
 		for (size_t i = 0; i < b->nvalues; i++)
