@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evtxhunt/correlation.h"
 #include "evtxhunt/keyfields.h"
 #include "evtxhunt/sigma_internal.h"
 
@@ -115,7 +116,8 @@ void eh_keyfields_of(const struct eh_rule *rule, const struct eh_event *ev, stru
 	for (size_t i = 0; i < nt; i++)
 		add_index(kf, field_index(ev, tested[i]));
 	for (size_t i = 0; i < ev->nfields; i++)
-		add_index(kf, field_index(ev, ev->fields[i].name)); /* a repeated name: its first value */
+		if (strcmp(ev->fields[i].name, EH_CORR_FIELD_ALL) != 0) /* a correlation's full list: JSON Lines only */
+			add_index(kf, field_index(ev, ev->fields[i].name)); /* a repeated name: its first value */
 }
 
 void eh_keyfields_details(struct buf *out, const struct eh_event *ev, const struct eh_keyfields *kf, size_t cut)

@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include "evtxhunt/builtin.h"
+#include "evtxhunt/correlation.h"
 #include "evtxhunt/filter.h"
 #include "evtxhunt/html.h"
+#include "evtxhunt/jsonl.h"
 #include "evtxhunt/logsource.h"
 #include "evtxhunt/merge.h"
 #include "evtxhunt/metrics.h"
@@ -522,9 +524,12 @@ static int cmd_check_rules(struct opts *o)
 	struct opts quiet = *o; /* the counts go on stdout here, with the rest */
 	quiet.quiet = true;
 	select_rules(&quiet, rules, &a);
+	size_t correlations = eh_correlations_resolve(rules); /* correlation (issue 14) */
 	print_rule_errors(stdout, rules);
 	print_unmapped_rules(stdout, rules);
 	printf("%zu loaded, %zu rejected\n", eh_ruleset_count(rules), eh_ruleset_error_count(rules));
+	if (eh_correlations_count(rules))
+		printf("%zu correlation rules can be used\n", correlations);
 	if (a.excluded)
 		printf("%zu rules set aside by --exclude-rule or --exclude-rules\n", a.excluded);
 	if (a.untagged)
@@ -589,8 +594,25 @@ static int cmd_merge(struct opts *o)
 	struct eh_outfile *out = NULL;
 	if (o->output && (out = eh_outfile_open(o->output, o->force)) == NULL)
 		return EXIT_ERROR;
-	struct eh_timeline tl;
+	struct eh_timeline tl, correlated;
 	timeline_init(&tl, &o->env);
+	timeline_init(&correlated, &o->env);
+	struct eh_timeline *shown = &tl;
+	/* ---- correlation (issue 14): -r RULES correlates the shards' matches */
+	struct eh_ruleset *rules = NULL;
+	if (o->nrule_paths) {
+		rules = load_rules(o->rule_paths, o->nrule_paths, o->builtin_pack);
+		struct aside aside;
+		struct opts quiet = *o;
+		quiet.quiet = true;
+		select_rules(&quiet, rules, &aside);
+		eh_correlations_resolve(rules);
+		if (eh_ruleset_error_count(rules) || eh_ruleset_not_rules(rules))
+			print_rule_errors(stderr, rules);
+		if (eh_ruleset_error_count(rules))
+			status = EXIT_ERROR;
+	}
+	/* ---- */
 	struct eh_merger *m = eh_merger_new();
 	long total = 0;
 	for (int i = 0; i < o->npaths; i++) {
@@ -604,7 +626,18 @@ static int cmd_merge(struct opts *o)
 		status = EXIT_ERROR;
 	struct eh_html_run html = { .version = PACKAGE_VERSION, .started = eh_filetime_now() };
 	o->out.html = &html;
-	if (!main_deliver(out, &o->out, &tl, false) || (o->html_path && !main_html_file(o, &html, &tl)))
+	bool delivered = true;
+	if (rules && eh_correlations_usable(rules)) {
+		shown = &correlated;
+		if (eh_correlate_merged(rules, &tl, &correlated) != 0) {
+			fprintf(stderr, "evtxhunt: cannot read spilled hits back: %s; no report written\n", strerror(errno));
+			if (out)
+				eh_outfile_abandon(out);
+			delivered = false;
+		}
+	}
+	if (!delivered || !main_deliver(out, &o->out, shown, false) ||
+	    (o->html_path && !main_html_file(o, &html, shown)))
 		status = EXIT_ERROR;
 	if (!o->quiet) {
 		fprintf(stderr, "evtxhunt: merged %ld hits from %d files (%zu lines unreadable)\n", total, o->npaths,
@@ -614,10 +647,14 @@ static int cmd_merge(struct opts *o)
 			eh_report_count(stderr, eh_timeline_rule_hits(&tl, rule), rule->title);
 		}
 	}
-	if (status != EXIT_ERROR && total > 0)
+	if (rules && eh_correlations_usable(rules))
+		eh_correlations_summary(stderr, rules, o->quiet);
+	if (status != EXIT_ERROR && (shown == &tl ? total > 0 : shown->total > 0))
 		status = EXIT_HITS;
 	eh_timeline_release(&tl);
+	eh_timeline_release(&correlated);
 	eh_merger_free(m);
+	eh_ruleset_free(rules);
 	return status;
 }
 
@@ -672,6 +709,55 @@ static void main_carry(const char *line, size_t len, void *user)
 			column);
 }
 
+/* ---- correlation with --state (issue 14) ---- */
+
+/* Earlier runs' hits of the referred rules (read back from the state), and
+ * this run's kept for the next: a burst that spans two runs is found. */
+struct context {
+	struct eh_merger *merger;
+	struct eh_timeline *tl;
+	struct eh_state *state;
+	const struct eh_ruleset *rules;
+	struct buf line;
+};
+
+static void main_context_line(const char *line, size_t len, void *user)
+{
+	struct context *c = user;
+	const char *err;
+	size_t column;
+	if (!eh_merge_line(c->merger, line, len, c->tl, &err, &column))
+		fprintf(stderr, "evtxhunt: --state: an earlier run's hit cannot be read back for correlation (%s at column %zu); skipped\n",
+			err, column);
+}
+
+static void main_context_keep(const struct eh_hit *hit, void *user)
+{
+	struct context *c = user;
+	if (!eh_correlations_refer(c->rules, hit->rule))
+		return;
+	buf_reset(&c->line);
+	eh_jsonl_write_hit(&c->line, hit);
+	eh_state_context_add(c->state, hit->event->computer, hit->event->time, c->line.data, c->line.len);
+}
+
+static int main_correlate_state(struct eh_ruleset *rules, struct eh_state *state, struct eh_merger *merger,
+				struct eh_timeline *tl, struct eh_timeline *out, const struct env *env)
+{
+	struct eh_timeline context;
+	timeline_init(&context, env);
+	struct context c = { merger, &context, state, rules, { NULL, 0, 0 } };
+	eh_state_context(state, main_context_line, &c);
+	int rc = eh_correlate_context(rules, tl, &context, out);
+	if (rc == 0)
+		rc = eh_timeline_each(tl, main_context_keep, &c);
+	if (rc == 0)
+		eh_state_context_prune(state, eh_correlations_horizon(rules));
+	buf_free(&c.line);
+	eh_timeline_release(&context);
+	return rc;
+}
+
 /* Scans the PATHs into a timeline, writes the report, then tells the
  * state (if any) what was reported. */
 static int cmd_hunt(struct opts *o)
@@ -679,8 +765,17 @@ static int cmd_hunt(struct opts *o)
 	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths, o->builtin_pack);
 	struct aside aside;
 	select_rules(o, rules, &aside);
+	bool correlate = eh_correlations_resolve(rules) > 0; /* correlation (issue 14) */
+	/* a shard sees part of the logs: it writes every match, --merge -r correlates */
+	if (correlate && o->scan.shards) {
+		correlate = false;
+		if (!o->quiet)
+			fprintf(stderr, "evtxhunt: --shard: correlation rules are not evaluated here but by --merge with "
+					"the same -r over the shards' JSON Lines; every rule's hits are written\n");
+	}
 	struct eh_outfile *out = NULL;
-	struct eh_timeline tl;
+	struct eh_timeline tl, correlated; /* every rule's hits; what the report shows */
+	struct eh_timeline *shown = &tl;
 	struct carry carry = { NULL, &tl, 0 };
 	struct eh_scanner *scanner = NULL;
 	char *cause = NULL;
@@ -694,6 +789,7 @@ static int cmd_hunt(struct opts *o)
 	int64_t started = eh_filetime_now();
 	eh_metrics_init(&metrics);
 	timeline_init(&tl, &o->env);
+	timeline_init(&correlated, &o->env);
 
 	if (o->npaths == 0) {
 		fprintf(stderr, "evtxhunt: no PATH given\n");
@@ -774,8 +870,23 @@ static int cmd_hunt(struct opts *o)
 		.diagnostics = diagnostics.data,
 	};
 	o->out.html = &report;
-	bool delivered = main_deliver(out, &o->out, &tl, true);
-	if (delivered && o->html_path && !main_html_file(o, &report, &tl))
+	/* ---- correlation (issue 14): over the whole timeline, in time order */
+	bool delivered = true;
+	if (correlate) {
+		shown = &correlated;
+		/* hits carried from an interrupted run have rules rebuilt from JSON: known by id */
+		int rc = scan->state ? main_correlate_state(rules, scan->state, carry.merger, &tl, &correlated, &o->env)
+			 : (carry.added ? eh_correlate_merged : eh_correlate)(rules, &tl, &correlated);
+		if (rc != 0) {
+			fprintf(stderr, "evtxhunt: cannot read spilled hits back: %s; no report written\n", strerror(errno));
+			if (out)
+				eh_outfile_abandon(out);
+			delivered = false;
+		}
+	}
+	/* ---- */
+	delivered = delivered && main_deliver(out, &o->out, shown, true);
+	if (delivered && o->html_path && !main_html_file(o, &report, shown))
 		delivered = false;
 	if (!delivered)
 		status = EXIT_ERROR;
@@ -795,14 +906,16 @@ static int cmd_hunt(struct opts *o)
 	struct eh_run run = { st, rules, &tl, eh_monotonic() - start, aside.excluded, aside.untagged, aside.filtered };
 	if (!o->quiet)
 		eh_report_summary(stderr, &run);
+	if (correlate)
+		eh_correlations_summary(stderr, rules, o->quiet);
 	if (!o->quiet && o->metrics)
 		eh_metrics_summary(stderr, &metrics, 10);
 	if (o->stats_json && write_stats(o->stats_json, &run, o->metrics ? &metrics : NULL) != 0)
 		status = EXIT_ERROR;
 	if (st->errors || st->files_failed)
 		status = EXIT_ERROR;
-	else if (status != EXIT_ERROR && (st->hits || carry.added))
-		status = EXIT_HITS;
+	else if (status != EXIT_ERROR && (correlate ? shown->total != 0 : st->hits || carry.added))
+		status = EXIT_HITS; /* correlating: what the report shows (held-back hits are not) */
 out:
 	eh_scanner_free(scanner);
 	if (o->scan.progress_out)
@@ -813,6 +926,7 @@ out:
 	eh_html_inputs_free(inputs, ninputs);
 	eh_metrics_release(&metrics);
 	eh_timeline_release(&tl);
+	eh_timeline_release(&correlated);
 	eh_merger_free(carry.merger);
 	eh_ruleset_free(rules);
 	return status;

@@ -1109,6 +1109,7 @@ void eh_rule_free(struct eh_rule *r)
 	if (r == NULL)
 		return;
 	free(r->id);
+	free(r->name);
 	free(r->title);
 	free(r->level);
 	free(r->status);
@@ -1132,12 +1133,13 @@ int sigma_compile(const struct ynode *doc, const char *file, const struct sigma_
 	*out = NULL;
 	memset(err, 0, sizeof *err);
 
-	if (ytree_get(doc, "correlation")) {
-		sigma_compile_fail(&cc, ytree_get(doc, "correlation"), "correlation rules are not supported");
+	if (ytree_get(doc, "correlation")) { /* the loader gives them to correlation.c */
+		sigma_compile_fail(&cc, ytree_get(doc, "correlation"), "a correlation rule is not a detection rule");
 		goto fail;
 	}
 	r->title = sigma_compile_meta(doc, "title");
 	r->id = sigma_compile_meta(doc, "id");
+	r->name = sigma_compile_meta(doc, "name");
 	r->level = sigma_compile_meta(doc, "level");
 	r->status = sigma_compile_meta(doc, "status");
 	r->description = sigma_compile_meta(doc, "description");

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "evtxhunt/correlation.h"
 #include "evtxhunt/logsource.h"
 #include "evtxhunt/sigma_internal.h"
 #include "evtxhunt/util.h"
@@ -79,6 +80,7 @@ void eh_ruleset_free(struct eh_ruleset *rs)
 		free(rs->field_names[i]);
 	free(rs->field_names);
 	free(rs->field_table);
+	eh_corrset_free(rs->corr);
 	free(rs);
 }
 
@@ -90,6 +92,12 @@ static void sigma_load_error(struct eh_ruleset *rs, const char *file, int line, 
 	e->line = line;
 	e->column = column;
 	e->reason = reason;
+}
+
+/* For correlation.c: a correlation found unusable once every rule is in. */
+void sigma_add_error(struct eh_ruleset *rs, const char *file, int line, int column, char *reason)
+{
+	sigma_load_error(rs, file, line, column, reason);
 }
 
 size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char *text, size_t len)
@@ -109,6 +117,16 @@ size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char 
 	}
 	for (size_t i = 0; i < docs.n; i++) {
 		struct ynode *doc = docs.docs[i];
+		/* ---- correlation rules (issue 14): kept apart, resolved after loading */
+		if (doc->type == Y_MAP && ytree_get(doc, "correlation")) {
+			struct eh_rule_error err;
+			if (rs->corr == NULL)
+				rs->corr = eh_corrset_new();
+			if (eh_corrset_parse(rs->corr, doc, name, &err) != 0)
+				sigma_load_error(rs, name, err.line, err.column, err.reason);
+			continue;
+		}
+		/* ---- */
 		if (!sigma_looks_like_rule(doc)) {
 			rs->not_rule_files = xreallocarray(rs->not_rule_files, rs->not_rules + 1, sizeof(char *));
 			rs->not_rule_files[rs->not_rules++] = xstrdup(name);
@@ -119,6 +137,9 @@ size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char 
 		struct sigma_budget used;
 		if (sigma_compile(doc, name, &rs->left, &rule, &err, &used) != 0) {
 			sigma_load_error(rs, name, err.line, err.column, err.reason);
+			if (rs->corr == NULL) /* correlation: a reference to it says why it cannot be used */
+				rs->corr = eh_corrset_new();
+			eh_corrset_note_broken(rs->corr, doc);
 			continue;
 		}
 		rs->left.values -= used.values;
@@ -312,11 +333,14 @@ size_t eh_ruleset_filter(struct eh_ruleset *rs, int min_level, const char *statu
 {
 	size_t kept = 0, removed = 0;
 	sigma_load_unwant_all(rs);
+	/* correlation (issue 14): those set aside are counted; their rules stay */
+	removed += eh_correlations_filter(rs, min_level, statuses);
 	for (size_t i = 0; i < rs->nrules; i++) {
 		struct eh_rule *r = rs->rules[i];
 		/* a rule without a level cannot be shown to meet the minimum */
 		bool ok = (min_level < 0 || eh_level_rank(r->level) >= min_level) &&
 			  (statuses == NULL || (r->status && in_list(statuses, r->status)));
+		ok = ok || r->correlated; /* correlation (issue 14) */
 		if (!ok) {
 			eh_rule_free(r);
 			removed++;

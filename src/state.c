@@ -55,6 +55,10 @@ static const char schema[] =
 	" delivered INTEGER NOT NULL DEFAULT 0, line TEXT,"
 	" PRIMARY KEY(rule, computer, channel, record, time)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS hits_pending ON hits(delivered) WHERE delivered = 0;"
+	/* correlation (issue 14): the recent hits of rules correlations refer
+	 * to, as JSON lines, so a burst that spans two runs is found */
+	"CREATE TABLE IF NOT EXISTS context(computer TEXT NOT NULL, time INTEGER NOT NULL, line TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS context_by_computer ON context(computer, time);"
 	"CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, started TEXT, finished TEXT, rules INTEGER,"
 	" hits INTEGER);"
 	"CREATE TABLE IF NOT EXISTS rulesets(ruleset INTEGER NOT NULL, rule INTEGER NOT NULL,"
@@ -257,6 +261,56 @@ size_t eh_state_pending(struct eh_state *st, void (*fn)(const char *line, size_t
 	}
 	sqlite3_finalize(s);
 	return n;
+}
+
+/* ---- correlation context (issue 14) ---------------------------------------------- */
+
+size_t eh_state_context(struct eh_state *st, void (*fn)(const char *line, size_t len, void *user), void *user)
+{
+	sqlite3_stmt *s;
+	size_t n = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT line FROM context ORDER BY time", -1, &s, NULL) != SQLITE_OK) {
+		state_fail(st);
+		return 0;
+	}
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		fn((const char *)sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0), user);
+		n++;
+	}
+	sqlite3_finalize(s);
+	return n;
+}
+
+void eh_state_context_add(struct eh_state *st, const char *computer, int64_t time, const char *line, size_t len)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO context VALUES(?, ?, ?)", -1, &s, NULL) != SQLITE_OK) {
+		state_fail(st);
+		return;
+	}
+	sqlite3_bind_text(s, 1, computer ? computer : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, time);
+	sqlite3_bind_text(s, 3, line, (int)len, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		state_fail(st);
+	sqlite3_finalize(s);
+}
+
+void eh_state_context_prune(struct eh_state *st, int64_t horizon)
+{
+	/* per computer: a host whose logs come in late keeps its own tail */
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db,
+			       "DELETE FROM context WHERE time < (SELECT max(c.time) FROM context c"
+			       " WHERE c.computer = context.computer) - ?",
+			       -1, &s, NULL) != SQLITE_OK) {
+		state_fail(st);
+		return;
+	}
+	sqlite3_bind_int64(s, 1, horizon);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		state_fail(st);
+	sqlite3_finalize(s);
 }
 
 /* Whether rules recorded as RULESET include every rule of this run. */

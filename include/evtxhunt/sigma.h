@@ -15,6 +15,8 @@ struct eh_ruleset;
 
 struct eh_rule {
 	char *id, *title, *level, *status, *description;
+	char *name; /* Sigma's 'name': what correlation rules may refer to it by */
+	bool correlated; /* a correlation kept by the filters refers to it: kept too */
 	char *category, *product, *service; /* the logsource as written; NULL: absent */
 	char **tags;
 	size_t ntags;

@@ -122,7 +122,11 @@ struct eh_ruleset {
 	size_t nfield_names;
 	int *field_table;
 	size_t field_table_cap;
+	struct eh_corrset *corr; /* correlation rules (correlation.h); NULL: none */
 };
+
+/* Adds an error (REASON is taken over) to RS's list. */
+void sigma_add_error(struct eh_ruleset *rs, const char *file, int line, int column, char *reason);
 
 /* A worker's matcher: what matching reuses from event to event. */
 struct eh_matcher {

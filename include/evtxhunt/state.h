@@ -79,6 +79,16 @@ void eh_state_checkpoint(struct eh_state *st);
  * Returns how many. */
 size_t eh_state_pending(struct eh_state *st, void (*fn)(const char *line, size_t len, void *user), void *user);
 
+/* Correlation (issue 14): the hits of rules correlations refer to are
+ * kept as JSON lines for a while (the correlations' horizon), so the next
+ * run correlates its hits with them. eh_state_context calls FN with each,
+ * in time order, and returns how many; eh_state_context_add keeps one of
+ * this run's (committed with the run); eh_state_context_prune forgets, per
+ * computer, those more than HORIZON (FILETIME ticks) before its latest. */
+size_t eh_state_context(struct eh_state *st, void (*fn)(const char *line, size_t len, void *user), void *user);
+void eh_state_context_add(struct eh_state *st, const char *computer, int64_t time, const char *line, size_t len);
+void eh_state_context_prune(struct eh_state *st, int64_t horizon);
+
 /* --state-report: logs, runs and hits per rule per day. Returns 0, or -1
  * with a message on OUT's error stream. */
 int eh_state_report(const char *path, FILE *out, FILE *err);

@@ -1,6 +1,7 @@
 /* libFuzzer target: one YAML text through the Sigma loader and compiler
  * (libyaml, the rule tree, modifiers, conditions, PCRE2), then the
- * prefilter built from whatever loaded and the matcher on two events.
+ * prefilter built from whatever loaded and the matcher on two events;
+ * correlation rules resolved and run over a hit of each per rule.
  * Rule files are input too: nothing in them may crash or hang evtxhunt.
  *
  * Built by configure --enable-fuzzing; replayed on every kept crasher by
@@ -10,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evtxhunt/correlation.h"
 #include "evtxhunt/event.h"
 #include "evtxhunt/prefilter.h"
 #include "evtxhunt/sigma.h"
+#include "evtxhunt/timeline.h"
 
 static void fuzz_rule_add(struct eh_event *ev, const char *name, const char *value)
 {
@@ -63,6 +66,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		eh_matcher_match(m, &security, NULL, NULL, NULL);
 		eh_matcher_free(m);
 		eh_prefilter_free(pf);
+	}
+	/* correlation rules: resolved, and run over a hit of each event per rule */
+	if (eh_correlations_resolve(rs) > 0) {
+		struct eh_timeline in, out;
+		eh_timeline_init(&in, 0);
+		eh_timeline_init(&out, 0);
+		for (size_t i = 0; i < eh_ruleset_count(rs); i++) {
+			eh_timeline_add(&in, eh_ruleset_rule(rs, i), &sysmon, eh_timeline_file(&in, "a.evtx"));
+			eh_timeline_add(&in, eh_ruleset_rule(rs, i), &security, eh_timeline_file(&in, "b.evtx"));
+		}
+		eh_correlate(rs, &in, &out);
+		eh_timeline_release(&out);
+		eh_timeline_release(&in);
 	}
 	eh_ruleset_free(rs);
 	return 0;

@@ -14,7 +14,7 @@ for log in "$top"/testdata/logs/*.evtx; do
 		i=$((i + 1))
 	done
 done
-find "$top/testdata/rules" "$top/rules" -name '*.yml' | while IFS= read -r r; do
+find "$top/testdata/rules" "$top/testdata/correlation" "$top/rules" -name '*.yml' | while IFS= read -r r; do
 	cp "$r" "$out/rule/$(echo "$r" | sed "s|^$top/||; s|/|_|g")"
 done
 # hits as evtxhunt writes them, three lines a seed

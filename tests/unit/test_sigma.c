@@ -330,12 +330,15 @@ Test(errors, aggregation_is_reported_as_unsupported)
 	eh_ruleset_free(rs);
 }
 
-Test(errors, correlation_rules_are_reported)
+/* correlation.c reads them; one without a timespan is refused at its section */
+Test(errors, an_incomplete_correlation_is_reported)
 {
 	struct eh_ruleset *rs;
 	const struct eh_rule_error *e =
 		rejection(&rs, "title: c\ncorrelation:\n  type: event_count\n  rules: [a]\n");
-	cr_assert_str_eq(e->reason, "correlation rules are not supported");
+	cr_assert(strstr(e->reason, "no timespan") != NULL, "%s", e->reason);
+	cr_assert_eq(e->line, 3);
+	cr_assert_eq(e->column, 3);
 	eh_ruleset_free(rs);
 }
 
