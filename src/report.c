@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <string.h>
 
+#include "evtxhunt/correlation.h"
 #include "evtxhunt/output.h"
 #include "evtxhunt/report.h"
 
@@ -154,13 +155,17 @@ void eh_report_stats_json(FILE *out, const struct eh_run *run)
 	for (size_t i = 0; i < sizeof stat_fields / sizeof stat_fields[0]; i++, sep = ",")
 		fprintf(out, "%s\"%s\":%" PRIu64, sep, stat_fields[i].name,
 			*(const uint64_t *)((const char *)st + stat_fields[i].offset));
+	uint64_t correlation_hits = 0; /* rows of their own, not in st->hits (base matches) */
+	for (size_t i = 0; i < eh_correlations_count(run->rules); i++)
+		correlation_hits += eh_correlation_hits(run->rules, i);
 	struct rusage ru;
 	long peak_kb = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : -1;
 	fprintf(out,
 		",\"rules_loaded\":%zu,\"rules_rejected\":%zu,\"rules_unmapped\":%zu,\"rules_set_aside\":%zu"
-		",\"rules_excluded\":%zu,\"rules_untagged\":%zu,\"warnings\":%" PRIu64
+		",\"rules_excluded\":%zu,\"rules_untagged\":%zu,\"correlations_usable\":%zu,\"correlation_hits\":%" PRIu64
+		",\"warnings\":%" PRIu64
 		",\"errors\":%" PRIu64 ",\"seconds\":%.3f,\"peak_rss_kb\":%ld}\n",
 		eh_ruleset_count(run->rules), eh_ruleset_error_count(run->rules), eh_ruleset_unmapped(run->rules),
 		run->rules_excluded + run->rules_untagged + run->rules_filtered, run->rules_excluded, run->rules_untagged,
-		st->warnings, st->errors, run->seconds, peak_kb);
+		eh_correlations_usable(run->rules), correlation_hits, st->warnings, st->errors, run->seconds, peak_kb);
 }

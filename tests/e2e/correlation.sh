@@ -22,8 +22,9 @@ expect_status 0 "$EVTXHUNT" --check-rules -r "$rules"
 expect_contains "$tmp/out" '^6 correlation rules can be used$' "check-rules: every correlation of the set can be used"
 expect_contains "$tmp/out" '^8 loaded, 0 rejected$' "check-rules: 8 rules (and the 6 correlations)"
 
-expect_status 1 "$EVTXHUNT" -r "$rules" -f jsonl -j1 "$log"
+expect_status 1 "$EVTXHUNT" -r "$rules" -f jsonl -j1 --stats-json "$tmp/stats.json" "$log"
 cp "$tmp/out" "$tmp/j1.jsonl"
+expect_contains "$tmp/stats.json" '"correlations_usable":6,"correlation_hits":9,' "--stats-json: 6 correlations, 9 correlation hits (the a-rows below)"
 cp "$tmp/err" "$tmp/j1.err"
 rows "$tmp/j1.jsonl" >"$tmp/rows"
 # Ids: base rules 6a0e6b48-...-00000000NNNN (NNNN the event id), the
