@@ -63,6 +63,27 @@ Test(values, plain_equality_is_whole_and_caseless)
 	cr_assert_not(holds(SEL("Image: 'A.exe'"), "Image", "C:\\x\\A.exe", NULL));
 }
 
+/* contains finds a literal anywhere in a value: at its start and end, in
+ * a run of its first character, in values of 256 and 257 bytes (either
+ * side of the matcher's short search), and not one byte past the end. */
+Test(values, contains_at_every_place)
+{
+	char v[300];
+	for (size_t len = 255; len <= 258; len++) {
+		memset(v, 'a', len);
+		v[len] = '\0';
+		v[len - 3] = 'x', v[len - 2] = 'y', v[len - 1] = 'z';
+		cr_assert(holds(SEL("CommandLine|contains: 'xyz'"), "CommandLine", v, NULL), "end of %zu", len);
+		cr_assert(holds(SEL("CommandLine|contains: 'aaxyz'"), "CommandLine", v, NULL), "run of a, %zu", len);
+		cr_assert_not(holds(SEL("CommandLine|contains: 'xyzq'"), "CommandLine", v, NULL), "past the end, %zu", len);
+		cr_assert_not(holds(SEL("CommandLine|contains: 'axz'"), "CommandLine", v, NULL), "first and last only, %zu", len);
+		v[0] = 'q', v[1] = 'r';
+		cr_assert(holds(SEL("CommandLine|contains: 'QR'"), "CommandLine", v, NULL), "start of %zu", len);
+	}
+	cr_assert(holds(SEL("CommandLine|contains: 'ab'"), "CommandLine", "ab", NULL));
+	cr_assert_not(holds(SEL("CommandLine|contains: 'ab'"), "CommandLine", "a", NULL));
+}
+
 /* Sigma is caseless beyond ASCII: simple case folding of Latin-1, Latin
  * Extended-A, Greek and Cyrillic, on the rule and on the event alike. */
 Test(values, caseless_beyond_ascii)
