@@ -485,14 +485,15 @@ static bool defuse_pass(uint8_t *chunk, size_t *live, size_t *slack, struct eh_d
 	/* slack: wherever libevtx may carve a record, which is at any byte
 	 * offset from where the chain of live records stops (fuzzing found an
 	 * unaligned one that made it allocate 8 GiB for a value count) */
-	static const uint8_t magic[4] = { 0x2a, 0x2a, 0x00, 0x00 };
 	for (; pos + EH_RECORD_MIN_SIZE <= EH_CHUNK_SIZE; pos++) {
-		const uint8_t *hit = memmem(chunk + pos, EH_CHUNK_SIZE - pos, magic, sizeof magic);
+		/* memchr for the '*', then the rest: slack holds few, and memmem
+		 * set itself up again at each of them */
+		const uint8_t *hit = memchr(chunk + pos, 0x2a, EH_CHUNK_SIZE - EH_RECORD_MIN_SIZE + 1 - pos);
 		if (hit == NULL)
 			break;
 		pos = (uint32_t)(hit - chunk);
-		if (pos + EH_RECORD_MIN_SIZE > EH_CHUNK_SIZE)
-			break;
+		if (eh_record_magic(chunk, pos) != EH_RECORD_MAGIC)
+			continue;
 		uint32_t size = eh_record_size(chunk, pos);
 		if (size >= EH_RECORD_MIN_SIZE && size <= EH_CHUNK_SIZE - pos && !defuse_check(chunk, pos, size, cache, &p, &v)) {
 			defuse_write(&p, cache, pos);
