@@ -299,6 +299,26 @@ static bool decode_live(struct worker *w, int i, struct failure_run *run, const 
 	return true;
 }
 
+/* Carving candidate I (at W->carved[I]) read straight from its binary
+ * XML, as decode_live reads a live record. Returns false when the decoder
+ * leaves it to libevtx. */
+static bool decode_carved(struct worker *w, int i, struct failure_run *run, const uint64_t *candidates)
+{
+	const struct eh_record_place *place = &w->carved[i];
+	const char *why;
+	if (eh_bxdecode_record(w->decoder, w->job->chunk, place->offset, place->size, &w->event, &why) != 0)
+		return false;
+	flush_failures(w, run);
+	w->job->stats.records_recovered++;
+	struct eh_record rec = { .record_id = place->id,
+				 .event_id = w->event.event_id,
+				 .written_time = eh_record_written_time(w->job->chunk, place->offset),
+				 .provider = w->event.provider,
+				 .recovered = true };
+	match_built(w, &rec, candidates);
+	return true;
+}
+
 /* A live record libevtx cannot parse may be binary XML without a template,
  * which evtxhunt renders itself. Returns whether it was read. */
 static bool chunkscan_fallback(struct worker *w, const struct eh_record_place *place, const uint64_t *candidates)
@@ -632,6 +652,9 @@ void worker_scan(struct worker *w, struct job *job)
 			job->stats.recovered_unparsable++;
 			continue;
 		}
+		/* a twin of a live record is compared with it by libevtx's XML */
+		if (placed && live_index(w, w->carved[i].id) < 0 && decode_carved(w, i, &run, chunk_rules))
+			continue;
 		eh_watch_hint(w->slot, 0, 0);
 		if (eh_reader_load(w->reader, i, true, &rec, &cause) != 0) {
 			free(cause);
