@@ -1374,12 +1374,14 @@ static int correlate(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_ti
 		for (size_t i = 0; i < cs->n; i++)
 			if (cs->corrs[i]->usable && cs->corrs[i]->depth == e.level)
 				groups_sweep(&e, cs->corrs[i], 0, true);
-		qsort(e.fresh, e.nfresh, sizeof *e.fresh, chit_cmp);
-		e.hits = xreallocarray(e.hits, e.nhits + e.nfresh + 1, sizeof *e.hits);
-		memcpy(e.hits + e.nhits, e.fresh, e.nfresh * sizeof *e.fresh);
-		e.nhits += e.nfresh;
-		e.nfresh = 0;
-		qsort(e.hits, e.nhits, sizeof *e.hits, chit_cmp);
+		if (e.nfresh) { /* none: e.fresh may be NULL, which qsort and memcpy must not see */
+			qsort(e.fresh, e.nfresh, sizeof *e.fresh, chit_cmp);
+			e.hits = xreallocarray(e.hits, e.nhits + e.nfresh + 1, sizeof *e.hits);
+			memcpy(e.hits + e.nhits, e.fresh, e.nfresh * sizeof *e.fresh);
+			e.nhits += e.nfresh;
+			e.nfresh = 0;
+			qsort(e.hits, e.nhits, sizeof *e.hits, chit_cmp);
+		}
 	}
 	if (rc == 0 && cs)
 		rc = eh_timeline_each(in, copy_hit, &e);
