@@ -483,19 +483,6 @@ int eh_corrset_parse(struct eh_corrset *cs, const struct ynode *doc, const char 
 
 /* ---- the filters ----------------------------------------------------------------- */
 
-/* STATUSES (comma-separated, any case) holds WORD: as eh_ruleset_filter reads it. */
-static bool status_in(const char *statuses, const char *word)
-{
-	size_t n = strlen(word);
-	for (const char *p = statuses; *p;) {
-		size_t k = strcspn(p, ",");
-		if (k == n && strncasecmp(p, word, n) == 0)
-			return true;
-		p += k + (p[k] == ',');
-	}
-	return false;
-}
-
 static bool names(const char *key, const char *id, const char *name);
 
 size_t eh_correlations_filter(struct eh_ruleset *rs, int min_level, const char *statuses)
@@ -506,8 +493,7 @@ size_t eh_correlations_filter(struct eh_ruleset *rs, int min_level, const char *
 	bool *keep = xcalloc(cs->n + 1, sizeof *keep);
 	for (size_t i = 0; i < cs->n; i++) {
 		const struct eh_rule *r = cs->corrs[i]->rule;
-		keep[i] = (min_level < 0 || eh_level_rank(r->level) >= min_level) &&
-			  (statuses == NULL || (r->status && status_in(statuses, r->status)));
+		keep[i] = sigma_rule_passes(r, min_level, statuses);
 	}
 	/* a kept chain keeps the correlations it refers to */
 	for (bool grew = true; grew;) {

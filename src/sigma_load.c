@@ -329,28 +329,30 @@ static bool in_list(const char *list, const char *word)
 	return false;
 }
 
+bool sigma_rule_passes(const struct eh_rule *r, int min_level, const char *statuses)
+{
+	/* a rule without a level cannot be shown to meet the minimum */
+	return (min_level < 0 || eh_level_rank(r->level) >= min_level) &&
+	       (statuses == NULL || (r->status && in_list(statuses, r->status)));
+}
+
+struct level_status {
+	int min_level;
+	const char *statuses;
+};
+
+static bool keep_level_status(const struct eh_rule *r, void *user)
+{
+	const struct level_status *ls = user;
+	return sigma_rule_passes(r, ls->min_level, ls->statuses) || r->correlated; /* correlation (issue 14) */
+}
+
 size_t eh_ruleset_filter(struct eh_ruleset *rs, int min_level, const char *statuses)
 {
-	size_t kept = 0, removed = 0;
-	sigma_load_unwant_all(rs);
 	/* correlation (issue 14): those set aside are counted; their rules stay */
-	removed += eh_correlations_filter(rs, min_level, statuses);
-	for (size_t i = 0; i < rs->nrules; i++) {
-		struct eh_rule *r = rs->rules[i];
-		/* a rule without a level cannot be shown to meet the minimum */
-		bool ok = (min_level < 0 || eh_level_rank(r->level) >= min_level) &&
-			  (statuses == NULL || (r->status && in_list(statuses, r->status)));
-		ok = ok || r->correlated; /* correlation (issue 14) */
-		if (!ok) {
-			eh_rule_free(r);
-			removed++;
-			continue;
-		}
-		sigma_load_want(rs, r, kept);
-		rs->rules[kept++] = r;
-	}
-	rs->nrules = kept;
-	return removed;
+	size_t removed = eh_correlations_filter(rs, min_level, statuses);
+	struct level_status ls = { min_level, statuses };
+	return removed + eh_ruleset_keep_if(rs, keep_level_status, &ls);
 }
 
 int eh_level_rank(const char *level)

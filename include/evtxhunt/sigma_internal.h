@@ -127,6 +127,10 @@ struct eh_ruleset {
 
 /* Adds an error (REASON is taken over) to RS's list. */
 void sigma_add_error(struct eh_ruleset *rs, const char *file, int line, int column, char *reason);
+/* Whether rule R is of at least MIN_LEVEL (< 0: any) and of a status in
+ * STATUSES (comma-separated, any case; NULL: any), as --min-level and
+ * --status select rules and correlations. */
+bool sigma_rule_passes(const struct eh_rule *r, int min_level, const char *statuses);
 
 /* A worker's matcher: what matching reuses from event to event. */
 struct eh_matcher {
