@@ -246,12 +246,13 @@ void eh_state_checkpoint(struct eh_state *st)
 	st->checkpoint_at = eh_monotonic();
 }
 
-size_t eh_state_pending(struct eh_state *st, void (*fn)(const char *line, size_t len, void *user), void *user)
+/* Calls FN with the text column of each row SQL selects; returns how many. */
+static size_t each_line(struct eh_state *st, const char *sql, void (*fn)(const char *line, size_t len, void *user),
+			void *user)
 {
 	sqlite3_stmt *s;
 	size_t n = 0;
-	if (sqlite3_prepare_v2(st->db, "SELECT line FROM hits WHERE delivered = 0 AND line IS NOT NULL", -1, &s, NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
 		state_fail(st);
 		return 0;
 	}
@@ -263,22 +264,16 @@ size_t eh_state_pending(struct eh_state *st, void (*fn)(const char *line, size_t
 	return n;
 }
 
+size_t eh_state_pending(struct eh_state *st, void (*fn)(const char *line, size_t len, void *user), void *user)
+{
+	return each_line(st, "SELECT line FROM hits WHERE delivered = 0 AND line IS NOT NULL", fn, user);
+}
+
 /* ---- correlation context (issue 14) ---------------------------------------------- */
 
 size_t eh_state_context(struct eh_state *st, void (*fn)(const char *line, size_t len, void *user), void *user)
 {
-	sqlite3_stmt *s;
-	size_t n = 0;
-	if (sqlite3_prepare_v2(st->db, "SELECT line FROM context ORDER BY time", -1, &s, NULL) != SQLITE_OK) {
-		state_fail(st);
-		return 0;
-	}
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		fn((const char *)sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0), user);
-		n++;
-	}
-	sqlite3_finalize(s);
-	return n;
+	return each_line(st, "SELECT line FROM context ORDER BY time", fn, user);
 }
 
 void eh_state_context_add(struct eh_state *st, const char *computer, int64_t time, const char *line, size_t len)
