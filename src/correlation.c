@@ -774,9 +774,7 @@ struct chit {
 struct engine {
 	struct eh_ruleset *rs;
 	int level; /* correlations of this depth are fed */
-	char **strings; /* interned file and computer names */
-	size_t nstrings, capstrings;
-	size_t *slots_s; /* open addressing over STRINGS, +1 */
+	struct eh_strset names; /* interned file and computer names */
 	struct chit *hits; /* of the levels done, in time order */
 	size_t nhits;
 	struct chit *fresh; /* of the level being evaluated */
@@ -799,29 +797,8 @@ struct engine {
 
 static const char *intern(struct engine *e, const char *s)
 {
-	if (s == NULL)
-		s = "";
-	if (2 * (e->nstrings + 1) > e->capstrings) {
-		free(e->slots_s);
-		e->capstrings = e->capstrings ? e->capstrings * 2 : 64;
-		e->slots_s = xcalloc(e->capstrings, sizeof *e->slots_s);
-		for (size_t i = 0; i < e->nstrings; i++) {
-			size_t k = eh_hash64(e->strings[i], strlen(e->strings[i]), 0) % e->capstrings;
-			while (e->slots_s[k])
-				k = (k + 1) % e->capstrings;
-			e->slots_s[k] = i + 1;
-		}
-		e->strings = xreallocarray(e->strings, e->capstrings, sizeof *e->strings);
-	}
-	size_t k = eh_hash64(s, strlen(s), 0) % e->capstrings;
-	while (e->slots_s[k]) {
-		if (strcmp(e->strings[e->slots_s[k] - 1], s) == 0)
-			return e->strings[e->slots_s[k] - 1];
-		k = (k + 1) % e->capstrings;
-	}
-	e->strings[e->nstrings] = xstrdup(s);
-	e->slots_s[k] = ++e->nstrings;
-	return e->strings[e->nstrings - 1];
+	size_t i = eh_strset_add(&e->names, s ? s : "", NULL); /* first: it may move STRINGS */
+	return e->names.strings[i];
 }
 
 /* Rules are known by address; by id for hits --merge read back, whose
@@ -1388,10 +1365,7 @@ static int correlate(struct eh_ruleset *rs, struct eh_timeline *in, struct eh_ti
 		free(e.feeds[i].refs);
 	}
 	free(e.feeds);
-	for (size_t i = 0; i < e.nstrings; i++)
-		free(e.strings[i]);
-	free(e.strings);
-	free(e.slots_s);
+	eh_strset_free(&e.names);
 	return rc;
 }
 

@@ -50,10 +50,8 @@ void eh_timeline_release(struct eh_timeline *tl)
 		fclose(tl->spill);
 	free(tl->runs);
 	free(tl->counts);
-	for (size_t i = 0; i < tl->ncomputers; i++)
-		free(tl->computers[i].name);
 	free(tl->computers);
-	free(tl->computer_slots);
+	eh_strset_free(&tl->computer_names);
 	memset(tl, 0, sizeof *tl);
 }
 
@@ -115,31 +113,13 @@ static void timeline_count(struct eh_timeline *tl, const struct eh_rule *rule)
 
 static void count_computer(struct eh_timeline *tl, const char *name)
 {
-	if (name == NULL)
-		name = "";
-	if (2 * (tl->ncomputers + 1) > tl->capslots) {
-		free(tl->computer_slots);
-		tl->capslots = tl->capslots ? tl->capslots * 2 : 64;
-		tl->computer_slots = xcalloc(tl->capslots, sizeof *tl->computer_slots);
-		for (size_t i = 0; i < tl->ncomputers; i++) {
-			size_t k = eh_hash64(tl->computers[i].name, strlen(tl->computers[i].name), 0) % tl->capslots;
-			while (tl->computer_slots[k])
-				k = (k + 1) % tl->capslots;
-			tl->computer_slots[k] = i + 1;
-		}
+	bool added;
+	size_t i = eh_strset_add(&tl->computer_names, name ? name : "", &added);
+	if (added) {
+		tl->computers = xreallocarray(tl->computers, tl->ncomputers + 1, sizeof *tl->computers);
+		tl->computers[tl->ncomputers++] = (struct computer_count){ tl->computer_names.strings[i], 0 };
 	}
-	size_t k = eh_hash64(name, strlen(name), 0) % tl->capslots;
-	while (tl->computer_slots[k]) {
-		struct computer_count *c = &tl->computers[tl->computer_slots[k] - 1];
-		if (strcmp(c->name, name) == 0) {
-			c->n++;
-			return;
-		}
-		k = (k + 1) % tl->capslots;
-	}
-	tl->computers = xreallocarray(tl->computers, tl->ncomputers + 1, sizeof *tl->computers);
-	tl->computers[tl->ncomputers] = (struct computer_count){ xstrdup(name), 1 };
-	tl->computer_slots[k] = ++tl->ncomputers;
+	tl->computers[i].n++;
 }
 
 size_t eh_timeline_computers(const struct eh_timeline *tl)

@@ -214,3 +214,40 @@ double eh_monotonic(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+size_t eh_strset_add(struct eh_strset *set, const char *s, bool *added)
+{
+	if (2 * (set->n + 1) > set->cap) { /* grow: at most half full */
+		free(set->slots);
+		set->cap = set->cap ? set->cap * 2 : 64;
+		set->slots = xcalloc(set->cap, sizeof *set->slots);
+		for (size_t i = 0; i < set->n; i++) {
+			size_t k = eh_hash64(set->strings[i], strlen(set->strings[i]), 0) % set->cap;
+			while (set->slots[k])
+				k = (k + 1) % set->cap;
+			set->slots[k] = i + 1;
+		}
+		set->strings = xreallocarray(set->strings, set->cap, sizeof *set->strings);
+	}
+	size_t k = eh_hash64(s, strlen(s), 0) % set->cap;
+	for (; set->slots[k]; k = (k + 1) % set->cap)
+		if (strcmp(set->strings[set->slots[k] - 1], s) == 0) {
+			if (added)
+				*added = false;
+			return set->slots[k] - 1;
+		}
+	set->strings[set->n] = xstrdup(s);
+	set->slots[k] = ++set->n;
+	if (added)
+		*added = true;
+	return set->n - 1;
+}
+
+void eh_strset_free(struct eh_strset *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		free(set->strings[i]);
+	free(set->strings);
+	free(set->slots);
+	memset(set, 0, sizeof *set);
+}

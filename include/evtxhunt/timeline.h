@@ -11,6 +11,7 @@
 
 #include "evtxhunt/event.h"
 #include "evtxhunt/sigma.h"
+#include "evtxhunt/util.h"
 
 struct eh_hit {
 	const struct eh_rule *rule;
@@ -22,7 +23,7 @@ struct eh_hit {
 struct spill_run;
 struct rule_count;
 struct computer_count {
-	char *name;
+	const char *name; /* owned by the timeline's computer_names */
 	uint64_t n;
 };
 
@@ -41,8 +42,7 @@ struct eh_timeline {
 	size_t ncounts, capcounts;
 	struct computer_count *computers; /* hits per computer, in order seen */
 	size_t ncomputers;
-	size_t *computer_slots; /* open addressing over COMPUTERS, +1; 0: free */
-	size_t capslots;
+	struct eh_strset computer_names; /* COMPUTERS[i].name is its string i */
 };
 
 /* LIMIT: bytes of hits kept in memory before spilling (0: the default,

@@ -5,6 +5,7 @@
 #define EVTXHUNT_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,5 +61,16 @@ double eh_monotonic(void);
 
 /* FNV-1a, 64 bits, from SEED (for fingerprints, not security). */
 uint64_t eh_hash64(const void *data, size_t len, uint64_t seed);
+
+/* A set of strings, each copied once and numbered in the order added
+ * (interning: file and computer names). Zeroed is empty. */
+struct eh_strset {
+	char **strings; /* owned; stable pointers */
+	size_t n, cap;
+	size_t *slots; /* open addressing over STRINGS, +1; 0: free */
+};
+/* The number of S in SET, added (a copy) if new; *ADDED (or NULL) says. */
+size_t eh_strset_add(struct eh_strset *set, const char *s, bool *added);
+void eh_strset_free(struct eh_strset *set);
 
 #endif
