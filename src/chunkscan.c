@@ -277,44 +277,32 @@ static void match_record(struct worker *w, const struct eh_record *rec, const st
 	match_built(w, rec, candidates);
 }
 
-/* Live record I read straight from its binary XML, without libevtx.
- * Returns false when the decoder leaves it to libevtx. */
-static bool decode_live(struct worker *w, int i, struct failure_run *run, const uint64_t *candidates)
+/* The record at PLACE read straight from its binary XML, without libevtx:
+ * a live record, or a carving candidate (RECOVERED) whose place evtxhunt
+ * found where libevtx does. Returns false when the decoder leaves it to
+ * libevtx. */
+static bool decode_place(struct worker *w, const struct eh_record_place *place, bool recovered,
+			 struct failure_run *run, const uint64_t *candidates)
 {
-	const struct eh_record_place *place = &w->places[i];
 	const char *why;
 	if (eh_bxdecode_record(w->decoder, w->job->chunk, place->offset, place->size, &w->event, &why) != 0) {
-		w->job->stats.records_left_to_libevtx++;
+		if (!recovered)
+			w->job->stats.records_left_to_libevtx++;
 		return false;
 	}
 	flush_failures(w, run);
-	w->job->stats.records++;
-	w->job->stats.records_decoded++;
-	w->live_ids[w->nlive++] = place->id;
-	struct eh_record rec = { .record_id = place->id,
-				 .event_id = w->event.event_id,
-				 .written_time = eh_record_written_time(w->job->chunk, place->offset),
-				 .provider = w->event.provider };
-	match_built(w, &rec, candidates);
-	return true;
-}
-
-/* Carving candidate I (at W->carved[I]) read straight from its binary
- * XML, as decode_live reads a live record. Returns false when the decoder
- * leaves it to libevtx. */
-static bool decode_carved(struct worker *w, int i, struct failure_run *run, const uint64_t *candidates)
-{
-	const struct eh_record_place *place = &w->carved[i];
-	const char *why;
-	if (eh_bxdecode_record(w->decoder, w->job->chunk, place->offset, place->size, &w->event, &why) != 0)
-		return false;
-	flush_failures(w, run);
-	w->job->stats.records_recovered++;
+	if (recovered) {
+		w->job->stats.records_recovered++;
+	} else {
+		w->job->stats.records++;
+		w->job->stats.records_decoded++;
+		w->live_ids[w->nlive++] = place->id;
+	}
 	struct eh_record rec = { .record_id = place->id,
 				 .event_id = w->event.event_id,
 				 .written_time = eh_record_written_time(w->job->chunk, place->offset),
 				 .provider = w->event.provider,
-				 .recovered = true };
+				 .recovered = recovered };
 	match_built(w, &rec, candidates);
 	return true;
 }
@@ -612,7 +600,7 @@ void worker_scan(struct worker *w, struct job *job)
 			record_problem(w, &run, &p, eh_chunk_record_id(job->chunk, i), xstrdup(kept->reason));
 			continue;
 		}
-		if (w->decoder && !carve && (size_t)live == nplaces && decode_live(w, i, &run, candidates))
+		if (w->decoder && !carve && (size_t)live == nplaces && decode_place(w, &w->places[i], false, &run, candidates))
 			continue;
 		watch_live(w, i, nplaces);
 		if (eh_reader_load(w->reader, i, false, &rec, &cause) != 0) {
@@ -653,7 +641,7 @@ void worker_scan(struct worker *w, struct job *job)
 			continue;
 		}
 		/* a twin of a live record is compared with it by libevtx's XML */
-		if (placed && live_index(w, w->carved[i].id) < 0 && decode_carved(w, i, &run, chunk_rules))
+		if (placed && live_index(w, w->carved[i].id) < 0 && decode_place(w, &w->carved[i], true, &run, chunk_rules))
 			continue;
 		eh_watch_hint(w->slot, 0, 0);
 		if (eh_reader_load(w->reader, i, true, &rec, &cause) != 0) {
