@@ -1101,6 +1101,7 @@ static void body_free(struct sigma_rule_body *b)
 	}
 	free(b->sels);
 	cond_free(b->cond);
+	free(b->event_ids);
 	free(b);
 }
 
@@ -1199,6 +1200,7 @@ int sigma_compile(const struct ynode *doc, const char *file, const struct sigma_
 	r->body->cond = compile_condition(&cc, cond, r->body);
 	if (r->body->cond == NULL)
 		goto fail;
+	sigma_eventid_guard(r->body);
 	*out = r;
 	if (used)
 		*used = (struct sigma_budget){ cc.values, cc.bytes };

@@ -283,7 +283,7 @@ static bool eval(const struct sigma_rule_body *b, const struct sigma_cond *c, co
 
 bool sigma_rule_match(const struct eh_rule *rule, const struct sigma_view *view)
 {
-	return eval(rule->body, rule->body->cond, view);
+	return sigma_eventid_admits(rule->body, view) && eval(rule->body, rule->body->cond, view);
 }
 
 /* ---- prepared events --------------------------------------------------------- */
@@ -474,6 +474,18 @@ void sigma_view_prepare(struct eh_matcher *m, const struct eh_event *ev, struct 
 	/* places only now: the buffer may have moved while growing */
 	for (size_t i = 0; i < n; i++)
 		m->folded_at[i] = m->folded.data + m->folded_off[i];
+	/* the EventID values the rules' conditions read, for their guards */
+	view->nevent_ids = 0;
+	view->event_ids_unknown = false;
+	int eid = sigma_field_id(rs, "EventID");
+	for (int32_t i = eid >= 0 ? m->slot[eid] : -1; i >= 0; i = m->next[i]) {
+		if (view->nevent_ids == SIGMA_VIEW_EVENT_IDS ||
+		    !sigma_eventid_parse(m->fields[i].value, m->fields[i].len, &view->event_ids[view->nevent_ids])) {
+			view->event_ids_unknown = true;
+			break;
+		}
+		view->nevent_ids++;
+	}
 	view->m = m;
 	view->ev = ev;
 	view->fields = m->fields;

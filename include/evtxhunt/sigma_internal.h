@@ -89,6 +89,11 @@ struct sigma_rule_body {
 	struct sigma_selection *sels;
 	size_t nsels;
 	struct sigma_cond *cond;
+	/* event-id guard (sigma_eventid.c): when known, the condition holds
+	 * only for an event whose EventID is one of these (sorted) */
+	bool event_ids_known;
+	uint32_t *event_ids;
+	size_t nevent_ids;
 };
 
 /* What a rule set may still take: values after modifier expansion and
@@ -153,6 +158,8 @@ struct eh_matcher {
 	size_t cap;
 };
 
+#define SIGMA_VIEW_EVENT_IDS 4
+
 /* An event prepared for matching: its fields (System ones included) by
  * interned id, every value of a repeated name, and their values case folded (eh_utf8_fold; the same lengths), made once per event. */
 struct sigma_view {
@@ -165,6 +172,11 @@ struct sigma_view {
 	const char *const *folded; /* index in fields -> folded value */
 	const char *folded_all;    /* every folded value, each ended by a NUL */
 	size_t folded_all_len;
+	/* the EventID field's values as numbers, for the event-id guards;
+	 * unknown: one is not a plain number, or there are too many */
+	uint32_t event_ids[SIGMA_VIEW_EVENT_IDS];
+	size_t nevent_ids;
+	bool event_ids_unknown;
 };
 
 /* The interned id of NAME, or -1 when no rule uses it. */
@@ -182,6 +194,13 @@ int sigma_compile(const struct ynode *doc, const char *file, const struct sigma_
 		  struct eh_rule_error *err, struct sigma_budget *used);
 /* Whether DOC looks like a Sigma rule at all (title and detection). */
 bool sigma_looks_like_rule(const struct ynode *doc);
+
+/* Event-id guards (sigma_eventid.c). Reads B's condition into its guard
+ * (after compiling); whether VIEW may meet it; and whether the N bytes at S
+ * are an EventID as Windows writes it (decimal, no leading zero, 32 bits). */
+void sigma_eventid_guard(struct sigma_rule_body *b);
+bool sigma_eventid_admits(const struct sigma_rule_body *b, const struct sigma_view *view);
+bool sigma_eventid_parse(const char *s, size_t n, uint32_t *out);
 
 /* Matching primitives, exposed for unit tests. */
 bool sigma_rule_match(const struct eh_rule *rule, const struct sigma_view *view);

@@ -637,6 +637,80 @@ Test(fields, a_payload_field_named_like_a_system_field_is_the_payloads)
 	cr_assert_not(holds_sys(SEL("Channel: 'Microsoft-Windows-Sysmon/Operational'"), "Channel", "System", NULL), "a rule on Channel reads the payload's");
 }
 
+/* ---- event-id guards (sigma_eventid.c) ------------------------------------ */
+
+/* The guard of DETECTION's rule: "any" when none is known, else its ids
+ * as "1,4624". */
+static void guard_of(const char *detection, char *out, size_t size)
+{
+	char yaml[4096];
+	snprintf(yaml, sizeof yaml, HEAD "%s", detection);
+	struct eh_ruleset *rs = rules_from(yaml);
+	const struct sigma_rule_body *b = eh_ruleset_rule(rs, 0)->body;
+	if (!b->event_ids_known) {
+		snprintf(out, size, "any");
+	} else {
+		size_t used = 0;
+		out[0] = '\0';
+		for (size_t i = 0; i < b->nevent_ids && used < size; i++)
+			used += (size_t)snprintf(out + used, size - used, "%s%u", i ? "," : "", b->event_ids[i]);
+	}
+	eh_ruleset_free(rs);
+}
+
+#define GUARD_IS(detection, want)                                             \
+	do {                                                                  \
+		char got[256];                                                \
+		guard_of(detection, got, sizeof got);                         \
+		cr_assert_str_eq(got, want, "%s", detection);                 \
+	} while (0)
+
+Test(guards, read_off_the_condition)
+{
+	GUARD_IS(SEL("EventID: 4624"), "4624");
+	GUARD_IS("  sel:\n    EventID:\n      - 4625\n      - 4624\n      - 4625\n  condition: sel\n", "4624,4625");
+	GUARD_IS("  sel:\n    EventID: 4624\n    LogonType: 3\n  filter:\n    EventID: 1\n  condition: sel and not filter\n",
+		 "4624");
+	GUARD_IS("  a:\n    EventID: 1\n  b:\n    EventID: 2\n  condition: 1 of a or b\n", "1,2");
+	GUARD_IS("  sel_a:\n    EventID: 1\n  sel_b:\n    EventID: 2\n  condition: 1 of sel_*\n", "1,2");
+	GUARD_IS("  a:\n    EventID: 1\n  b:\n    EventID: [2, 3]\n  condition: a and b\n", "1");
+	GUARD_IS("  sel:\n    - EventID: 1\n    - EventID: 7\n  condition: sel\n", "1,7");
+	/* nothing known */
+	GUARD_IS("  sel:\n    - EventID: 1\n    - Image: x\n  condition: sel\n", "any");
+	GUARD_IS("  a:\n    EventID: 1\n  b:\n    Image: x\n  condition: a or b\n", "any");
+	GUARD_IS("  sel:\n    EventID: 1\n  condition: not sel\n", "any");
+	GUARD_IS(SEL("EventID|startswith: 46"), "any");
+	GUARD_IS(SEL("EventID: '04624'"), "any");
+	GUARD_IS(SEL("EventID: 4294967296"), "any");
+	GUARD_IS(SEL("EventID|gt: 4000"), "any");
+	GUARD_IS(SEL("EventID: null"), "any");
+	GUARD_IS(SEL("eventid: 4624"), "any");
+}
+
+Test(guards, skip_only_what_could_not_hold)
+{
+	/* the System EventID (1 here) */
+	cr_assert(holds_sys(SEL("EventID: 1"), NULL));
+	cr_assert_not(holds_sys(SEL("EventID: [4624, 4625]"), NULL));
+	/* a payload field named EventID is what the condition reads */
+	cr_assert(holds_sys(SEL("EventID: 7"), "EventID", "7", NULL));
+	cr_assert_not(holds_sys(SEL("EventID: 1"), "EventID", "7", NULL));
+	/* two values: each side of an AND met by another one */
+	const char *both = "  a:\n    EventID: 4624\n  b:\n    EventID: 4625\n  condition: a and b\n";
+	cr_assert(holds_sys(both, "EventID", "4624", "EventID", "4625", NULL));
+	cr_assert_not(holds_sys(both, "EventID", "4624", "EventID", "7", NULL));
+	/* values that are not plain numbers leave the condition to decide */
+	cr_assert(holds_sys(SEL("EventID|startswith: '0x'"), "EventID", "0x10", NULL));
+	cr_assert(holds_sys("  a:\n    EventID: 3\n  b:\n    EventID|endswith: x\n  condition: a or b\n", "EventID", "0x", NULL));
+	cr_assert_not(holds_sys(SEL("EventID: 3"), "EventID", "03", NULL));
+	/* more values than the view keeps numbers of */
+	cr_assert(holds_sys(SEL("EventID: 9"), "EventID", "1", "EventID", "2", "EventID", "3", "EventID", "4",
+			    "EventID", "5", "EventID", "9", NULL));
+	/* without any EventID: a guarded rule cannot hold */
+	cr_assert_not(holds(SEL("EventID: 1"), "Image", "x", NULL));
+	cr_assert(holds("  sel:\n    EventID: 1\n  condition: not sel\n", "Image", "x", NULL));
+}
+
 /* ---- expand: placeholder values from a file (--placeholders) ------------ */
 
 static void use_placeholders(const char *yaml)
