@@ -222,6 +222,7 @@ static bool chunkscan_match_event(struct worker *w, const uint64_t *candidates)
 		return false;
 	w->job->stats.events_matched++;
 	memset(w->taken, 0, eh_ruleset_words(rules) * sizeof *w->taken);
+	int64_t guard_id = eh_ruleset_guard_id(&w->event);
 	for (size_t row = 0; row < eh_logsource_rows; row++) {
 		if (!eh_rowset_has(w->rows, row) || eh_logsource_table[row].fields == NULL)
 			continue;
@@ -229,11 +230,12 @@ static bool chunkscan_match_event(struct worker *w, const uint64_t *candidates)
 		w->rows[row / 64] &= ~bit;
 		memset(w->one_row, 0, eh_logsource_words() * sizeof *w->one_row);
 		w->one_row[row / 64] = bit;
-		if (eh_ruleset_route(rules, w->one_row, candidates, w->taken, w->routed))
+		/* renaming leaves EventID as it is (no row renames a field to it) */
+		if (eh_ruleset_route(rules, w->one_row, guard_id, candidates, w->taken, w->routed))
 			eh_matcher_match(w->matcher, eh_logsource_normalize((int)row, &w->event, &w->normalized),
 					 w->routed, chunkscan_on_hit, w);
 	}
-	if (eh_ruleset_route(rules, w->rows, candidates, w->taken, w->routed))
+	if (eh_ruleset_route(rules, w->rows, guard_id, candidates, w->taken, w->routed))
 		eh_matcher_match(w->matcher, &w->event, w->routed, chunkscan_on_hit, w);
 	return true;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evtxhunt/event.h"
 #include "evtxhunt/sigma_internal.h"
 #include "evtxhunt/util.h"
 
@@ -184,4 +185,112 @@ bool sigma_eventid_admits(const struct sigma_rule_body *b, const struct sigma_vi
 			return true;
 	}
 	return false;
+}
+
+/* ---- rules by guard: routing leaves out what the guards rule out ---------- */
+
+/* Where ID is or goes in RS's sorted GUARD_IDS. */
+static size_t guard_slot(const struct eh_ruleset *rs, uint32_t id)
+{
+	size_t lo = 0, hi = rs->nguard_ids;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (rs->guard_ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void set_bit(uint64_t *set, size_t i)
+{
+	set[i / 64] |= UINT64_C(1) << (i % 64);
+}
+
+void sigma_guards_add(struct eh_ruleset *rs, const struct eh_rule *r, size_t index)
+{
+	const struct sigma_rule_body *b = r->body;
+	if (!b->event_ids_known) {
+		set_bit(rs->unguarded, index);
+		return;
+	}
+	for (size_t i = 0; i < b->nevent_ids; i++) {
+		uint32_t id = b->event_ids[i];
+		size_t k = guard_slot(rs, id);
+		if (k == rs->nguard_ids || rs->guard_ids[k] != id) {
+			rs->guard_ids = xreallocarray(rs->guard_ids, rs->nguard_ids + 1, sizeof *rs->guard_ids);
+			rs->guard_rules = xreallocarray(rs->guard_rules, rs->nguard_ids + 1, sizeof *rs->guard_rules);
+			memmove(rs->guard_ids + k + 1, rs->guard_ids + k, (rs->nguard_ids - k) * sizeof *rs->guard_ids);
+			memmove(rs->guard_rules + k + 1, rs->guard_rules + k, (rs->nguard_ids - k) * sizeof *rs->guard_rules);
+			rs->guard_ids[k] = id;
+			rs->guard_rules[k] = xcalloc(rs->row_rules_words, sizeof **rs->guard_rules);
+			rs->nguard_ids++;
+		}
+		set_bit(rs->guard_rules[k], index);
+	}
+}
+
+void sigma_guards_clear(struct eh_ruleset *rs)
+{
+	if (rs->unguarded)
+		memset(rs->unguarded, 0, rs->row_rules_words * sizeof *rs->unguarded);
+	for (size_t k = 0; k < rs->nguard_ids; k++)
+		memset(rs->guard_rules[k], 0, rs->row_rules_words * sizeof **rs->guard_rules);
+}
+
+static uint64_t *grow_set(uint64_t *set, size_t old_words, size_t new_words)
+{
+	set = xreallocarray(set, new_words, sizeof *set);
+	memset(set + old_words, 0, (new_words - old_words) * sizeof *set);
+	return set;
+}
+
+void sigma_guards_grow(struct eh_ruleset *rs, size_t old_words, size_t new_words)
+{
+	rs->unguarded = grow_set(old_words ? rs->unguarded : NULL, old_words, new_words);
+	for (size_t k = 0; k < rs->nguard_ids; k++)
+		rs->guard_rules[k] = grow_set(rs->guard_rules[k], old_words, new_words);
+}
+
+void sigma_guards_free(struct eh_ruleset *rs)
+{
+	for (size_t k = 0; k < rs->nguard_ids; k++)
+		free(rs->guard_rules[k]);
+	free(rs->guard_rules);
+	free(rs->guard_ids);
+	free(rs->unguarded);
+	rs->guard_rules = NULL;
+	rs->guard_ids = NULL;
+	rs->unguarded = NULL;
+	rs->nguard_ids = 0;
+}
+
+int64_t eh_ruleset_guard_id(const struct eh_event *ev)
+{
+	/* as sigma_view_prepare reads EventID: the payload's when it names
+	 * one (each of its values), else the System one */
+	const char *value = NULL;
+	size_t len = 0, named = 0;
+	for (size_t i = 0; i < ev->nfields; i++)
+		if (strcmp(ev->fields[i].name, "EventID") == 0 && named++ == 0) {
+			value = ev->fields[i].value;
+			len = ev->fields[i].len;
+		}
+	if (named > 1)
+		return EH_GUARD_ANY;
+	if (named == 0)
+		value = eh_event_get_system(ev, "EventID", &len);
+	uint32_t id;
+	if (value == NULL)
+		return EH_GUARD_NONE;
+	return sigma_eventid_parse(value, len, &id) ? (int64_t)id : EH_GUARD_ANY;
+}
+
+const uint64_t *sigma_guards_of(const struct eh_ruleset *rs, int64_t id)
+{
+	if (id < 0 || id > UINT32_MAX)
+		return NULL;
+	size_t k = guard_slot(rs, (uint32_t)id);
+	return k < rs->nguard_ids && rs->guard_ids[k] == (uint32_t)id ? rs->guard_rules[k] : NULL;
 }

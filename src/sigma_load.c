@@ -41,8 +41,10 @@ static void sigma_load_want(struct eh_ruleset *rs, const struct eh_rule *r, size
 			memset(rs->row_rules[row] + rs->row_rules_words, 0,
 			       (words - rs->row_rules_words) * sizeof **rs->row_rules);
 		}
+		sigma_guards_grow(rs, rs->row_rules_words, words);
 		rs->row_rules_words = words;
 	}
+	sigma_guards_add(rs, r, index);
 	for (size_t row = 0; r->sources && row < eh_logsource_rows; row++)
 		if (eh_rowset_has(r->sources, row))
 			rs->row_rules[row][index / 64] |= UINT64_C(1) << (index % 64);
@@ -55,6 +57,7 @@ static void sigma_load_unwant_all(struct eh_ruleset *rs)
 	rs->unmapped = 0;
 	for (size_t row = 0; rs->row_rules && row < eh_logsource_rows; row++)
 		memset(rs->row_rules[row], 0, rs->row_rules_words * sizeof **rs->row_rules);
+	sigma_guards_clear(rs);
 }
 
 void eh_ruleset_free(struct eh_ruleset *rs)
@@ -68,6 +71,7 @@ void eh_ruleset_free(struct eh_ruleset *rs)
 	for (size_t row = 0; rs->row_rules && row < eh_logsource_rows; row++)
 		free(rs->row_rules[row]);
 	free(rs->row_rules);
+	sigma_guards_free(rs);
 	for (size_t i = 0; i < rs->nerrors; i++) {
 		free(rs->errors[i].file);
 		free(rs->errors[i].reason);
@@ -293,10 +297,11 @@ size_t eh_ruleset_words(const struct eh_ruleset *rs)
 	return (rs->nrules + 63) / 64 + 1;
 }
 
-size_t eh_ruleset_route(const struct eh_ruleset *rs, const uint64_t *rows, const uint64_t *prefilter, uint64_t *taken,
-			uint64_t *out)
+size_t eh_ruleset_route(const struct eh_ruleset *rs, const uint64_t *rows, int64_t guard_id, const uint64_t *prefilter,
+			uint64_t *taken, uint64_t *out)
 {
 	size_t n = 0, words = eh_ruleset_words(rs);
+	const uint64_t *guarded = sigma_guards_of(rs, guard_id);
 	memset(out, 0, words * sizeof *out);
 	for (size_t row = 0; rs->row_rules && row < eh_logsource_rows; row++) {
 		if (!eh_rowset_has(rows, row))
@@ -305,6 +310,7 @@ size_t eh_ruleset_route(const struct eh_ruleset *rs, const uint64_t *rows, const
 		for (size_t w = 0; w < words; w++)
 			out[w] |= rules[w];
 	}
+	bool guard = guard_id != EH_GUARD_ANY && rs->unguarded;
 	for (size_t w = 0; w < words; w++) {
 		if (taken) {
 			out[w] &= ~taken[w];
@@ -312,6 +318,8 @@ size_t eh_ruleset_route(const struct eh_ruleset *rs, const uint64_t *rows, const
 		}
 		if (prefilter)
 			out[w] &= prefilter[w];
+		if (guard) /* after TAKEN: a rule is taken by its first row, matched or not */
+			out[w] &= rs->unguarded[w] | (guarded ? guarded[w] : 0);
 		n += (size_t)__builtin_popcountll(out[w]);
 	}
 	return n;

@@ -120,6 +120,13 @@ struct eh_ruleset {
 	 * row_rules_words words): routing an event ORs the sets of its rows */
 	uint64_t **row_rules;
 	size_t row_rules_words;
+	/* the event-id guards by id (sigma_eventid.c): for each id of
+	 * GUARD_IDS (sorted), the rules guarded to it; and the rules without a
+	 * guard. Rule sets of row_rules_words words, as the rows' */
+	uint32_t *guard_ids;
+	uint64_t **guard_rules;
+	size_t nguard_ids;
+	uint64_t *unguarded;
 	struct sigma_budget left; /* what more rules may still take */
 	/* every field name the rules use, interned: id -> name, and a hash
 	 * table of ids (open addressing, -1 empty) */
@@ -201,6 +208,14 @@ bool sigma_looks_like_rule(const struct ynode *doc);
 void sigma_eventid_guard(struct sigma_rule_body *b);
 bool sigma_eventid_admits(const struct sigma_rule_body *b, const struct sigma_view *view);
 bool sigma_eventid_parse(const char *s, size_t n, uint32_t *out);
+/* RS's rules by guard: rule INDEX (R) added; every rule forgotten; their
+ * sets grown from OLD to NEW words; all freed. */
+void sigma_guards_add(struct eh_ruleset *rs, const struct eh_rule *r, size_t index);
+void sigma_guards_clear(struct eh_ruleset *rs);
+void sigma_guards_grow(struct eh_ruleset *rs, size_t old_words, size_t new_words);
+void sigma_guards_free(struct eh_ruleset *rs);
+/* The rules guarded to ID (an eh_ruleset_guard_id), or NULL: none. */
+const uint64_t *sigma_guards_of(const struct eh_ruleset *rs, int64_t id);
 
 /* Matching primitives, exposed for unit tests. */
 bool sigma_rule_match(const struct eh_rule *rule, const struct sigma_view *view);

@@ -219,3 +219,12 @@ Test(logsource, integrity_levels_and_target_account)
 		eh_event_release(&out);
 	}
 }
+
+/* chunkscan.c reads an event's EventID for the rules' event-id guards once,
+ * before renaming: no row may rename a field to it. */
+Test(logsource, no_row_renames_a_field_to_eventid)
+{
+	for (size_t row = 0; row < eh_logsource_rows; row++)
+		for (const struct eh_field_map *m = eh_logsource_table[row].fields; m && m->target; m++)
+			cr_assert_str_neq(m->target, "EventID", "row %zu", row);
+}

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include "evtxhunt/logsource.h"
 #include "sigma_helpers.h"
 
 #define HEAD                                  \
@@ -709,6 +710,63 @@ Test(guards, skip_only_what_could_not_hold)
 	/* without any EventID: a guarded rule cannot hold */
 	cr_assert_not(holds(SEL("EventID: 1"), "Image", "x", NULL));
 	cr_assert(holds("  sel:\n    EventID: 1\n  condition: not sel\n", "Image", "x", NULL));
+}
+
+/* What routing reads of an event for the guards. */
+Test(guards, the_id_routing_reads)
+{
+	struct eh_event ev;
+	make_event(&ev, "Microsoft-Windows-Security-Auditing", 4624, "LogonType", "3", NULL);
+	cr_assert_eq(eh_ruleset_guard_id(&ev), EH_GUARD_NONE, "no EventID at all");
+	eh_event_reset(&ev);
+	eh_event_set_system(&ev, EH_SYS_EVENT_ID, "4624", 4);
+	eh_event_finish(&ev);
+	cr_assert_eq(eh_ruleset_guard_id(&ev), 4624);
+	eh_event_reset(&ev);
+	eh_event_set_system(&ev, EH_SYS_EVENT_ID, "4624", 4);
+	eh_event_add_field(&ev, "EventID", 7, "7", 1);
+	eh_event_finish(&ev);
+	cr_assert_eq(eh_ruleset_guard_id(&ev), 7, "the payload's, as the condition reads it");
+	eh_event_reset(&ev);
+	eh_event_add_field(&ev, "EventID", 7, "7", 1);
+	eh_event_add_field(&ev, "EventID", 7, "8", 1);
+	eh_event_finish(&ev);
+	cr_assert_eq(eh_ruleset_guard_id(&ev), EH_GUARD_ANY, "two values");
+	eh_event_reset(&ev);
+	eh_event_set_system(&ev, EH_SYS_EVENT_ID, "+4624", 5);
+	eh_event_finish(&ev);
+	cr_assert_eq(eh_ruleset_guard_id(&ev), EH_GUARD_ANY, "not as Windows writes it");
+	eh_event_release(&ev);
+}
+
+Test(guards, routing_leaves_out_what_the_guards_rule_out)
+{
+	const char *yaml = "title: a\nlogsource:\n  product: windows\n  service: security\n"
+			   "detection:\n  sel:\n    EventID: 4624\n  condition: sel\n"
+			   "---\ntitle: b\nlogsource:\n  product: windows\n  service: security\n"
+			   "detection:\n  sel:\n    EventID: [4625, 4624]\n  condition: sel\n"
+			   "---\ntitle: c\nlogsource:\n  product: windows\n  service: security\n"
+			   "detection:\n  sel:\n    LogonType: 3\n  condition: sel\n";
+	struct eh_ruleset *rs = eh_ruleset_new();
+	cr_assert_eq(eh_ruleset_load_text(rs, "t.yml", yaml, strlen(yaml)), 3);
+	struct eh_event ev;
+	make_event(&ev, "Microsoft-Windows-Security-Auditing", 4624, NULL);
+	uint64_t rows[8] = { 0 }, out[8];
+	cr_assert(eh_logsource_rows_of(&ev, rows));
+	cr_assert_eq(eh_ruleset_route(rs, rows, 4624, NULL, NULL, out), 3);
+	cr_assert_eq(out[0], 7);
+	cr_assert_eq(eh_ruleset_route(rs, rows, 4625, NULL, NULL, out), 2);
+	cr_assert_eq(out[0], 6);
+	cr_assert_eq(eh_ruleset_route(rs, rows, 1, NULL, NULL, out), 1);
+	cr_assert_eq(out[0], 4);
+	cr_assert_eq(eh_ruleset_route(rs, rows, EH_GUARD_NONE, NULL, NULL, out), 1);
+	cr_assert_eq(eh_ruleset_route(rs, rows, EH_GUARD_ANY, NULL, NULL, out), 3);
+	/* a rule left out by its guard is still taken by its first row */
+	uint64_t taken[8] = { 0 };
+	cr_assert_eq(eh_ruleset_route(rs, rows, 1, NULL, taken, out), 1);
+	cr_assert_eq(taken[0], 7);
+	eh_event_release(&ev);
+	eh_ruleset_free(rs);
 }
 
 /* ---- expand: placeholder values from a file (--placeholders) ------------ */
