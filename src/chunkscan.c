@@ -39,6 +39,11 @@ struct worker {
 	struct eh_record_place *carved; /* where libevtx's carving candidates lie */
 	size_t nlive, cap_live;
 	struct buf scratch;
+	/* narrowing on demand (see narrowed): the chunk's prefilter scan is
+	 * deferred; whether it was made; the current record's place in the
+	 * chunk (end 0: not known, the chunk's rules serve) */
+	bool defer, scanned;
+	size_t defer_start, defer_end;
 };
 
 struct worker *worker_new(const struct chunkscan_shared *shared)
@@ -211,6 +216,38 @@ static void record_problem(struct worker *w, struct failure_run *run, const stru
 	run->count++;
 }
 
+/* Narrowing on demand. With rules that have no literal, the prefilter
+ * skips nothing (any record may meet them): it only narrows the rules an
+ * event is matched against to those whose literals its record holds, at
+ * the price of a scan of the chunk (3.3 M instructions a chunk with
+ * SigmaHQ's Windows rules) and, once a run, of compiling the search. That
+ * pays where an event is routed to many rules with literals (a process
+ * creation: 1,415 rules) and not where it meets a few (a Security logon,
+ * once the event-id guards have left out the rules of other events:
+ * evaluating them costs some 300 instructions each). So the chunk is
+ * scanned when its first event routed to more than NARROW_WORTH rules with
+ * literals comes, and only such events are narrowed. Returns the rules the
+ * event may match (NULL: every rule routed to it). */
+#define NARROW_WORTH 64
+static const uint64_t *narrowed(struct worker *w, int64_t guard_id)
+{
+	const struct eh_ruleset *rules = w->shared->rules;
+	const struct eh_prefilter *pf = w->shared->prefilter;
+	size_t words = eh_ruleset_words(rules), with_literals = 0;
+	eh_ruleset_route(rules, w->rows, guard_id, NULL, NULL, w->routed);
+	const uint64_t *always = eh_prefilter_always(pf);
+	for (size_t i = 0; i < words; i++)
+		with_literals += (size_t)__builtin_popcountll(w->routed[i] & ~always[i]);
+	if (with_literals <= NARROW_WORTH)
+		return NULL;
+	if (!w->scanned) {
+		eh_prefilter_scan_chunk(w->pscan, w->job->chunk, EH_CHUNK_SIZE);
+		w->scanned = true;
+	}
+	return w->defer_end ? eh_prefilter_record_rules(w->pscan, w->defer_start, w->defer_end)
+			    : eh_prefilter_chunk_rules(w->pscan);
+}
+
 /* Matches the parsed event against the rules of CANDIDATES (NULL: all)
  * that select one of its rows: through a row that renames fields (4688
  * for process_creation) the renamed event, through the others the event
@@ -221,8 +258,10 @@ static bool chunkscan_match_event(struct worker *w, const uint64_t *candidates)
 	if (!eh_logsource_rows_of(&w->event, w->rows) || !eh_ruleset_wants_rows(rules, w->rows))
 		return false;
 	w->job->stats.events_matched++;
-	memset(w->taken, 0, eh_ruleset_words(rules) * sizeof *w->taken);
 	int64_t guard_id = eh_ruleset_guard_id(&w->event);
+	if (w->defer)
+		candidates = narrowed(w, guard_id);
+	memset(w->taken, 0, eh_ruleset_words(rules) * sizeof *w->taken);
 	for (size_t row = 0; row < eh_logsource_rows; row++) {
 		if (!eh_rowset_has(w->rows, row) || eh_logsource_table[row].fields == NULL)
 			continue;
@@ -484,8 +523,13 @@ void worker_scan(struct worker *w, struct job *job)
 			"chunk %" PRIu64 " (offset %" PRIu64 "): signature damaged, the header checksum vouches for the rest; read",
 			info->index, info->offset);
 	/* The prefilter scans the whole chunk as read, slack included, so a
-	 * chunk it rules out holds no matching record, live or recoverable. */
-	if (w->shared->prefilter && !eh_prefilter_scan_chunk(w->pscan, job->chunk, EH_CHUNK_SIZE)) {
+	 * chunk it rules out holds no matching record, live or recoverable.
+	 * With rules that have no literal it rules out nothing: then the scan
+	 * waits until an event needs it (narrowed). */
+	w->defer = w->shared->prefilter && eh_prefilter_rules_without_literals(w->shared->prefilter) > 0;
+	w->scanned = false;
+	w->defer_end = 0;
+	if (w->shared->prefilter && !w->defer && !eh_prefilter_scan_chunk(w->pscan, job->chunk, EH_CHUNK_SIZE)) {
 		size_t n = eh_chunk_records(job->chunk, w->places, MAX_RECORDS_PER_CHUNK);
 		if (carve) {
 			job->stats.chunks_skipped++;
@@ -565,8 +609,8 @@ void worker_scan(struct worker *w, struct job *job)
 	int live = eh_reader_live_count(w->reader);
 	/* records are narrowed one by one only where libevtx lists exactly the
 	 * chain walked above; otherwise the chunk's rule set serves for all */
-	bool narrow = w->shared->prefilter && !carve && (size_t)live == nplaces;
-	const uint64_t *chunk_rules = w->shared->prefilter ? eh_prefilter_chunk_rules(w->pscan) : NULL;
+	bool narrow = w->shared->prefilter && !w->defer && !carve && (size_t)live == nplaces;
+	const uint64_t *chunk_rules = w->shared->prefilter && !w->defer ? eh_prefilter_chunk_rules(w->pscan) : NULL;
 	w->nlive = 0;
 	if ((size_t)live > w->cap_live) {
 		w->cap_live = (size_t)live;
@@ -575,6 +619,9 @@ void worker_scan(struct worker *w, struct job *job)
 	for (int i = 0; i < live; i++) {
 		struct place p = { info->index, i, carve };
 		const uint64_t *candidates = chunk_rules;
+		bool placed_live = !carve && (size_t)live == nplaces;
+		w->defer_start = placed_live ? w->places[i].offset : 0;
+		w->defer_end = placed_live ? w->places[i].offset + w->places[i].size : 0;
 		if (!carve && next_defused < defused_live && (size_t)live == nplaces &&
 		    w->places[i].offset == w->defused[next_defused].offset) {
 			next_defused++;
@@ -630,6 +677,7 @@ void worker_scan(struct worker *w, struct job *job)
 	 * overwritten, costs no parse (see carving_doomed). */
 	bool placed = recovered > 0 && w->decoder &&
 		      eh_chunk_recovery_places(job->chunk, w->carved, MAX_RECORDS_PER_CHUNK) == (size_t)recovered;
+	w->defer_end = 0; /* carved: the chunk's rules */
 	for (int i = 0; i < recovered; i++) {
 		struct place p = { info->index, i, true };
 		/* Carving candidates from slack space often fail to parse: that is

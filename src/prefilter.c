@@ -1,6 +1,7 @@
 /* Prefilter: rule literals, and one multi-literal pass per chunk. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -371,6 +372,13 @@ struct eh_prefilter {
 	bool *rule_always;
 	enum eh_pf_engine engine; /* HYPERSCAN or PORTABLE: the one in use */
 	bool beyond_ascii;        /* some literal has a lit->beyond_ascii */
+	/* The search is compiled on first use (ensure_compiled), by whichever
+	 * thread needs it first, under LOCK: a run whose events never need
+	 * it (a Security log under every Windows rule: see chunkscan.c's
+	 * narrowing) does not pay for it, 0.65 G instructions with SigmaHQ's
+	 * Windows rules. Until COMPILED, ENGINE is the one asked for. */
+	pthread_mutex_t lock;
+	bool compiled; /* atomic: set, with release, once the rest is */
 #ifdef HAVE_HYPERSCAN
 	hs_database_t *db;         /* literals of ASCII-caseless units */
 	hs_database_t *db_classes; /* the others, as patterns */
@@ -617,6 +625,33 @@ static void add_rule(struct eh_prefilter *pf, size_t i, struct litset *s, struct
 	}
 }
 
+/* Compiles PF's search if no thread has yet (PF is read-only but for
+ * this, which it does once, under its lock). */
+static void ensure_compiled(const struct eh_prefilter *cpf)
+{
+	if (__atomic_load_n(&cpf->compiled, __ATOMIC_ACQUIRE))
+		return;
+	struct eh_prefilter *pf = (struct eh_prefilter *)cpf; /* made by eh_prefilter_build_with */
+	pthread_mutex_lock(&pf->lock);
+	if (!pf->compiled) {
+#ifdef HAVE_HYPERSCAN
+		if (pf->engine == EH_PF_HYPERSCAN && pf->nlit) {
+			bool failed = false;
+			pf->db = compile_literals(pf, false, &failed);
+			pf->db_classes = compile_literals(pf, true, &failed);
+			if (failed) { /* the portable engine takes over */
+				hs_free_database(pf->db);
+				hs_free_database(pf->db_classes);
+				pf->db = pf->db_classes = NULL;
+				pf->engine = EH_PF_PORTABLE;
+			}
+		}
+#endif
+		__atomic_store_n(&pf->compiled, true, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&pf->lock);
+}
+
 struct eh_prefilter *eh_prefilter_build_with(const struct eh_ruleset *rs, enum eh_pf_engine engine)
 {
 	struct eh_prefilter *pf = xcalloc(1, sizeof *pf);
@@ -652,19 +687,7 @@ struct eh_prefilter *eh_prefilter_build_with(const struct eh_ruleset *rs, enum e
 	}
 	free(all.lit);
 	free(all.slot);
-#ifdef HAVE_HYPERSCAN
-	if (pf->engine == EH_PF_HYPERSCAN && pf->nlit) {
-		bool failed = false;
-		pf->db = compile_literals(pf, false, &failed);
-		pf->db_classes = compile_literals(pf, true, &failed);
-		if (failed) { /* the portable engine takes over */
-			hs_free_database(pf->db);
-			hs_free_database(pf->db_classes);
-			pf->db = pf->db_classes = NULL;
-			pf->engine = EH_PF_PORTABLE;
-		}
-	}
-#endif
+	pthread_mutex_init(&pf->lock, NULL);
 	return pf;
 }
 
@@ -689,6 +712,7 @@ void eh_prefilter_free(struct eh_prefilter *pf)
 	hs_free_database(pf->db);
 	hs_free_database(pf->db_classes);
 #endif
+	pthread_mutex_destroy(&pf->lock);
 	free(pf);
 }
 
@@ -700,6 +724,11 @@ size_t eh_prefilter_literals(const struct eh_prefilter *pf)
 size_t eh_prefilter_rules_without_literals(const struct eh_prefilter *pf)
 {
 	return pf->nalways;
+}
+
+const uint64_t *eh_prefilter_always(const struct eh_prefilter *pf)
+{
+	return pf->always;
 }
 
 const struct eh_prefilter_literal *eh_prefilter_rule_literals(const struct eh_prefilter *pf, size_t i, size_t *n,
@@ -721,6 +750,7 @@ bool eh_prefilter_have_hyperscan(void)
 
 const char *eh_prefilter_engine(const struct eh_prefilter *pf)
 {
+	ensure_compiled(pf); /* a failed compile leaves the portable one */
 	return pf->engine == EH_PF_HYPERSCAN ? "hyperscan" : "portable";
 }
 
@@ -732,13 +762,7 @@ struct eh_prefilter_scan *eh_prefilter_scan_new(const struct eh_prefilter *pf)
 	sc->pf = pf;
 	sc->record_set = xcalloc(pf->words, sizeof *sc->record_set);
 	sc->chunk_set = xcalloc(pf->words, sizeof *sc->chunk_set);
-#ifdef HAVE_HYPERSCAN
-	/* one scratch for both: the second call grows it to fit */
-	if ((pf->db && hs_alloc_scratch(pf->db, &sc->scratch) != HS_SUCCESS) ||
-	    (pf->db_classes && hs_alloc_scratch(pf->db_classes, &sc->scratch) != HS_SUCCESS))
-		abort(); /* only fails for want of memory */
-#endif
-	return sc;
+	return sc; /* Hyperscan's scratch comes with the first scan */
 }
 
 void eh_prefilter_scan_free(struct eh_prefilter_scan *sc)
@@ -853,7 +877,13 @@ static int cmp_match(const void *a, const void *b)
 bool eh_prefilter_scan_chunk(struct eh_prefilter_scan *sc, const uint8_t *data, size_t len)
 {
 	sc->n = 0;
+	ensure_compiled(sc->pf);
 #ifdef HAVE_HYPERSCAN
+	/* one scratch for both databases: the second call grows it to fit */
+	if (sc->scratch == NULL &&
+	    ((sc->pf->db && hs_alloc_scratch(sc->pf->db, &sc->scratch) != HS_SUCCESS) ||
+	     (sc->pf->db_classes && hs_alloc_scratch(sc->pf->db_classes, &sc->scratch) != HS_SUCCESS)))
+		abort(); /* only fails for want of memory */
 	if (sc->pf->engine == EH_PF_HYPERSCAN) {
 		if (sc->pf->db)
 			hs_scan(sc->pf->db, (const char *)data, (unsigned)len, 0, sc->scratch, on_match, sc);

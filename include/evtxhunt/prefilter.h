@@ -24,7 +24,8 @@ enum eh_pf_engine {
 	EH_PF_PORTABLE,
 };
 
-/* Built once from the loaded rules; read-only afterwards. */
+/* Built once from the loaded rules; read-only afterwards (its search is
+ * compiled at the first scan, or when its engine is asked for). */
 struct eh_prefilter *eh_prefilter_build(const struct eh_ruleset *rs);
 struct eh_prefilter *eh_prefilter_build_with(const struct eh_ruleset *rs, enum eh_pf_engine engine);
 void eh_prefilter_free(struct eh_prefilter *pf);
@@ -32,6 +33,8 @@ void eh_prefilter_free(struct eh_prefilter *pf);
 /* Literals in the scan, and rules that have none (always candidates). */
 size_t eh_prefilter_literals(const struct eh_prefilter *pf);
 size_t eh_prefilter_rules_without_literals(const struct eh_prefilter *pf);
+/* Those rules, as a bit set over rule indices. */
+const uint64_t *eh_prefilter_always(const struct eh_prefilter *pf);
 /* A literal: LEN bytes of UTF-8 (folded), NULs among them possibly. */
 struct eh_prefilter_literal {
 	const char *text;
