@@ -262,18 +262,21 @@ static bool chunkscan_match_event(struct worker *w, const uint64_t *candidates)
 	if (w->defer)
 		candidates = narrowed(w, guard_id);
 	memset(w->taken, 0, eh_ruleset_words(rules) * sizeof *w->taken);
-	for (size_t row = 0; row < eh_logsource_rows; row++) {
-		if (!eh_rowset_has(w->rows, row) || eh_logsource_table[row].fields == NULL)
-			continue;
-		uint64_t bit = UINT64_C(1) << (row % 64);
-		w->rows[row / 64] &= ~bit;
-		memset(w->one_row, 0, eh_logsource_words() * sizeof *w->one_row);
-		w->one_row[row / 64] = bit;
-		/* renaming leaves EventID as it is (no row renames a field to it) */
-		if (eh_ruleset_route(rules, w->one_row, guard_id, candidates, w->taken, w->routed))
-			eh_matcher_match(w->matcher, eh_logsource_normalize((int)row, &w->event, &w->normalized),
-					 w->routed, chunkscan_on_hit, w);
-	}
+	/* the event's rows that rename fields: its set bits, as they were */
+	for (size_t rw = 0; rw < eh_logsource_words(); rw++)
+		for (uint64_t bits = w->rows[rw]; bits; bits &= bits - 1) {
+			size_t row = rw * 64 + (size_t)__builtin_ctzll(bits);
+			if (row >= eh_logsource_rows || eh_logsource_table[row].fields == NULL)
+				continue;
+			uint64_t bit = UINT64_C(1) << (row % 64);
+			w->rows[rw] &= ~bit;
+			memset(w->one_row, 0, eh_logsource_words() * sizeof *w->one_row);
+			w->one_row[rw] = bit;
+			/* renaming leaves EventID as it is (no row renames a field to it) */
+			if (eh_ruleset_route(rules, w->one_row, guard_id, candidates, w->taken, w->routed))
+				eh_matcher_match(w->matcher, eh_logsource_normalize((int)row, &w->event, &w->normalized),
+						 w->routed, chunkscan_on_hit, w);
+		}
 	if (eh_ruleset_route(rules, w->rows, guard_id, candidates, w->taken, w->routed))
 		eh_matcher_match(w->matcher, &w->event, w->routed, chunkscan_on_hit, w);
 	return true;
