@@ -237,7 +237,8 @@ static const uint64_t *narrowed(struct worker *w, int64_t guard_id)
 	eh_ruleset_route(rules, w->rows, guard_id, NULL, NULL, w->routed);
 	const uint64_t *always = eh_prefilter_always(pf);
 	for (size_t i = 0; i < words; i++)
-		with_literals += (size_t)__builtin_popcountll(w->routed[i] & ~always[i]);
+		if (w->routed[i] & ~always[i]) /* most are 0 */
+			with_literals += (size_t)__builtin_popcountll(w->routed[i] & ~always[i]);
 	if (with_literals <= NARROW_WORTH)
 		return NULL;
 	if (!w->scanned) {

@@ -190,16 +190,27 @@ static void timeline_init(struct eh_timeline *tl, const struct env *env)
 
 /* The rules of -r (directories, files, packs) and the compiled-in pack
  * when named; the built-in rule set when none is given. */
-static struct eh_ruleset *load_rules(char **paths, size_t n, bool builtin_pack)
+/* Loads N rules (THREADS parse them: -j) from the compiled-in texts. */
+static void load_builtin(struct eh_ruleset *rs, const struct eh_builtin_rule *rules, unsigned n)
+{
+	const char **names = xcalloc(n + 1, sizeof *names), **texts = xcalloc(n + 1, sizeof *texts);
+	for (unsigned i = 0; i < n; i++) {
+		names[i] = rules[i].name;
+		texts[i] = rules[i].yaml;
+	}
+	eh_ruleset_load_texts(rs, names, texts, n);
+	free(names);
+	free(texts);
+}
+
+static struct eh_ruleset *load_rules(char **paths, size_t n, bool builtin_pack, int threads)
 {
 	struct eh_ruleset *rs = eh_ruleset_new();
+	eh_ruleset_set_threads(rs, threads);
 	if (n == 0 && !builtin_pack)
-		for (unsigned i = 0; i < eh_builtin_rule_count; i++)
-			eh_ruleset_load_text(rs, eh_builtin_rules[i].name, eh_builtin_rules[i].yaml,
-					     strlen(eh_builtin_rules[i].yaml));
-	for (unsigned i = 0; builtin_pack && i < eh_builtin_pack_rule_count; i++)
-		eh_ruleset_load_text(rs, eh_builtin_pack_rules[i].name, eh_builtin_pack_rules[i].yaml,
-				     strlen(eh_builtin_pack_rules[i].yaml));
+		load_builtin(rs, eh_builtin_rules, eh_builtin_rule_count);
+	if (builtin_pack)
+		load_builtin(rs, eh_builtin_pack_rules, eh_builtin_pack_rule_count);
 	for (size_t i = 0; i < n; i++)
 		eh_ruleset_load_path(rs, paths[i]);
 	return rs;
@@ -520,7 +531,7 @@ static void print_unmapped_rules(FILE *out, const struct eh_ruleset *rs)
 
 static int cmd_check_rules(struct opts *o)
 {
-	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths, o->builtin_pack);
+	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths, o->builtin_pack, o->scan.threads);
 	struct aside a;
 	struct opts quiet = *o; /* the counts go on stdout here, with the rest */
 	quiet.quiet = true;
@@ -602,7 +613,7 @@ static int cmd_merge(struct opts *o)
 	/* ---- correlation (issue 14): -r RULES correlates the shards' matches */
 	struct eh_ruleset *rules = NULL;
 	if (o->nrule_paths) {
-		rules = load_rules(o->rule_paths, o->nrule_paths, o->builtin_pack);
+		rules = load_rules(o->rule_paths, o->nrule_paths, o->builtin_pack, o->scan.threads);
 		struct aside aside;
 		struct opts quiet = *o;
 		quiet.quiet = true;
@@ -763,7 +774,7 @@ static int main_correlate_state(struct eh_ruleset *rules, struct eh_state *state
  * state (if any) what was reported. */
 static int cmd_hunt(struct opts *o)
 {
-	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths, o->builtin_pack);
+	struct eh_ruleset *rules = load_rules(o->rule_paths, o->nrule_paths, o->builtin_pack, o->scan.threads);
 	struct aside aside;
 	select_rules(o, rules, &aside);
 	bool correlate = eh_correlations_resolve(rules) > 0; /* correlation (issue 14) */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -104,14 +105,37 @@ void sigma_add_error(struct eh_ruleset *rs, const char *file, int line, int colu
 	sigma_load_error(rs, file, line, column, reason);
 }
 
-size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char *text, size_t len)
-{
+/* A text read and parsed (on any thread), to be added in its turn. */
+struct parsed {
+	const char *name;
+	char *owned_name;  /* NAME, when the item owns it */
+	char *read_error;  /* the file could not be read: nothing else is set */
+	char *owned;       /* the text, when read from a file */
+	const char *text;
+	size_t len;
+	int parse_failed;  /* ytree_parse's result: then LINE, COLUMN, CAUSE */
 	struct ydoc_list docs;
 	int line, column;
 	char *cause;
-	size_t loaded = 0;
-	if (ytree_parse(text, len, &docs, &line, &column, &cause) != 0) {
-		sigma_load_error(rs, name, line, column, cause);
+};
+
+static void parse_text(struct parsed *p)
+{
+	p->parse_failed = ytree_parse(p->text, p->len, &p->docs, &p->line, &p->column, &p->cause);
+}
+
+/* Adds the rules of P (its documents taken over) to RS, or its errors. */
+static size_t add_parsed(struct eh_ruleset *rs, struct parsed *p)
+{
+	const char *name = p->name, *text = p->text;
+	size_t len = p->len, loaded = 0;
+	struct ydoc_list docs = p->docs;
+	if (p->read_error) {
+		sigma_load_error(rs, name, 0, 0, p->read_error);
+		return 0;
+	}
+	if (p->parse_failed) {
+		sigma_load_error(rs, name, p->line, p->column, p->cause);
 		return 0;
 	}
 	if (docs.n > 1 && ytree_get(docs.docs[0], "action")) {
@@ -160,15 +184,23 @@ out:
 	return loaded;
 }
 
-static size_t load_file(struct eh_ruleset *rs, const char *path)
+size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char *text, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct parsed p = { .name = name, .text = text, .len = len };
+	parse_text(&p);
+	return add_parsed(rs, &p);
+}
+
+/* Reads the file P names into P (or says why it cannot), on any thread. */
+static void read_file(struct parsed *p)
+{
+	int fd = open(p->name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0) {
-		sigma_load_error(rs, path, 0, 0, xasprintf("cannot open: %s", strerror(errno)));
+		p->read_error = xasprintf("cannot open: %s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return 0;
+		return;
 	}
 	struct buf text;
 	buf_init(&text);
@@ -179,12 +211,140 @@ static size_t load_file(struct eh_ruleset *rs, const char *path)
 	int saved = errno;
 	close(fd);
 	if (n < 0) {
-		sigma_load_error(rs, path, 0, 0, xasprintf("cannot read: %s", strerror(saved)));
+		p->read_error = xasprintf("cannot read: %s", strerror(saved));
 		buf_free(&text);
-		return 0;
+		return;
 	}
-	size_t loaded = eh_ruleset_load_text(rs, path, text.data ? text.data : "", text.len);
-	buf_free(&text);
+	p->len = text.len;
+	p->owned = buf_steal(&text);
+	p->text = p->owned;
+}
+
+static void read_and_parse(struct parsed *p)
+{
+	if (p->read_error) /* known already: the walk's */
+		return;
+	if (p->text == NULL)
+		read_file(p);
+	if (p->read_error == NULL)
+		parse_text(p);
+}
+
+/* ---- many texts: parsed on threads, added in order --------------------------
+ * Parsing YAML is three quarters of loading SigmaHQ's rules (0.68 of 0.89 G
+ * instructions). A pool of threads reads and parses the texts of a
+ * directory (or of a compiled-in pack) at most PARSE_AHEAD texts ahead of
+ * the thread that compiles and adds them, in their order: the rules, their
+ * indices and every error come as from one text after the other. */
+#define PARSE_AHEAD 64
+#define PARSE_THREADS_MAX 8
+
+struct parse_pool {
+	struct parsed *items;
+	bool *done;
+	size_t n;
+	size_t next;  /* the first not yet claimed */
+	size_t added; /* how many the adding thread has taken */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+/* Under the lock: the next item to parse, if there is one within reach. */
+static bool pool_claim(struct parse_pool *pp, size_t *k)
+{
+	if (pp->next >= pp->n || pp->next >= pp->added + PARSE_AHEAD)
+		return false;
+	*k = pp->next++;
+	return true;
+}
+
+/* Under the lock (released meanwhile): parses item K. */
+static void pool_parse(struct parse_pool *pp, size_t k)
+{
+	pthread_mutex_unlock(&pp->lock);
+	read_and_parse(&pp->items[k]);
+	pthread_mutex_lock(&pp->lock);
+	pp->done[k] = true;
+	pthread_cond_broadcast(&pp->cond);
+}
+
+static void *pool_worker(void *arg)
+{
+	struct parse_pool *pp = arg;
+	pthread_mutex_lock(&pp->lock);
+	while (pp->next < pp->n) {
+		size_t k;
+		if (pool_claim(pp, &k))
+			pool_parse(pp, k);
+		else
+			pthread_cond_wait(&pp->cond, &pp->lock);
+	}
+	pthread_mutex_unlock(&pp->lock);
+	return NULL;
+}
+
+/* Loads the N ITEMS (name and text, or name of a file to read) in order;
+ * frees what they own. */
+static size_t load_items(struct eh_ruleset *rs, struct parsed *items, size_t n)
+{
+	size_t loaded = 0;
+	long cpus = rs->load_threads > 0 ? rs->load_threads : sysconf(_SC_NPROCESSORS_ONLN);
+	size_t helpers = cpus > 1 ? (size_t)(cpus < PARSE_THREADS_MAX ? cpus : PARSE_THREADS_MAX) - 1 : 0;
+	if (helpers > n / 16)
+		helpers = n / 16; /* a few files: not worth a thread */
+	struct parse_pool pp = { .items = items, .n = n, .done = xcalloc(n + 1, sizeof *pp.done) };
+	pthread_t threads[PARSE_THREADS_MAX];
+	size_t started = 0;
+	pthread_mutex_init(&pp.lock, NULL);
+	pthread_cond_init(&pp.cond, NULL);
+	for (; started < helpers; started++)
+		if (pthread_create(&threads[started], NULL, pool_worker, &pp) != 0)
+			break; /* fewer helpers: this thread parses the rest */
+	for (size_t i = 0; i < n; i++) {
+		pthread_mutex_lock(&pp.lock);
+		while (!pp.done[i]) {
+			size_t k;
+			if (pool_claim(&pp, &k))
+				pool_parse(&pp, k);
+			else
+				pthread_cond_wait(&pp.cond, &pp.lock);
+		}
+		pp.added = i + 1;
+		pthread_cond_broadcast(&pp.cond);
+		pthread_mutex_unlock(&pp.lock);
+		loaded += add_parsed(rs, &items[i]);
+		free(items[i].owned);
+		free(items[i].owned_name);
+	}
+	for (size_t t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+	pthread_cond_destroy(&pp.cond);
+	pthread_mutex_destroy(&pp.lock);
+	free(pp.done);
+	return loaded;
+}
+
+size_t eh_ruleset_load_texts(struct eh_ruleset *rs, const char *const *names, const char *const *texts, size_t n)
+{
+	struct parsed *items = xcalloc(n + 1, sizeof *items);
+	for (size_t i = 0; i < n; i++)
+		items[i] = (struct parsed){ .name = names[i], .text = texts[i], .len = strlen(texts[i]) };
+	size_t loaded = load_items(rs, items, n);
+	free(items);
+	return loaded;
+}
+
+void eh_ruleset_set_threads(struct eh_ruleset *rs, int threads)
+{
+	rs->load_threads = threads;
+}
+
+static size_t load_file(struct eh_ruleset *rs, const char *path)
+{
+	struct parsed p = { .name = path };
+	read_and_parse(&p);
+	size_t loaded = add_parsed(rs, &p);
+	free(p.owned);
 	return loaded;
 }
 
@@ -194,31 +354,41 @@ static bool is_yaml(const char *name)
 	return (n > 4 && strcasecmp(name + n - 4, ".yml") == 0) || (n > 5 && strcasecmp(name + n - 5, ".yaml") == 0);
 }
 
+/* The walk of a rule directory: its YAML files and its errors, in order. */
 struct load_walk {
-	struct eh_ruleset *rs;
-	size_t loaded;
+	struct parsed *items;
+	size_t n, cap;
 };
 
-/* What the walk of a rule directory meets: YAML files are loaded. */
+static void walk_item(struct load_walk *lw, const char *path, char *error)
+{
+	if (lw->n == lw->cap) {
+		lw->cap = lw->cap ? 2 * lw->cap : 256;
+		lw->items = xreallocarray(lw->items, lw->cap, sizeof *lw->items);
+	}
+	char *name = xstrdup(path);
+	lw->items[lw->n++] = (struct parsed){ .name = name, .owned_name = name, .read_error = error };
+}
+
 static void load_entry(const struct eh_walk_entry *e, void *user)
 {
 	struct load_walk *lw = user;
 	switch (e->what) {
 	case EH_WALK_NO_DIR:
-		sigma_load_error(lw->rs, e->path, 0, 0, xasprintf("cannot open directory: %s", strerror(e->error)));
+		walk_item(lw, e->path, xasprintf("cannot open directory: %s", strerror(e->error)));
 		break;
 	case EH_WALK_NO_STAT:
-		sigma_load_error(lw->rs, e->path, 0, 0, xasprintf("cannot stat: %s", strerror(e->error)));
+		walk_item(lw, e->path, xasprintf("cannot stat: %s", strerror(e->error)));
 		break;
 	case EH_WALK_LOOP:
-		sigma_load_error(lw->rs, e->path, 0, 0, xstrdup("symlink loop (leads back to a directory above)"));
+		walk_item(lw, e->path, xstrdup("symlink loop (leads back to a directory above)"));
 		break;
 	case EH_WALK_TOO_DEEP:
-		sigma_load_error(lw->rs, e->path, 0, 0, xstrdup("directories nested too deeply (a symlink loop?)"));
+		walk_item(lw, e->path, xstrdup("directories nested too deeply (a symlink loop?)"));
 		break;
 	case EH_WALK_ENTRY:
 		if (S_ISREG(e->st->st_mode) && is_yaml(e->name))
-			lw->loaded += load_file(lw->rs, e->path);
+			walk_item(lw, e->path, NULL);
 		break;
 	}
 }
@@ -231,9 +401,11 @@ static const struct eh_walk_options walk_options = {
 
 static size_t load_dir(struct eh_ruleset *rs, const char *path)
 {
-	struct load_walk lw = { rs, 0 };
+	struct load_walk lw = { 0 };
 	eh_walk(path, &walk_options, load_entry, &lw);
-	return lw.loaded;
+	size_t loaded = load_items(rs, lw.items, lw.n);
+	free(lw.items);
+	return loaded;
 }
 
 size_t eh_ruleset_load_path(struct eh_ruleset *rs, const char *path)
@@ -323,7 +495,8 @@ size_t eh_ruleset_route(const struct eh_ruleset *rs, const uint64_t *rows, int64
 			out[w] &= prefilter[w];
 		if (guard) /* after TAKEN: a rule is taken by its first row, matched or not */
 			out[w] &= rs->unguarded[w] | (guarded ? guarded[w] : 0);
-		n += (size_t)__builtin_popcountll(out[w]);
+		if (out[w]) /* most are 0; popcount is a call without -mpopcnt */
+			n += (size_t)__builtin_popcountll(out[w]);
 	}
 	return n;
 }

@@ -50,6 +50,12 @@ void eh_ruleset_free(struct eh_ruleset *rs);
 size_t eh_ruleset_load_path(struct eh_ruleset *rs, const char *path);
 /* Loads rules from YAML text; NAME is used in messages. */
 size_t eh_ruleset_load_text(struct eh_ruleset *rs, const char *name, const char *text, size_t len);
+/* Loads N NUL-terminated YAML TEXTS (NAMES in messages) as one call of
+ * eh_ruleset_load_text after the other would, parsing them on threads. */
+size_t eh_ruleset_load_texts(struct eh_ruleset *rs, const char *const *names, const char *const *texts, size_t n);
+/* Threads that parse a directory's rule files (0, the default: one per
+ * core; 1: none but the caller's). The result does not depend on it. */
+void eh_ruleset_set_threads(struct eh_ruleset *rs, int threads);
 
 size_t eh_ruleset_count(const struct eh_ruleset *rs);
 const struct eh_rule *eh_ruleset_rule(const struct eh_ruleset *rs, size_t i);

@@ -135,6 +135,7 @@ struct eh_ruleset {
 	int *field_table;
 	size_t field_table_cap;
 	struct eh_corrset *corr; /* correlation rules (correlation.h); NULL: none */
+	int load_threads; /* threads that parse rule files (0: one per core) */
 };
 
 /* Adds an error (REASON is taken over) to RS's list. */

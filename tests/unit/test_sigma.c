@@ -769,6 +769,63 @@ Test(guards, routing_leaves_out_what_the_guards_rule_out)
 	eh_ruleset_free(rs);
 }
 
+/* ---- loading many texts on threads ---------------------------------------- */
+
+/* 200 texts: rules, YAML errors, rejected rules and non-rules, mixed. */
+static struct eh_ruleset *load_mixed(int threads)
+{
+	enum { N = 200 };
+	static char names[N][32], texts[N][256];
+	const char *name_ptrs[N], *text_ptrs[N];
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof names[i], "t%03d.yml", i);
+		if (i % 7 == 3)
+			snprintf(texts[i], sizeof texts[i], "title: [broken %d\n", i);
+		else if (i % 11 == 5)
+			snprintf(texts[i], sizeof texts[i], "title: r%d\nlogsource: {product: windows}\ndetection: {sel: {a: 1}}\n", i);
+		else if (i % 13 == 6)
+			snprintf(texts[i], sizeof texts[i], "just: a map %d\n", i);
+		else
+			snprintf(texts[i], sizeof texts[i],
+				 "title: r%d\nlogsource: {product: windows}\ndetection: {sel: {EventID: %d}, condition: sel}\n", i, i);
+		name_ptrs[i] = names[i];
+		text_ptrs[i] = texts[i];
+	}
+	struct eh_ruleset *rs = eh_ruleset_new();
+	eh_ruleset_set_threads(rs, threads);
+	eh_ruleset_load_texts(rs, name_ptrs, text_ptrs, N);
+	return rs;
+}
+
+Test(loading, threads_change_nothing)
+{
+	struct eh_ruleset *one = load_mixed(1), *many = load_mixed(4);
+	cr_assert_gt(eh_ruleset_count(one), 100);
+	cr_assert_eq(eh_ruleset_count(many), eh_ruleset_count(one));
+	for (size_t i = 0; i < eh_ruleset_count(one); i++) {
+		cr_assert_str_eq(eh_ruleset_rule(many, i)->title, eh_ruleset_rule(one, i)->title);
+		cr_assert_eq(eh_ruleset_rule(many, i)->content_hash, eh_ruleset_rule(one, i)->content_hash);
+	}
+	cr_assert_gt(eh_ruleset_error_count(one), 30);
+	cr_assert_eq(eh_ruleset_error_count(many), eh_ruleset_error_count(one));
+	for (size_t i = 0; i < eh_ruleset_error_count(one); i++) {
+		const struct eh_rule_error *a = eh_ruleset_error(one, i), *b = eh_ruleset_error(many, i);
+		cr_assert_str_eq(b->file, a->file);
+		cr_assert_str_eq(b->reason, a->reason);
+		cr_assert_eq(b->line, a->line);
+		cr_assert_eq(b->column, a->column);
+	}
+	cr_assert_gt(eh_ruleset_not_rules(one), 5);
+	cr_assert_eq(eh_ruleset_not_rules(many), eh_ruleset_not_rules(one));
+	for (size_t i = 0; i < eh_ruleset_not_rules(one); i++)
+		cr_assert_str_eq(eh_ruleset_not_rule_file(many, i), eh_ruleset_not_rule_file(one, i));
+	/* and as eh_ruleset_load_text one after the other */
+	cr_assert_str_eq(eh_ruleset_rule(one, 0)->title, "r0");
+	cr_assert_str_eq(eh_ruleset_error(one, 0)->file, "t003.yml");
+	eh_ruleset_free(one);
+	eh_ruleset_free(many);
+}
+
 /* ---- expand: placeholder values from a file (--placeholders) ------------ */
 
 static void use_placeholders(const char *yaml)
