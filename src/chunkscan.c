@@ -259,7 +259,7 @@ static bool chunkscan_match_event(struct worker *w, const uint64_t *candidates)
 	if (!eh_logsource_rows_of(&w->event, w->rows) || !eh_ruleset_wants_rows(rules, w->rows))
 		return false;
 	w->job->stats.events_matched++;
-	int64_t guard_id = eh_ruleset_guard_id(&w->event);
+	int64_t guard_id = eh_ruleset_guard_id(rules, &w->event);
 	if (w->defer)
 		candidates = narrowed(w, guard_id);
 	memset(w->taken, 0, eh_ruleset_words(rules) * sizeof *w->taken);

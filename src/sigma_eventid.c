@@ -266,8 +266,10 @@ void sigma_guards_free(struct eh_ruleset *rs)
 	rs->nguard_ids = 0;
 }
 
-int64_t eh_ruleset_guard_id(const struct eh_event *ev)
+int64_t eh_ruleset_guard_id(const struct eh_ruleset *rs, const struct eh_event *ev)
 {
+	if (rs->nguard_ids == 0) /* no rule has a guard: nothing to read */
+		return EH_GUARD_ANY;
 	/* as sigma_view_prepare reads EventID: the payload's when it names
 	 * one (each of its values), else the System one */
 	const char *value = NULL;

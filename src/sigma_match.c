@@ -332,7 +332,7 @@ size_t eh_matcher_match(struct eh_matcher *m, const struct eh_event *ev, const u
 		uint64_t *rows = xcalloc(eh_logsource_words(), sizeof *rows);
 		routed = xcalloc(eh_ruleset_words(rs), sizeof *routed);
 		eh_logsource_rows_of(ev, rows);
-		eh_ruleset_route(rs, rows, eh_ruleset_guard_id(ev), NULL, NULL, routed);
+		eh_ruleset_route(rs, rows, eh_ruleset_guard_id(rs, ev), NULL, NULL, routed);
 		free(rows);
 		candidates = routed;
 	}

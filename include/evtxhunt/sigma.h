@@ -88,12 +88,12 @@ size_t eh_ruleset_keep_if(struct eh_ruleset *rs, eh_rule_keep_fn keep, void *use
 bool eh_ruleset_wants(const struct eh_ruleset *rs, const char *provider, uint32_t event_id);
 /* Whether a rule wants one of ROWS (the rows an event belongs to). */
 bool eh_ruleset_wants_rows(const struct eh_ruleset *rs, const uint64_t *rows);
-/* What the rules' event-id guards see of an event (eh_ruleset_guard_id):
- * its EventID, or one of these. */
+/* What the event-id guards of RS's rules see of event EV: its EventID, or
+ * one of these (ANY too when no rule of RS has a guard). */
 #define EH_GUARD_ANY (-1)  /* not a plain number, or several: no rule left out */
 #define EH_GUARD_NONE (-2) /* no EventID: every guarded rule left out */
 struct eh_event;
-int64_t eh_ruleset_guard_id(const struct eh_event *ev);
+int64_t eh_ruleset_guard_id(const struct eh_ruleset *rs, const struct eh_event *ev);
 /* Fills OUT (a bit per rule) with the rules of PREFILTER (a bit per rule;
  * NULL: all) not in TAKEN that select one of ROWS and whose event-id guard
  * admits GUARD_ID, and adds those that select one of ROWS to TAKEN (NULL:

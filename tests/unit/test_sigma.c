@@ -715,28 +715,33 @@ Test(guards, skip_only_what_could_not_hold)
 /* What routing reads of an event for the guards. */
 Test(guards, the_id_routing_reads)
 {
+	struct eh_ruleset *rs = rules_from(HEAD SEL("EventID: 1"));
+	struct eh_ruleset *none = rules_from(HEAD SEL("Image: x"));
 	struct eh_event ev;
 	make_event(&ev, "Microsoft-Windows-Security-Auditing", 4624, "LogonType", "3", NULL);
-	cr_assert_eq(eh_ruleset_guard_id(&ev), EH_GUARD_NONE, "no EventID at all");
+	cr_assert_eq(eh_ruleset_guard_id(rs, &ev), EH_GUARD_NONE, "no EventID at all");
 	eh_event_reset(&ev);
 	eh_event_set_system(&ev, EH_SYS_EVENT_ID, "4624", 4);
 	eh_event_finish(&ev);
-	cr_assert_eq(eh_ruleset_guard_id(&ev), 4624);
+	cr_assert_eq(eh_ruleset_guard_id(rs, &ev), 4624);
+	cr_assert_eq(eh_ruleset_guard_id(none, &ev), EH_GUARD_ANY, "no rule has a guard");
 	eh_event_reset(&ev);
 	eh_event_set_system(&ev, EH_SYS_EVENT_ID, "4624", 4);
 	eh_event_add_field(&ev, "EventID", 7, "7", 1);
 	eh_event_finish(&ev);
-	cr_assert_eq(eh_ruleset_guard_id(&ev), 7, "the payload's, as the condition reads it");
+	cr_assert_eq(eh_ruleset_guard_id(rs, &ev), 7, "the payload's, as the condition reads it");
 	eh_event_reset(&ev);
 	eh_event_add_field(&ev, "EventID", 7, "7", 1);
 	eh_event_add_field(&ev, "EventID", 7, "8", 1);
 	eh_event_finish(&ev);
-	cr_assert_eq(eh_ruleset_guard_id(&ev), EH_GUARD_ANY, "two values");
+	cr_assert_eq(eh_ruleset_guard_id(rs, &ev), EH_GUARD_ANY, "two values");
 	eh_event_reset(&ev);
 	eh_event_set_system(&ev, EH_SYS_EVENT_ID, "+4624", 5);
 	eh_event_finish(&ev);
-	cr_assert_eq(eh_ruleset_guard_id(&ev), EH_GUARD_ANY, "not as Windows writes it");
+	cr_assert_eq(eh_ruleset_guard_id(rs, &ev), EH_GUARD_ANY, "not as Windows writes it");
 	eh_event_release(&ev);
+	eh_ruleset_free(rs);
+	eh_ruleset_free(none);
 }
 
 Test(guards, routing_leaves_out_what_the_guards_rule_out)
