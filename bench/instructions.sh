@@ -59,4 +59,15 @@ row attack-16 "process_creation rules" -r "$pc"
 row attack-all-16 "all Windows rules" $all
 # shellcheck disable=SC2086
 row security-4 "all Windows rules" $all
-rm -rf "$pc"
+# an IOC list (100,000 command-line values) beside a rule without literals:
+# the prefilter narrows on demand, and must still narrow here
+ioc=$(mktemp --suffix=.yml)
+{
+	printf 'title: ioc list\nlogsource:\n  product: windows\n  category: process_creation\n'
+	printf 'detection:\n  sel:\n    CommandLine|contains:\n'
+	seq -f "      - 'ioc%06g-evil.exe'" 0 99999
+	printf '  condition: sel\n---\ntitle: logon\nlogsource:\n  product: windows\n  service: security\n'
+	printf 'detection:\n  sel:\n    EventID: 4624\n  condition: sel\n'
+} >"$ioc"
+row attack-16 "IOC list and a rule without literals" -r "$ioc"
+rm -rf "$pc" "$ioc"

@@ -731,6 +731,11 @@ const uint64_t *eh_prefilter_always(const struct eh_prefilter *pf)
 	return pf->always;
 }
 
+const size_t *eh_prefilter_literal_counts(const struct eh_prefilter *pf)
+{
+	return pf->nrule_lits;
+}
+
 const struct eh_prefilter_literal *eh_prefilter_rule_literals(const struct eh_prefilter *pf, size_t i, size_t *n,
 								bool *always)
 {

@@ -284,8 +284,8 @@ int64_t eh_ruleset_guard_id(const struct eh_ruleset *rs, const struct eh_event *
 	if (named == 0)
 		value = eh_event_get_system(ev, "EventID", &len);
 	uint32_t id;
-	if (value == NULL)
-		return EH_GUARD_NONE;
+	if (value == NULL) /* renaming (eh_logsource_normalize) makes the text of the number */
+		return ev->event_id != 0 ? EH_GUARD_ANY : EH_GUARD_NONE;
 	return sigma_eventid_parse(value, len, &id) ? (int64_t)id : EH_GUARD_ANY;
 }
 

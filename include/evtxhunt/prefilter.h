@@ -35,6 +35,8 @@ size_t eh_prefilter_literals(const struct eh_prefilter *pf);
 size_t eh_prefilter_rules_without_literals(const struct eh_prefilter *pf);
 /* Those rules, as a bit set over rule indices. */
 const uint64_t *eh_prefilter_always(const struct eh_prefilter *pf);
+/* For each rule index, its number of literals (0 for those without). */
+const size_t *eh_prefilter_literal_counts(const struct eh_prefilter *pf);
 /* A literal: LEN bytes of UTF-8 (folded), NULs among them possibly. */
 struct eh_prefilter_literal {
 	const char *text;

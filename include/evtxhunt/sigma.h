@@ -91,7 +91,7 @@ bool eh_ruleset_wants_rows(const struct eh_ruleset *rs, const uint64_t *rows);
 /* What the event-id guards of RS's rules see of event EV: its EventID, or
  * one of these (ANY too when no rule of RS has a guard). */
 #define EH_GUARD_ANY (-1)  /* not a plain number, or several: no rule left out */
-#define EH_GUARD_NONE (-2) /* no EventID: every guarded rule left out */
+#define EH_GUARD_NONE (-2) /* no EventID, not even its number: every guarded rule left out */
 struct eh_event;
 int64_t eh_ruleset_guard_id(const struct eh_ruleset *rs, const struct eh_event *ev);
 /* Fills OUT (a bit per rule) with the rules of PREFILTER (a bit per rule;
