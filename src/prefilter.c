@@ -753,6 +753,11 @@ bool eh_prefilter_have_hyperscan(void)
 #endif
 }
 
+void eh_prefilter_compile(const struct eh_prefilter *pf)
+{
+	ensure_compiled(pf);
+}
+
 const char *eh_prefilter_engine(const struct eh_prefilter *pf)
 {
 	ensure_compiled(pf); /* a failed compile leaves the portable one */

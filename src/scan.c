@@ -245,6 +245,12 @@ struct eh_scanner *eh_scanner_new(const struct eh_ruleset *rules, const struct e
 	/* every record must be read when every event is asked for */
 	if (!opt->no_prefilter && opt->every_event == NULL)
 		s->prefilter = eh_prefilter_build(rules);
+	/* when every rule has literals the first chunk needs the search: it is
+	 * compiled here, before any worker is in libevtx, so that its memory
+	 * (an IOC list's) is never counted against a record (--memory-limit);
+	 * otherwise at its first use, if any (chunkscan.c: narrowed) */
+	if (s->prefilter && eh_prefilter_rules_without_literals(s->prefilter) == 0)
+		eh_prefilter_compile(s->prefilter);
 	s->shared.rules = rules;
 	s->shared.prefilter = s->prefilter;
 	s->shared.diag = opt->diag != NULL;

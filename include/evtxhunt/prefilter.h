@@ -45,6 +45,9 @@ struct eh_prefilter_literal {
 /* The *N literals of rule I, for tests; valid while PF is. */
 const struct eh_prefilter_literal *eh_prefilter_rule_literals(const struct eh_prefilter *pf, size_t i, size_t *n,
 								bool *always);
+/* Compiles PF's search now, if it was not yet (else its first scan does,
+ * on whichever thread makes it). */
+void eh_prefilter_compile(const struct eh_prefilter *pf);
 /* Which multi-literal search PF uses ("hyperscan" or "portable"). */
 const char *eh_prefilter_engine(const struct eh_prefilter *pf);
 /* Whether this build has Hyperscan. */
