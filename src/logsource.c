@@ -51,6 +51,13 @@ static const char *const security_4688_known[] = {
 	"TargetLogonId", "ParentProcessName", "MandatoryLabel", NULL,
 };
 
+/* PowerShell's script block (4104) and module (4103) events: their
+ * manifests type these as strings (MessageNumber and MessageTotal of 4104
+ * are integers). Script blocks are long: without literals every ps_script
+ * rule searched every block. */
+static const char *const ps_script_text[] = { "ScriptBlockText", "Path", NULL };
+static const char *const ps_module_text[] = { "ContextInfo", "UserData", "Payload", NULL };
+
 #define SYSMON "Microsoft-Windows-Sysmon/Operational"
 #define PS_OPERATIONAL "Microsoft-Windows-PowerShell/Operational"
 #define PS_CORE "PowerShellCore/Operational"
@@ -63,6 +70,8 @@ static const char *const delete_key_or_value[] = { "DeleteKey", "DeleteValue", N
 /* A category's row: an event id of one channel. */
 #define CAT(category, channel, id) { category, NULL, channel, NULL, id, NULL, NULL, NULL, NULL, NULL }
 #define SYS(category, id) CAT(category, SYSMON, id)
+/* ... with the fields that are text in the record (the prefilter's) */
+#define CAT_TEXT(category, channel, id, text) { category, NULL, channel, NULL, id, NULL, NULL, NULL, text, NULL }
 /* Sysmon 12 is three things; EventType tells which. */
 #define SYS_IF(category, id, field, values) { category, NULL, SYSMON, NULL, id, field, values, NULL, NULL, NULL }
 /* A service's row: every event of a channel. */
@@ -109,10 +118,10 @@ const struct eh_logsource_row eh_logsource_table[] = {
 	SYS("file_block_shredding", 28),
 	SYS("file_executable_detected", 29),
 	SYS("sysmon_error", 255),
-	CAT("ps_module", PS_OPERATIONAL, 4103),
-	CAT("ps_module", PS_CORE, 4103),
-	CAT("ps_script", PS_OPERATIONAL, 4104),
-	CAT("ps_script", PS_CORE, 4104),
+	CAT_TEXT("ps_module", PS_OPERATIONAL, 4103, ps_module_text),
+	CAT_TEXT("ps_module", PS_CORE, 4103, ps_module_text),
+	CAT_TEXT("ps_script", PS_OPERATIONAL, 4104, ps_script_text),
+	CAT_TEXT("ps_script", PS_CORE, 4104, ps_script_text),
 	CAT("ps_classic_start", PS_CLASSIC, 400),
 	CAT("ps_classic_provider_start", PS_CLASSIC, 600),
 	CAT("ps_classic_script", PS_CLASSIC, 800),

@@ -420,3 +420,22 @@ ENGINE_TEST(literals, past_50000_literals_they_are_cut_and_still_found)
 	eh_ruleset_free(rs);
 	buf_free(&yaml);
 }
+
+/* PowerShell's script blocks and module events: their text fields give
+ * literals (a block is long: evaluating every ps_script rule on it cost
+ * more than the chunk's scan); their integers do not. */
+ENGINE_TEST(literals, powershell_text_fields)
+{
+	struct eh_ruleset *rs = load("title: t\nlogsource:\n  category: ps_script\n  product: windows\ndetection:\n"
+				     "  a:\n    ScriptBlockText|contains: 'Invoke-Mimikatz'\n  condition: a\n");
+	cr_assert_str_eq(literal_set(rs, engine), "invoke-mimikatz");
+	eh_ruleset_free(rs);
+	rs = load("title: t\nlogsource:\n  category: ps_script\n  product: windows\ndetection:\n"
+		  "  a:\n    MessageNumber: 1\n  condition: a\n");
+	cr_assert_str_eq(literal_set(rs, engine), "ANY", "an integer in the record");
+	eh_ruleset_free(rs);
+	rs = load("title: t\nlogsource:\n  category: ps_module\n  product: windows\ndetection:\n"
+		  "  a:\n    Payload|contains: 'Get-Process'\n  condition: a\n");
+	cr_assert_str_eq(literal_set(rs, engine), "get-process");
+	eh_ruleset_free(rs);
+}
