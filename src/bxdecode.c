@@ -200,16 +200,20 @@ static void add_signed(struct buf *out, int64_t v)
 	add_decimal(out, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0);
 }
 
+/* The low DIGITS hex digits of V, zero padded, in the case of TABLE. */
+static void add_hex_digits(struct buf *out, uint64_t v, int digits, const char table[16])
+{
+	buf_reserve(out, (size_t)digits);
+	for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4)
+		out->data[out->len++] = table[(v >> shift) & 15];
+	out->data[out->len] = '\0';
+}
+
 /* "0x" and BITS/4 lower-case digits, as libfvalue pads hex integers. */
 static void add_hex(struct buf *out, uint64_t v, int bits)
 {
-	static const char digits[] = "0123456789abcdef";
-	buf_reserve(out, 2 + (size_t)bits / 4);
-	out->data[out->len++] = '0';
-	out->data[out->len++] = 'x';
-	for (int shift = bits - 4; shift >= 0; shift -= 4)
-		out->data[out->len++] = digits[(v >> shift) & 15];
-	out->data[out->len] = '\0';
+	buf_adds(out, "0x");
+	add_hex_digits(out, v, bits / 4, "0123456789abcdef");
 }
 
 /* libfwevt_xml_document_read_name: the name at NAME_AT as UTF-8 in OUT;
@@ -251,14 +255,6 @@ static uint32_t read_name(struct eh_bxdecode *d, uint32_t name_at, uint64_t cur,
 
 static const char hex_upper[] = "0123456789ABCDEF";
 
-/* DIGITS upper-case hex digits of V, zero padded (a GUID's parts). */
-static void add_upper_hex(struct buf *out, uint64_t v, int digits)
-{
-	buf_reserve(out, (size_t)digits);
-	for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4)
-		out->data[out->len++] = hex_upper[(v >> shift) & 15];
-	out->data[out->len] = '\0';
-}
 
 /* libfdatetime's ISO 8601 form of a FILETIME with nanoseconds. */
 static bool format_filetime(struct eh_bxdecode *d, uint64_t ticks, struct buf *out)
@@ -379,11 +375,11 @@ static bool render_value(struct eh_bxdecode *d, uint8_t type, const uint8_t *p, 
 		return true;
 	case VT_GUID:
 		buf_addc(out, '{');
-		add_upper_hex(out, le32(p), 8);
+		add_hex_digits(out, le32(p), 8, hex_upper);
 		buf_addc(out, '-');
-		add_upper_hex(out, le16(p + 4), 4);
+		add_hex_digits(out, le16(p + 4), 4, hex_upper);
 		buf_addc(out, '-');
-		add_upper_hex(out, le16(p + 6), 4);
+		add_hex_digits(out, le16(p + 6), 4, hex_upper);
 		buf_addc(out, '-');
 		for (int i = 8; i < 16; i++) {
 			if (i == 10)

@@ -67,6 +67,8 @@ struct worker *worker_new(const struct chunkscan_shared *shared)
 	w->carved = xcalloc(MAX_RECORDS_PER_CHUNK, sizeof *w->carved);
 	if (shared->prefilter)
 		w->pscan = eh_prefilter_scan_new(shared->prefilter);
+	/* with rules that have no literal the chunk scan waits (narrowed) */
+	w->defer = shared->prefilter && eh_prefilter_rules_without_literals(shared->prefilter) > 0;
 	w->matcher = eh_matcher_new(shared->rules);
 	w->rows = xcalloc(eh_logsource_words(), sizeof *w->rows);
 	w->one_row = xcalloc(eh_logsource_words(), sizeof *w->one_row);
@@ -532,7 +534,6 @@ void worker_scan(struct worker *w, struct job *job)
 	 * chunk it rules out holds no matching record, live or recoverable.
 	 * With rules that have no literal it rules out nothing: then the scan
 	 * waits until an event needs it (narrowed). */
-	w->defer = w->shared->prefilter && eh_prefilter_rules_without_literals(w->shared->prefilter) > 0;
 	w->scanned = false;
 	w->defer_end = 0;
 	if (w->shared->prefilter && !w->defer && !eh_prefilter_scan_chunk(w->pscan, job->chunk, EH_CHUNK_SIZE)) {

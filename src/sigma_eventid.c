@@ -53,6 +53,20 @@ bool sigma_eventid_parse(const char *s, size_t n, uint32_t *out)
 	return true;
 }
 
+/* The first of the N sorted IDS not below ID (N when none is). */
+static size_t lower_bound(const uint32_t *ids, size_t n, uint32_t id)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static int cmp_id(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -172,16 +186,8 @@ bool sigma_eventid_admits(const struct sigma_rule_body *b, const struct sigma_vi
 	if (!b->event_ids_known || view->event_ids_unknown)
 		return true;
 	for (size_t i = 0; i < view->nevent_ids; i++) {
-		uint32_t id = view->event_ids[i];
-		size_t lo = 0, hi = b->nevent_ids;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			if (b->event_ids[mid] < id)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < b->nevent_ids && b->event_ids[lo] == id)
+		size_t k = lower_bound(b->event_ids, b->nevent_ids, view->event_ids[i]);
+		if (k < b->nevent_ids && b->event_ids[k] == view->event_ids[i])
 			return true;
 	}
 	return false;
@@ -192,15 +198,7 @@ bool sigma_eventid_admits(const struct sigma_rule_body *b, const struct sigma_vi
 /* Where ID is or goes in RS's sorted GUARD_IDS. */
 static size_t guard_slot(const struct eh_ruleset *rs, uint32_t id)
 {
-	size_t lo = 0, hi = rs->nguard_ids;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (rs->guard_ids[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return lower_bound(rs->guard_ids, rs->nguard_ids, id);
 }
 
 static void set_bit(uint64_t *set, size_t i)
